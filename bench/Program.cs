@@ -1,0 +1,6 @@
+namespace CbpGpu.Bench;
+
+public static class Program
+{
+    public static int Main(string[] args) => 0;
+}
