@@ -10,6 +10,7 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each command file adds itself here.
+        new("train", TrainCommand.Summary, TrainCommand.Help, TrainCommand.Run),
     ];
 
     public static int Main(string[] args)

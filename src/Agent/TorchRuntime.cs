@@ -1,0 +1,50 @@
+using CbpGpu.Agent.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CbpGpu.Agent;
+
+/// <summary>Loading TorchSharp's native side, picking the device and the number of torch threads, with clear errors.</summary>
+public static class TorchRuntime
+{
+    /// <summary>Touches libtorch once so that a load failure becomes one readable line instead of a type-initializer trace.</summary>
+    public static void EnsureLoaded()
+    {
+        try
+        {
+            using var probe = ones(1);
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
+        {
+            string detail = (e.InnerException ?? e).Message.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "";
+            throw new TrainingException(
+                "TorchSharp's native libraries (libLibTorchSharp.so, libtorch_cpu.so from the TorchSharp-cpu package) failed to load: " +
+                $"{detail}. Rebuild with 'dotnet build' (on Debian 12 the build marks GLIBCXX_3.4.32 weak, see Directory.Build.targets) " +
+                "or install libstdc++6 from GCC >= 13.", e);
+        }
+    }
+
+    /// <summary>"cpu" or "cuda"/"cuda:N"; CUDA must actually be usable.</summary>
+    public static Device ResolveDevice(string name)
+    {
+        EnsureLoaded();
+        if (name == "cpu") return CPU;
+        if (name.StartsWith("cuda", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+                throw new TrainingException(
+                    $"--device {name}: torch.cuda.is_available() is false: no CUDA libtorch was found (this build references " +
+                    "TorchSharp-cpu; a CUDA run needs the TorchSharp-cuda-linux package, i.e. libtorch_cuda.so and the CUDA " +
+                    "runtime libraries next to the app, plus an NVIDIA driver)");
+            return new Device(name);
+        }
+        throw new TrainingException($"unknown device '{name}'; use cpu or cuda");
+    }
+
+    /// <summary>Intra-op threads for libtorch (these small networks use no inter-op parallelism).</summary>
+    public static void SetThreads(int threads)
+    {
+        EnsureLoaded();
+        set_num_threads(threads);
+    }
+}
