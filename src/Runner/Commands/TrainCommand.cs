@@ -93,6 +93,10 @@ public static class TrainCommand
         {
             throw new UserFacingException(e.Message);
         }
+        catch (PhysicsException e)
+        {
+            throw new UserFacingException(e.Message);
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;
