@@ -24,6 +24,8 @@ public static class TrainCommand
           --seed S                  seed for envs, weights and sampling (default 0)
           --device cpu|cuda         (default cpu)
           --threads N               threads for MuJoCo stepping and for torch (default: all cores)
+          --env-threads N           override --threads for MuJoCo stepping
+          --torch-threads N         override --threads for torch
           --obs 111|27|contact      observation: 111 floats with zero contact forces as published (default),
                                     27 without contact forces, or 111 with real contact forces
           --bootstrap-truncation    bootstrap V(last obs) when an episode hits the time limit (the paper
@@ -52,6 +54,8 @@ public static class TrainCommand
         long seed = a.GetLong("--seed", 0, 0, long.MaxValue);
         string device = a.GetChoice("--device", "cpu", "cpu", "cuda");
         int threads = a.GetInt("--threads", Environment.ProcessorCount, 1, 256);
+        int envThreads = a.GetInt("--env-threads", threads, 1, 256);
+        int torchThreads = a.GetInt("--torch-threads", threads, 1, 256);
         var obs = a.GetChoice("--obs", "111", "111", "27", "contact") switch
         {
             "27" => ObservationKind.NoContact,
@@ -71,7 +75,7 @@ public static class TrainCommand
             "constant" => EnvSettings.Constant(envs, friction, obs),
             _ => EnvSettings.Nature2024(envs, obs),
         };
-        var config = new TrainConfig(env, ppo, new RunSettings((ulong)seed, steps, device, threads, threads, checkpointEvery));
+        var config = new TrainConfig(env, ppo, new RunSettings((ulong)seed, steps, device, torchThreads, envThreads, checkpointEvery));
         Console.Out.WriteLine(config.ToJson());
 
         using var stop = new CancellationTokenSource();
