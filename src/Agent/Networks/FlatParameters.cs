@@ -25,8 +25,11 @@ public sealed class FlatParameters : IDisposable
         {
             var s = layout.Parameters[i];
             // A view of a tensor that does not require grad is a leaf; marking it is what makes it a parameter.
-            _parameters[i] = new Parameter(Data.narrow(0, s.Offset, s.Length).view(s.Shape), requires_grad: true);
-            _parameters[i].grad = Grad.narrow(0, s.Offset, s.Length).view(s.Shape);
+            using var data = Data.narrow(0, s.Offset, s.Length);
+            using var grad = Grad.narrow(0, s.Offset, s.Length);
+            _parameters[i] = new Parameter(data.view(s.Shape), requires_grad: true);
+            using var gradView = grad.view(s.Shape);
+            _parameters[i].grad = gradView;   // .grad keeps its own reference to the view
         }
         Flat = new Parameter(Data.view(layout.TotalSize), requires_grad: true);
         Flat.grad = Grad;

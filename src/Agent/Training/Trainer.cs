@@ -276,7 +276,17 @@ public sealed class Trainer : IDisposable
                 b.Values[t].copy_(_nets.Value(obs).Value);
             }
             long e0 = Stopwatch.GetTimestamp();
-            _env.Step(b.ActionRow(t));
+            try
+            {
+                _env.Step(b.ActionRow(t));
+            }
+            catch (ArgumentException e)
+            {
+                // The env refuses non-finite actions; name the update so the logs can be matched.
+                _episodes.Flush();
+                _updates.Flush();
+                throw new TrainingException($"update {_updateCount + 1}, step {_env.TotalSteps:N0}: {e.Message.Split(" (Parameter")[0]}; logs up to here are in {_dir}", e);
+            }
             long e1 = Stopwatch.GetTimestamp();
             envTicks += e1 - e0;
 
