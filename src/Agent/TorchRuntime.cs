@@ -11,6 +11,27 @@ public static partial class TorchRuntime
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
 
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    /// <summary>
+    /// Hands memory that libtorch freed back to the OS. glibc keeps freed blocks in its heaps, and the resident size
+    /// of a long run crept up in steps of 10-20 MB (measured 447 -> 496 MB between 200k and 640k steps) without
+    /// any live growth; trimming now and then keeps it flat. Takes a few milliseconds.
+    /// </summary>
+    public static void ReleaseFreedNativeMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            MallocTrim(0);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Not glibc (musl has no malloc_trim): nothing to do.
+        }
+    }
+
     /// <summary>
     /// Makes libtorch's OpenMP threads sleep instead of spin while they wait for work, unless the user chose a
     /// policy. Spinning threads steal the cores that the MuJoCo workers and other processes need: on this 2-core

@@ -23,6 +23,7 @@ public sealed class Trainer : IDisposable
     public const string EpisodesFile = "episodes.csv";
     public const string UpdatesFile = "updates.csv";
     private const int RecentEpisodes = 100;
+    private const int TrimEveryUpdates = 25;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
 
     private readonly TrainConfig _config;
@@ -235,6 +236,7 @@ public sealed class Trainer : IDisposable
                     lastPrint = clock.Elapsed;
                     lastPrintSteps = _env.TotalSteps;
                 }
+                if (_updateCount % TrimEveryUpdates == 0) TorchRuntime.ReleaseFreedNativeMemory();
                 if (run.CheckpointEveryUpdates > 0 && _updateCount % run.CheckpointEveryUpdates == 0)
                     WriteCheckpoint(_elapsedBefore + clock.Elapsed.TotalSeconds);
             }
@@ -376,7 +378,8 @@ public sealed class Trainer : IDisposable
         string ret = _recentReturns.Count == 0 ? "n/a" : _recentReturns.Average().ToString("F1", CultureInfo.InvariantCulture);
         double eta = (_config.Run.TotalSteps - steps) / Math.Max(sessionSps, 1e-9);
         _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"step {steps,12:N0} / {_config.Run.TotalSteps:N0}  {windowSps,6:N0} SPS  return(last {_recentReturns.Count}) {ret,8}  friction {_env.Frictions[0]:G4}  ETA {Duration(eta)}"));
+            $"step {steps,12:N0} / {_config.Run.TotalSteps:N0}  {windowSps,6:N0} SPS  return(last {_recentReturns.Count}) {ret,8}  friction {_env.Frictions[0]:G4}  " +
+            $"mem {Environment.WorkingSet >> 20} MB (managed {GC.GetTotalMemory(false) >> 20} MB)  ETA {Duration(eta)}"));
     }
 
     private static string Duration(double seconds)
