@@ -12,8 +12,12 @@ namespace CbpGpu.Tests.Physics;
 /// Agreement per value: |replay - reference| &lt;= 1e-5 * max(|reference|, 1e-2), i.e. 1e-5 relative with an
 /// absolute floor of 1e-7 for values near zero (the replay prints float32 observations, ~6e-8 relative).
 /// </summary>
-public class ReplayTests
+public sealed class ReplayTests : IDisposable
 {
+    private readonly string _tmp = Directory.CreateTempSubdirectory("cbpgpu-replay-").FullName;
+
+    public void Dispose() => Directory.Delete(_tmp, recursive: true);
+
     private static readonly Lazy<string> Reference = new(() =>
         NativeCompiler.Build(File.ReadAllText(Path.Combine(SourceDir(), "Reference", "ant_reference.c")), "ant_reference"));
 
@@ -89,9 +93,11 @@ public class ReplayTests
             Assert.True(Math.Abs(ours[^1][k] - theirs[^1][k]) <= 1e-5 * Math.Max(Math.Abs(theirs[^1][k]), 1e-2));
     }
 
-    private static string WriteActions(params string[] lines)
+    private int _files;
+
+    private string WriteActions(params string[] lines)
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("cbpgpu-replay-").FullName, "actions.csv");
+        string file = Path.Combine(_tmp, $"actions{_files++}.csv");
         File.WriteAllLines(file, lines);
         return file;
     }

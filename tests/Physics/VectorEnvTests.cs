@@ -154,6 +154,16 @@ public class VectorEnvTests
         Assert.Contains("3 envs", e.Message);
         var junk = new MemoryStream([1, 2, 3]);
         Assert.Throws<InvalidDataException>(() => b.LoadState(new BinaryReader(junk)));
+
+        // A truncated state with matching settings fails cleanly and leaves the env as it was.
+        using var c = new VectorEnv(2, ShortEpisodes, FrictionConfig.Constant(1), seed: 5, threads: 1);
+        c.Step(new float[16]);
+        var obsBefore = c.Observations.ToArray();
+        var half = new MemoryStream(saved.ToArray()[..(int)(saved.Length / 2)]);
+        Assert.Throws<InvalidDataException>(() => c.LoadState(new BinaryReader(half)));
+        Assert.Equal(obsBefore, c.Observations);
+        Assert.Equal(2, c.TotalSteps);
+        Assert.Equal(1, c.GetEnv(0).EpisodeLength);
     }
 
     [Fact]
