@@ -10,6 +10,8 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each command file adds itself here.
+        new("replay", ReplayCommand.Summary, ReplayCommand.Help, ReplayCommand.Run),
+        new("bench-env", BenchEnvCommand.Summary, BenchEnvCommand.Help, BenchEnvCommand.Run),
     ];
 
     public static int Main(string[] args)

@@ -1,0 +1,24 @@
+namespace CbpGpu.Physics;
+
+/// <summary>The Ant task settings (SPEC section 2). Defaults are the published Gym Ant-v3 ones.</summary>
+/// <param name="Observation">Which observation vector the env produces.</param>
+/// <param name="MaxEpisodeSteps">Episodes are truncated after this many env steps (1000; 500 under seed2023).</param>
+/// <param name="ResetNoise">qpos = rest + U(-noise, noise), qvel = noise * N(0, 1) at every reset.</param>
+public sealed record AntConfig(
+    ObservationKind Observation = ObservationKind.Standard,
+    int MaxEpisodeSteps = 1000,
+    double ResetNoise = 0.1)
+{
+    public int ObservationSize => Observation == ObservationKind.NoContact ? 27 : 111;
+
+    /// <summary>Presets by protocol name: nature2024 (1000-step episodes) and seed2023 (500-step episodes).</summary>
+    public static AntConfig Nature2024 { get; } = new();
+    public static AntConfig Seed2023 { get; } = new(MaxEpisodeSteps: 500);
+
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Observation)) throw new ArgumentOutOfRangeException(nameof(Observation), Observation, "unknown observation kind");
+        if (MaxEpisodeSteps < 1) throw new ArgumentOutOfRangeException(nameof(MaxEpisodeSteps), MaxEpisodeSteps, "must be at least 1");
+        if (!(ResetNoise >= 0) || double.IsInfinity(ResetNoise)) throw new ArgumentOutOfRangeException(nameof(ResetNoise), ResetNoise, "must be finite and >= 0");
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace CbpGpu.Physics;
+
+/// <summary>
+/// Plays a fixed action sequence on one Ant from the rest pose (no reset noise) and writes one CSV line per step,
+/// <c>reward,terminated,obs_0,...</c>, so another implementation of the same task can be compared value by value.
+/// </summary>
+public static class AntReplay
+{
+    /// <summary>Reads one action per line, 8 comma-separated finite numbers; blank lines are skipped.</summary>
+    /// <exception cref="FormatException">A line has the wrong column count or a value that is not a finite number; the message names the line.</exception>
+    public static List<float[]> ParseActions(TextReader reader)
+    {
+        var rows = new List<float[]>();
+        int lineNumber = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            string[] parts = line.Split(',');
+            if (parts.Length != SlipperyAnt.ActionSize)
+                throw new FormatException($"line {lineNumber}: expected {SlipperyAnt.ActionSize} comma-separated numbers, got {parts.Length}");
+            var row = new float[SlipperyAnt.ActionSize];
+            for (int k = 0; k < parts.Length; k++)
+            {
+                string p = parts[k].Trim();
+                if (!float.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
+                    throw new FormatException($"line {lineNumber}: value {k + 1} '{p}' is not a number");
+                if (!float.IsFinite(v))
+                    throw new FormatException($"line {lineNumber}: value {k + 1} is {p}; actions must be finite");
+                row[k] = v;
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>Runs the actions in order, stopping after a termination; returns the number of steps written.</summary>
+    public static int Run(double friction, ObservationKind observation, IReadOnlyList<float[]> actions, TextWriter output)
+    {
+        var config = new AntConfig(observation, MaxEpisodeSteps: int.MaxValue, ResetNoise: 0.0);
+        using var ant = new SlipperyAnt(config, seed: 0, index: 0, friction);
+        var obs = new float[ant.ObservationSize];
+        var line = new System.Text.StringBuilder();
+        int steps = 0;
+        foreach (var a in actions)
+        {
+            var r = ant.Step(a, obs);
+            steps++;
+            line.Clear();
+            line.Append(r.Reward.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(r.Terminated ? '1' : '0');
+            foreach (float o in obs) line.Append(',').Append(o.ToString("R", CultureInfo.InvariantCulture));
+            output.WriteLine(line);
+            if (r.Terminated) break;
+        }
+        return steps;
+    }
+}

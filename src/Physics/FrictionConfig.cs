@@ -1,0 +1,36 @@
+namespace CbpGpu.Physics;
+
+/// <summary>A friction schedule. Values are 10^U(Log10Min, Log10Max), one per change, deterministic from the seed.</summary>
+/// <param name="Protocol">Constant keeps <paramref name="ConstantFriction"/>; the others draw values.</param>
+/// <param name="ConstantFriction">The friction of the Constant protocol (ignored by the others).</param>
+/// <param name="Log10Min">Lower bound of log10(friction) for drawn values.</param>
+/// <param name="Log10Max">Upper bound of log10(friction) for drawn values.</param>
+/// <param name="ChangeEverySteps">A new value is drawn once this many env steps (summed over envs) have passed since the last draw.</param>
+/// <param name="ChangeAtEpisodeEnd">True: each env adopts a new value at its own next episode end. False: all envs switch at once, mid-episode.</param>
+public sealed record FrictionConfig(
+    FrictionProtocol Protocol, double ConstantFriction, double Log10Min, double Log10Max,
+    long ChangeEverySteps, bool ChangeAtEpisodeEnd)
+{
+    public static FrictionConfig Nature2024 { get; } =
+        new(FrictionProtocol.Nature2024, 1.0, Math.Log10(0.02), Math.Log10(2.0), 2_000_000, true);
+
+    public static FrictionConfig Seed2023 { get; } =
+        new(FrictionProtocol.Seed2023, 1.0, -4.0, 4.0, 10_000_000, false);
+
+    public static FrictionConfig Constant(double f) =>
+        new(FrictionProtocol.Constant, f, Math.Log10(f), Math.Log10(f), long.MaxValue, false);
+
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Protocol)) throw new ArgumentOutOfRangeException(nameof(Protocol), Protocol, "unknown friction protocol");
+        if (Protocol == FrictionProtocol.Constant)
+        {
+            if (!(ConstantFriction > 0) || double.IsInfinity(ConstantFriction))
+                throw new ArgumentOutOfRangeException(nameof(ConstantFriction), ConstantFriction, "friction must be finite and > 0");
+            return;
+        }
+        if (!double.IsFinite(Log10Min) || !double.IsFinite(Log10Max) || Log10Min > Log10Max)
+            throw new ArgumentOutOfRangeException(nameof(Log10Min), $"need finite Log10Min <= Log10Max, got [{Log10Min}, {Log10Max}]");
+        if (ChangeEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ChangeEverySteps), ChangeEverySteps, "must be at least 1");
+    }
+}

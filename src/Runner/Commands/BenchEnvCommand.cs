@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using CbpGpu.Physics;
+using CbpGpu.Runner.Cli;
+
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>
+/// `bench-env`: VectorEnv throughput next to the physics ceiling measured in the same process on the same threads:
+/// a plain mj_step loop over the same model and the same static partition of envs, with no reward, observation,
+/// reset or per-step synchronisation.
+/// </summary>
+public static class BenchEnvCommand
+{
+    public const string Summary = "VectorEnv env steps/s against raw MuJoCo on the same threads";
+
+    public const string Help = """
+        usage: Runner bench-env [--envs N] [--threads T] [--steps S] [--rounds R] [--obs 111|27|contact]
+
+        Steps N Slippery Ants with uniform random actions in [-1, 1] through VectorEnv on T threads, and, alternating
+        with it, runs raw MuJoCo on the same model, threads and partition of envs (5 mj_step per env step, nothing
+        else). Each round measures both for S vector steps (S x N env steps) after a warm-up; the medians over the
+        rounds are reported. The last line is the ratio vector/raw, e.g. `ratio 0.95`.
+
+          --envs N     number of envs (default 64)
+          --threads T  worker threads including the caller (default 2)
+          --steps S    vector steps per measurement (default 200)
+          --rounds R   raw/vector measurement pairs (default 3)
+          --obs KIND   observation of the vector env: 111, 27 or contact (default 111)
+        """;
+
+    public static int Run(CliArgs a) => Run(a, Console.Out);
+
+    public static int Run(CliArgs a, TextWriter output)
+    {
+        int envs = a.GetInt("--envs", 64, 1, 4096);
+        int threads = a.GetInt("--threads", 2, 1, 256);
+        int steps = a.GetInt("--steps", 200, 1, 1_000_000);
+        int rounds = a.GetInt("--rounds", 3, 1, 100);
+        var kind = a.GetChoice("--obs", "111", "111", "27", "contact") switch
+        {
+            "27" => ObservationKind.NoContact,
+            "contact" => ObservationKind.RealContact,
+            _ => ObservationKind.Standard,
+        };
+        a.EnsureAllUsed();
+        try
+        {
+            Measure(envs, threads, steps, rounds, kind, output);
+        }
+        catch (PhysicsException e)
+        {
+            throw new UserFacingException(e.Message);
+        }
+        return 0;
+    }
+
+    private static unsafe void Measure(int envs, int threads, int steps, int rounds, ObservationKind kind, TextWriter output)
+    {
+        const int warmup = 10;
+        var ant = new AntConfig(kind);
+        var rng = new Rng(12345, 0);
+        int perStep = envs * VectorEnv.ActionSize;
+        var actions = new float[(warmup + steps) * perStep];
+        for (int i = 0; i < actions.Length; i++) actions[i] = (float)rng.Uniform(-1.0, 1.0);
+
+        using var vec = new VectorEnv(envs, ant, FrictionConfig.Constant(1.0), seed: 1, threads);
+        threads = vec.Threads;
+        using var raw = new RawMuJoCo(envs, ant, threads, actions);
+
+        RunVector(vec, actions, 0, warmup, perStep);
+        raw.Run(0, warmup);
+        var rawRates = new double[rounds];
+        var vecRates = new double[rounds];
+        output.WriteLine($"bench-env: {envs} envs on {threads} threads, {steps} vector steps ({(long)steps * envs} env steps) per measurement, {rounds} rounds");
+        for (int r = 0; r < rounds; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            raw.Run(warmup, warmup + steps);
+            rawRates[r] = (double)steps * envs / sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            RunVector(vec, actions, warmup, warmup + steps, perStep);
+            vecRates[r] = (double)steps * envs / sw.Elapsed.TotalSeconds;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"round {r + 1}: raw {rawRates[r]:F0} env steps/s, vector {vecRates[r]:F0} env steps/s"));
+        }
+        double rawMedian = Median(rawRates), vecMedian = Median(vecRates);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw mujoco {rawMedian:F0} env steps/s (median; 5 mj_step per env step)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vector env {vecMedian:F0} env steps/s (median)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio {vecMedian / rawMedian:F2}"));
+    }
+
+    private static void RunVector(VectorEnv vec, float[] actions, int from, int to, int perStep)
+    {
+        for (int s = from; s < to; s++) vec.Step(actions.AsSpan(s * perStep, perStep));
+    }
+
+    private static double Median(double[] xs)
+    {
+        var s = (double[])xs.Clone();
+        Array.Sort(s);
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    /// <summary>The ceiling: each thread runs its envs' mj_step loop for all steps without waiting for the others.</summary>
+    private sealed class RawMuJoCo : IDisposable
+    {
+        private readonly SlipperyAnt[] _envs;
+        private readonly WorkerPool _pool;
+        private readonly float[] _actions;
+        private readonly Action<int> _body;
+        private int _from, _to;
+
+        public RawMuJoCo(int envs, AntConfig ant, int threads, float[] actions)
+        {
+            _envs = new SlipperyAnt[envs];
+            for (int i = 0; i < envs; i++) _envs[i] = new SlipperyAnt(ant, seed: 1, index: i);
+            _pool = new WorkerPool(threads);
+            _actions = actions;
+            _body = Body;
+        }
+
+        public void Run(int from, int to)
+        {
+            _from = from;
+            _to = to;
+            _pool.Run(_body);
+        }
+
+        private void Body(int w)
+        {
+            int lo = _pool.PartitionStart(w, _envs.Length), hi = _pool.PartitionStart(w + 1, _envs.Length);
+            int perStep = _envs.Length * VectorEnv.ActionSize;
+            for (int s = _from; s < _to; s++)
+                for (int i = lo; i < hi; i++)
+                {
+                    var e = _envs[i];
+                    var ctrl = e.Data.Ctrl;
+                    var a = _actions.AsSpan(s * perStep + i * VectorEnv.ActionSize, VectorEnv.ActionSize);
+                    for (int k = 0; k < a.Length; k++) ctrl[k] = a[k];
+                    for (int f = 0; f < SlipperyAnt.FrameSkip; f++) e.Data.Step(e.Model);
+                }
+        }
+
+        public void Dispose()
+        {
+            _pool.Dispose();
+            foreach (var e in _envs) e.Dispose();
+        }
+    }
+}
