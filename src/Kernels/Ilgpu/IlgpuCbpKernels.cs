@@ -63,7 +63,11 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         _units = accelerator.Allocate1D<int>(maxUnits);
         _keys = accelerator.Allocate1D<ulong>(maxUnits);
         _activations = accelerator.Allocate1D<float>(128L * maxUnits);
-        foreach (var b in new MemoryBuffer[] { _age, _f, _u, _fhat, _uhat }) b.AsArrayView<byte>(0, b.LengthInBytes).MemSetToZero();
+        _age.MemSetToZero();
+        _f.MemSetToZero();
+        _u.MemSetToZero();
+        _fhat.MemSetToZero();
+        _uhat.MemSetToZero();
         float[] table = BiasCorrectionTable.Plain(settings.Decay);
         _biasCorrection = accelerator.Allocate1D(table);
         _scalars = CbpScalars.From(settings, table.Length - 1);
