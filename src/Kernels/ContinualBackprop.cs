@@ -22,7 +22,7 @@ public sealed class ContinualBackprop
     private readonly int[] _lastCount;
     private readonly long[] _total;
 
-    public ContinualBackprop(ICbpKernels kernels, Random random)
+    public ContinualBackprop(ICbpKernels kernels, SplitMix64 random)
     {
         ArgumentNullException.ThrowIfNull(kernels);
         _kernels = kernels;

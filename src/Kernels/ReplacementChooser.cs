@@ -5,15 +5,15 @@ namespace CbpGpu.Kernels;
 /// step and which ones, plus the one random key per replaced unit that seeds its new incoming
 /// row (<see cref="CbpMath.InitialWeight"/>). Tiny and branchy, so it runs on the host; every
 /// implementation (fused CPU, ILGPU, naive torch) calls it in the same order with the same
-/// <see cref="Random"/> so they make the same choices.
+/// <see cref="SplitMix64"/> state so they make the same choices.
 /// </summary>
 public sealed class ReplacementChooser
 {
     private readonly CbpSettings _settings;
-    private readonly Random _random;
+    private readonly SplitMix64 _random;
     private readonly double[] _accumulated;
 
-    public ReplacementChooser(CbpSettings settings, int layerCount, Random random)
+    public ReplacementChooser(CbpSettings settings, int layerCount, SplitMix64 random)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(random);
@@ -22,6 +22,9 @@ public sealed class ReplacementChooser
         _random = random;
         _accumulated = new double[layerCount];
     }
+
+    /// <summary>The random source (its state belongs in checkpoints).</summary>
+    public SplitMix64 Random => _random;
 
     /// <summary>Fractional replacements carried over per layer (only the accumulate rule uses it); for checkpoints.</summary>
     public Span<double> Accumulated => _accumulated;
@@ -80,7 +83,7 @@ public sealed class ReplacementChooser
     /// <summary>One key per replaced unit for <see cref="CbpMath.InitialWeight"/>.</summary>
     public void DrawKeys(Span<ulong> keys)
     {
-        for (int r = 0; r < keys.Length; r++) keys[r] = (ulong)_random.NextInt64(long.MinValue, long.MaxValue);
+        for (int r = 0; r < keys.Length; r++) keys[r] = _random.NextUInt64();
     }
 
     // Strictly smaller wins, so equal utilities keep the lower index; NaN never beats a number.

@@ -22,8 +22,8 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
         using var gpuNet = new TestNetwork(input: 7, hidden1: 12, hidden2: 10, actions: 3, seed: 5);
         using var cpu = KernelBackend.Cpu(cpuNet, h, settings);
         using var gpu = KernelBackend.Ilgpu(ilgpu.Accelerator, gpuNet, h, settings);
-        var cpuCbp = new ContinualBackprop(cpu.Cbp, new Random(9));
-        var gpuCbp = new ContinualBackprop(gpu.Cbp, new Random(9));
+        var cpuCbp = new ContinualBackprop(cpu.Cbp, new SplitMix64(9));
+        var gpuCbp = new ContinualBackprop(gpu.Cbp, new SplitMix64(9));
         var data = new Random(10);
         int replaced = 0;
         for (int step = 0; step < 40; step++)

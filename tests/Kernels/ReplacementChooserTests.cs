@@ -42,7 +42,7 @@ public class ReplacementChooserTests
     {
         // rr 1e-4 with 256 eligible: p = 0.0256; over 100k steps the rate's std is
         // sqrt(p(1-p)/1e5) = 0.0005; accept within 5 sigma.
-        var chooser = new ReplacementChooser(CbpSettings.Nature2024, 1, new Random(1));
+        var chooser = new ReplacementChooser(CbpSettings.Nature2024, 1, new SplitMix64(1));
         const int trials = 100_000;
         int replaced = 0;
         for (int s = 0; s < trials; s++)
@@ -59,7 +59,7 @@ public class ReplacementChooserTests
     [Fact]
     public void PublishedRuleFloorsCountsOfOneOrMore()
     {
-        var chooser = new ReplacementChooser(CbpSettings.Nature2024 with { ReplacementRate = 0.01 }, 1, new Random(1));
+        var chooser = new ReplacementChooser(CbpSettings.Nature2024 with { ReplacementRate = 0.01 }, 1, new SplitMix64(1));
         Assert.Equal(2, chooser.DrawCount(0, 256)); // 2.56
         Assert.Equal(1, chooser.DrawCount(0, 100)); // exactly 1
         Assert.Equal(0, chooser.DrawCount(0, 0));
@@ -69,13 +69,13 @@ public class ReplacementChooserTests
     public void AccumulateRuleCarriesTheFraction()
     {
         var settings = CbpSettings.Nature2024 with { CountRule = ReplacementCountRule.Accumulate, ReplacementRate = 0.25 };
-        var chooser = new ReplacementChooser(settings, 2, new Random(1));
+        var chooser = new ReplacementChooser(settings, 2, new SplitMix64(1));
         // 0.25 * 3 = 0.75 per step: 0, 1 (1.5), 0 (0.5+0.75=1.25 -> 1), ...
         int[] expected = [0, 1, 1, 1, 0, 1, 1, 1];
         for (int s = 0; s < expected.Length; s++) Assert.Equal(expected[s], chooser.DrawCount(0, 3));
         Assert.Equal(0, chooser.Accumulated[1]);
         // rr 1e-4 with 256 eligible: exactly floor(0.0256 * steps) units, no randomness.
-        var slow = new ReplacementChooser(CbpSettings.Nature2024 with { CountRule = ReplacementCountRule.Accumulate }, 1, new Random(1));
+        var slow = new ReplacementChooser(CbpSettings.Nature2024 with { CountRule = ReplacementCountRule.Accumulate }, 1, new SplitMix64(1));
         int total = 0;
         for (int s = 0; s < 1000; s++) total += slow.DrawCount(0, 256);
         Assert.Equal(25, total);
@@ -90,7 +90,7 @@ public class ReplacementChooserTests
         using var parameters = new NativeBuffer<float>(769);
         var settings = CbpSettings.Nature2024 with { MaturityThreshold = 0 };
         using var kernels = new CpuCbpKernels(parameters.View, layers, settings, maxDegreeOfParallelism: 1);
-        var cbp = new ContinualBackprop(kernels, new Random(5));
+        var cbp = new ContinualBackprop(kernels, new SplitMix64(5));
         var random = new Random(6);
         var h = new float[256];
         for (int i = 0; i < 256; i++) parameters.Span[512 + i] = 1f; // W_out: contribution = mean|h|
@@ -124,7 +124,7 @@ public class ReplacementChooserTests
         using var net = new TestNetwork(input: 5, hidden1: 16, hidden2: 12, actions: 2, seed: 2);
         var settings = CbpSettings.Nature2024 with { MaturityThreshold = 7, ReplacementRate = 0.2 };
         using var kernels = new CpuCbpKernels(net.Parameters.View, net.Layers, settings);
-        var cbp = new ContinualBackprop(kernels, new Random(3));
+        var cbp = new ContinualBackprop(kernels, new SplitMix64(3));
         var random = new Random(4);
         long total = 0;
         for (int s = 0; s < 300; s++)
