@@ -98,9 +98,9 @@ public class AgedAdamMathTests
 
                 Assert.Equal(tr, t[i]);
                 // Each float result is a handful of roundings away from the exact value of the same inputs.
-                Tolerance.Within(mr, m[i], 1e-6 * (Math.Abs(beta1 * m0[i]) + Math.Abs((1 - beta1) * g)), $"m[{i}] step {step}");
-                Tolerance.Relative(vr, v[i], 1e-6, $"v[{i}] step {step}");
-                Tolerance.Within(thetaR, theta.Span[i], 1e-6 * (Math.Abs(theta0[i]) + Math.Abs(stepSize)) + ThetaFromMoment(mr, m[i], stepSize), $"theta[{i}] step {step}");
+                Tolerance.Within(mr, m[i], 1e-6 * (Math.Abs(beta1 * m0[i]) + Math.Abs((1 - beta1) * g)), "m", i, step);
+                Tolerance.Relative(vr, v[i], 1e-6, "v", i, step);
+                Tolerance.Within(thetaR, theta.Span[i], 1e-6 * (Math.Abs(theta0[i]) + Math.Abs(stepSize)) + ThetaFromMoment(mr, m[i], stepSize), "theta", i, step);
             }
         }
     }

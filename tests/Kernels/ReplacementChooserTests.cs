@@ -107,7 +107,8 @@ public class ReplacementChooserTests
             if (n == 1)
             {
                 int unit = cbp.LastReplaced(0)[0];
-                for (int i = 0; i < 256; i++) Assert.True(uhat[unit] <= uhat[i], $"step {s}: replaced {unit} but {i} has lower utility");
+                for (int i = 0; i < 256; i++)
+                    if (!(uhat[unit] <= uhat[i])) Assert.Fail($"step {s}: replaced {unit} but {i} has lower utility");
                 Assert.Equal(0, cbp.Ages(0)[unit]);
             }
         }

@@ -8,12 +8,21 @@ internal static class Tolerance
     public static void Within(double expected, double actual, double bound, string what)
     {
         double error = Math.Abs(actual - expected);
-        Assert.True(error <= bound, $"{what}: expected {expected:R}, got {actual:R}, error {error:E3} > bound {bound:E3}");
+        if (!(error <= bound)) Assert.Fail($"{what}: expected {expected:R}, got {actual:R}, error {error:E3} > bound {bound:E3}");
+    }
+
+    /// <summary>As <see cref="Within(double, double, double, string)"/>, formatting the message only on failure (hot loops).</summary>
+    public static void Within(double expected, double actual, double bound, string what, int index, int step)
+    {
+        if (!(Math.Abs(actual - expected) <= bound)) Within(expected, actual, bound, $"{what}[{index}] at step {step}");
     }
 
     /// <summary>|actual - expected| &lt;= relative * |expected| (plus a floor for exact zeros).</summary>
     public static void Relative(double expected, double actual, double relative, string what) =>
         Within(expected, actual, relative * Math.Abs(expected) + 1e-30, what);
+
+    public static void Relative(double expected, double actual, double relative, string what, int index, int step) =>
+        Within(expected, actual, relative * Math.Abs(expected) + 1e-30, what, index, step);
 
     public static void BitwiseEqual(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
     {
