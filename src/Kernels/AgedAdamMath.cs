@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CbpGpu.Kernels;
 
 /// <summary>
@@ -12,6 +14,7 @@ public static class AgedAdamMath
     /// <summary>
     /// t += 1 and returns the index into the bias-correction tables for the new t.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int AdvanceStep(ref int step, int lastTableIndex)
     {
         step += 1;
@@ -22,6 +25,7 @@ public static class AgedAdamMath
     /// One Adam update of one element; updates the moments and returns the new parameter.
     /// inverseBias1 = 1/(1 - b1^t), sqrtBias2 = sqrt(1 - b2^t) for the already advanced t.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Update(
         float theta, float grad, ref float m, ref float v,
         float inverseBias1, float sqrtBias2, AdamScalars s)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CbpGpu.Kernels;
 
 /// <summary>
@@ -17,6 +19,7 @@ namespace CbpGpu.Kernels;
 public static class CbpMath
 {
     /// <summary>age += 1 and returns the index into the 1 - eta^age table for the new age.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int AdvanceAge(ref int age, int lastTableIndex)
     {
         age += 1;
@@ -32,6 +35,7 @@ public static class CbpMath
     /// <param name="nextOut">Number of rows k of W_out.</param>
     /// <param name="incomingAbsSum">sum_j |W_in[i,j]|.</param>
     /// <param name="biasCorrection">1 - eta^age for the already advanced age.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void UpdateUnit(
         ref float f, ref float u, out float fhat, out float uhat,
         float meanActivation, float meanAbsActivation, float outgoingAbsSum, int nextOut,
@@ -53,6 +57,7 @@ public static class CbpMath
     /// GPU thread per element, a CPU loop and a torch reference all produce the same row from the
     /// one key the host draws per replaced unit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float InitialWeight(ulong key, int index, float bound)
     {
         ulong z = key + (ulong)(index + 1) * 0x9E3779B97F4A7C15UL;
