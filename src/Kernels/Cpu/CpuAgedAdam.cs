@@ -1,8 +1,12 @@
+using System.Numerics;
+
 namespace CbpGpu.Kernels;
 
 /// <summary>
 /// Aged Adam on the CPU: <see cref="AgedAdamMath"/> in a plain parallel loop over the flat
-/// buffers (ILGPU 1.5.3's CPU accelerator is a debugging simulator, far too slow for this).
+/// buffers, a SIMD register of elements at a time (ILGPU 1.5.3's CPU accelerator is a debugging
+/// simulator, far too slow for this). Lane arithmetic rounds like the scalar kernels, so the
+/// results are bit-identical to the ILGPU kernels.
 /// Parameters and gradients are views of memory the caller owns (TorchSharp tensors); the
 /// moments and counters live in native buffers owned here.
 /// </summary>
@@ -67,8 +71,42 @@ public sealed unsafe class CpuAgedAdam : IAgedAdam
         int* t = _t.View.Pointer;
         float* inverseBias1 = _inverseBias1.View.Pointer, sqrtBias2 = _sqrtBias2.View.Pointer;
         var s = _scalars;
-        int end = _chunks.End(chunk);
-        for (int i = _chunks.Start(chunk); i < end; i++)
+        int i = _chunks.Start(chunk), end = _chunks.End(chunk);
+        int width = Vector<float>.Count;
+        var last = new Vector<int>(s.LastTableIndex);
+        Span<float> gathered1 = stackalloc float[width];
+        Span<float> gathered2 = stackalloc float[width];
+        for (; i + width <= end; i += width)
+        {
+            var steps = Vector.Load(t + i);
+            var k = AgedAdamMath.AdvanceSteps(ref steps, last);
+            steps.Store(t + i);
+            SimdLanes b1, b2;
+            int k0 = k[0];
+            if (k == new Vector<int>(k0))
+            {
+                // The usual case: neighbouring weights share their step count.
+                b1 = SimdLanes.Broadcast(inverseBias1[k0]);
+                b2 = SimdLanes.Broadcast(sqrtBias2[k0]);
+            }
+            else
+            {
+                for (int lane = 0; lane < width; lane++)
+                {
+                    gathered1[lane] = inverseBias1[k[lane]];
+                    gathered2[lane] = sqrtBias2[k[lane]];
+                }
+                b1 = new SimdLanes(new Vector<float>(gathered1));
+                b2 = new SimdLanes(new Vector<float>(gathered2));
+            }
+            var mi = new SimdLanes(Vector.Load(m + i));
+            var vi = new SimdLanes(Vector.Load(v + i));
+            var updated = AgedAdamMath.Update(new SimdLanes(Vector.Load(theta + i)), new SimdLanes(Vector.Load(grad + i)), ref mi, ref vi, b1, b2, s);
+            updated.Value.Store(theta + i);
+            mi.Value.Store(m + i);
+            vi.Value.Store(v + i);
+        }
+        for (; i < end; i++)
         {
             int k = AgedAdamMath.AdvanceStep(ref t[i], s.LastTableIndex);
             theta[i] = AgedAdamMath.Update(theta[i], grad[i], ref m[i], ref v[i], inverseBias1[k], sqrtBias2[k], s);
