@@ -203,8 +203,27 @@ public sealed unsafe class VectorEnv : IDisposable
         foreach (float v in Observations) w.Write(v);
     }
 
-    /// <summary>Restores a <see cref="SaveState"/>; throws InvalidDataException naming the mismatch if the settings differ.</summary>
+    /// <summary>
+    /// Restores a <see cref="SaveState"/>; throws InvalidDataException naming the problem if the settings differ or
+    /// the data is truncated or corrupt, and then leaves this VectorEnv as it was.
+    /// </summary>
     public void LoadState(BinaryReader r)
+    {
+        var backup = new MemoryStream();
+        using (var bw = new BinaryWriter(backup, System.Text.Encoding.UTF8, leaveOpen: true)) SaveState(bw);
+        try
+        {
+            ReadState(r);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentOutOfRangeException)
+        {
+            backup.Position = 0;
+            using (var br = new BinaryReader(backup)) ReadState(br);
+            throw e as InvalidDataException ?? new InvalidDataException($"VectorEnv state is truncated or corrupt ({e.Message})", e);
+        }
+    }
+
+    private void ReadState(BinaryReader r)
     {
         string magic;
         try { magic = r.ReadString(); }

@@ -43,6 +43,11 @@ public static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        catch (CbpGpu.Physics.PhysicsException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
         catch (UserFacingException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");

@@ -15,6 +15,7 @@ public class MjLayoutTests
         src.Append("  printf(\"%d\\n\", mj_version());\n  return 0;\n}\n");
         string exe = NativeCompiler.Build(src.ToString(), "offsets");
         var (code, output) = NativeCompiler.Exec(exe, []);
+        Directory.Delete(Path.GetDirectoryName(exe)!, recursive: true);
         Assert.Equal(0, code);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(MjLayout.All.Count + 1, lines.Length);

@@ -26,14 +26,21 @@ internal static unsafe partial class MjNative
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
         name == Lib ? TryLoad() : IntPtr.Zero;
 
+    /// <summary>Names one library file to use instead of the search above (a private build, or a test of the missing case).</summary>
+    public const string PathVariable = "CBPGPU_MUJOCO_LIB";
+
     private static IntPtr TryLoad()
     {
         lock (LoadLock)
         {
             if (_handle != IntPtr.Zero) return _handle;
-            foreach (var c in Candidates)
+            string? custom = Environment.GetEnvironmentVariable(PathVariable);
+            string[] candidates = string.IsNullOrEmpty(custom) ? Candidates : [custom];
+            foreach (var c in candidates)
                 if (NativeLibrary.TryLoad(c, out _handle)) return _handle;
-            _loadError = "MuJoCo 2.2.2 not found (libmujoco.so.2.2.2); install it with: sudo apt-get install libmujoco2.2.2";
+            _loadError = string.IsNullOrEmpty(custom)
+                ? "MuJoCo 2.2.2 not found (libmujoco.so.2.2.2); install it with: sudo apt-get install libmujoco2.2.2"
+                : $"MuJoCo 2.2.2 not found at {PathVariable}={custom}; unset it to use the system library, installed with: sudo apt-get install libmujoco2.2.2";
             return IntPtr.Zero;
         }
     }

@@ -1,0 +1,109 @@
+using CbpGpu.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+using static TorchSharp.torch;
+
+namespace CbpGpu.Agent.Optimization;
+
+/// <summary>
+/// Aged Adam (SPEC §4) as one fused pass per step over the Agent's flat parameter and gradient
+/// tensors, without copying them: on the CPU loops by default, or as an ILGPU kernel on a given
+/// accelerator (CUDA when there is a GPU; ILGPU's CPU simulator in tests). Members mirror the
+/// Agent's IParameterOptimizer.
+/// </summary>
+public sealed class FusedAgedAdam : IDisposable
+{
+    private const string Magic = "cbpgpu.aged-adam";
+    private const int Version = 1;
+    private readonly Tensor _parameters;
+    private readonly Tensor _gradients;
+    private readonly ExternalMemory<float>? _parameterMemory;
+    private readonly ExternalMemory<float>? _gradientMemory;
+
+    /// <param name="parameters">The flat float32 CPU parameter tensor (updated in place).</param>
+    /// <param name="gradients">The flat gradient tensor, same length.</param>
+    /// <param name="accelerator">null for the CPU loops, else the ILGPU accelerator to run the kernel on.</param>
+    public FusedAgedAdam(Tensor parameters, Tensor gradients, AdamHyperparameters hyperparameters, Accelerator? accelerator = null)
+    {
+        var p = TensorMemory.Of(parameters, "the parameter tensor");
+        var g = TensorMemory.Of(gradients, "the gradient tensor");
+        if (p.Length != g.Length)
+            throw new ArgumentException($"{p.Length} parameters but {g.Length} gradients; pass tensors of the same layout.");
+        _parameters = parameters;
+        _gradients = gradients;
+        Parameters = p;
+        Accelerator = accelerator;
+        if (accelerator is null)
+        {
+            Engine = new CpuAgedAdam(p, g, hyperparameters);
+        }
+        else
+        {
+            _parameterMemory = ExternalMemory<float>.Wrap(accelerator, p);
+            _gradientMemory = ExternalMemory<float>.Wrap(accelerator, g);
+            Engine = new IlgpuAgedAdam(accelerator, _parameterMemory.View, _gradientMemory.View, hyperparameters);
+        }
+    }
+
+    public IAgedAdam Engine { get; }
+
+    /// <summary>null when running on the CPU loops.</summary>
+    public Accelerator? Accelerator { get; }
+
+    /// <summary>The parameters as the CPU loops see them.</summary>
+    public NativeView<float> Parameters { get; }
+
+    /// <summary>The parameters as the accelerator sees them (only with an accelerator).</summary>
+    public ArrayView<float> ParameterView =>
+        _parameterMemory?.View ?? throw new InvalidOperationException("This optimizer runs on the CPU loops; it has no accelerator view.");
+
+    public void ZeroGrad() => _gradients.zero_();
+
+    public void Step() => Engine.Step();
+
+    public void Save(BinaryWriter writer)
+    {
+        int n = Engine.Length;
+        var m = new float[n];
+        var v = new float[n];
+        var t = new int[n];
+        Engine.ReadState(m, v, t);
+        writer.Write(Magic);
+        writer.Write(Version);
+        writer.Write(n);
+        foreach (float x in m) writer.Write(x);
+        foreach (float x in v) writer.Write(x);
+        foreach (int x in t) writer.Write(x);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        try
+        {
+            if (reader.ReadString() != Magic || reader.ReadInt32() != Version)
+                throw new InvalidDataException("not an aged-Adam state (wrong header); it was saved by another optimizer");
+            int n = reader.ReadInt32();
+            if (n != Engine.Length)
+                throw new InvalidDataException($"aged-Adam state of {n} parameters does not fit these networks' {Engine.Length}");
+            var m = new float[n];
+            var v = new float[n];
+            var t = new int[n];
+            for (int i = 0; i < n; i++) m[i] = reader.ReadSingle();
+            for (int i = 0; i < n; i++) v[i] = reader.ReadSingle();
+            for (int i = 0; i < n; i++) t[i] = reader.ReadInt32();
+            Engine.WriteState(m, v, t);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("aged-Adam state is truncated", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        Engine.Dispose();
+        _parameterMemory?.Dispose();
+        _gradientMemory?.Dispose();
+        GC.KeepAlive(_parameters);
+    }
+}

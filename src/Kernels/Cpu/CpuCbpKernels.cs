@@ -1,0 +1,212 @@
+using System.Numerics;
+
+namespace CbpGpu.Kernels;
+
+/// <summary>
+/// CBP statistics and replacement on the CPU over a flat parameter buffer the caller owns.
+/// Per unit the sums run in the same order as the ILGPU kernels (batch rows ascending, W_out
+/// rows ascending, W_in row elements ascending), so both give bit-identical results; the rows
+/// are walked with SIMD across units, which keeps that order per unit.
+/// </summary>
+public sealed unsafe class CpuCbpKernels : ICbpKernels
+{
+    private const int MinUnitsPerChunk = 64;
+    private readonly NativeView<float> _parameters;
+    private readonly HiddenLayerLayout[] _layers;
+    private readonly int[] _stateOffsets;
+    private readonly CpuAgedAdam? _optimizer;
+    private readonly NativeBuffer<int> _age;
+    private readonly NativeBuffer<float> _f, _u, _fhat, _uhat;
+    private readonly NativeBuffer<float> _sumH, _sumAbsH, _sumAbsOut;
+    private readonly NativeBuffer<float> _biasCorrection;
+    private readonly ParallelChunks[] _chunks;
+    private readonly Action<int> _statisticsChunk;
+    private readonly CbpScalars _scalars;
+
+    // The layer and minibatch the chunk body works on during one UpdateStatistics call.
+    private int _currentLayer;
+    private float* _currentActivations;
+    private int _currentBatch;
+
+    /// <param name="optimizer">The optimizer over the same parameters; required when the settings reset its state.</param>
+    public CpuCbpKernels(NativeView<float> parameters, IReadOnlyList<HiddenLayerLayout> layers, CbpSettings settings,
+        CpuAgedAdam? optimizer = null, int maxDegreeOfParallelism = 0)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        if (settings.ResetOptimizerState && optimizer is null)
+            throw new ArgumentException("CBP settings reset the optimizer state, but no optimizer was given.");
+        if (optimizer is not null && optimizer.Length != parameters.Length)
+            throw new ArgumentException($"Optimizer over {optimizer.Length} parameters, CBP over {parameters.Length}.");
+        _parameters = parameters;
+        _layers = layers.ToArray();
+        _optimizer = optimizer;
+        Settings = settings;
+        _stateOffsets = new int[_layers.Length];
+        _chunks = new ParallelChunks[_layers.Length];
+        int units = 0, maxUnits = 0;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l].Validate(parameters.Length);
+            _stateOffsets[l] = units;
+            units += _layers[l].Units;
+            maxUnits = Math.Max(maxUnits, _layers[l].Units);
+            _chunks[l] = new ParallelChunks(_layers[l].Units, MinUnitsPerChunk, maxDegreeOfParallelism);
+        }
+        _age = new NativeBuffer<int>(units);
+        _f = new NativeBuffer<float>(units);
+        _u = new NativeBuffer<float>(units);
+        _fhat = new NativeBuffer<float>(units);
+        _uhat = new NativeBuffer<float>(units);
+        _sumH = new NativeBuffer<float>(maxUnits);
+        _sumAbsH = new NativeBuffer<float>(maxUnits);
+        _sumAbsOut = new NativeBuffer<float>(maxUnits);
+        float[] table = BiasCorrectionTable.Plain(settings.Decay);
+        _biasCorrection = new NativeBuffer<float>(table.Length);
+        table.CopyTo(_biasCorrection.Span);
+        _scalars = CbpScalars.From(settings, table.Length - 1);
+        _statisticsChunk = StatisticsChunk;
+    }
+
+    public IReadOnlyList<HiddenLayerLayout> Layers => _layers;
+
+    public CbpSettings Settings { get; }
+
+    public void UpdateStatistics(int layer, ReadOnlySpan<float> activations, int batchSize)
+    {
+        var L = _layers[layer];
+        CbpArguments.CheckActivations(L, activations.Length, batchSize);
+        fixed (float* h = activations)
+        {
+            _currentLayer = layer;
+            _currentActivations = h;
+            _currentBatch = batchSize;
+            _chunks[layer].Run(_statisticsChunk);
+            _currentActivations = null;
+        }
+    }
+
+    private void StatisticsChunk(int chunk)
+    {
+        var L = _layers[_currentLayer];
+        var chunks = _chunks[_currentLayer];
+        int i0 = chunks.Start(chunk), i1 = chunks.End(chunk);
+        int units = L.Units, batch = _currentBatch;
+        float* p = _parameters.Pointer;
+        float* sumH = _sumH.View.Pointer, sumAbsH = _sumAbsH.View.Pointer, sumAbsOut = _sumAbsOut.View.Pointer;
+        for (int i = i0; i < i1; i++) sumH[i] = sumAbsH[i] = sumAbsOut[i] = 0f;
+        for (int b = 0; b < batch; b++)
+            AccumulateRow(_currentActivations + (long)b * units, sumH, sumAbsH, i0, i1);
+        for (int k = 0; k < L.NextOut; k++)
+            AccumulateRow(p + L.WeightOutOffset + (long)k * units, null, sumAbsOut, i0, i1);
+
+        int so = _stateOffsets[_currentLayer];
+        int* age = _age.View.Pointer + so;
+        float* f = _f.View.Pointer + so, u = _u.View.Pointer + so, fhat = _fhat.View.Pointer + so, uhat = _uhat.View.Pointer + so;
+        float* correction = _biasCorrection.View.Pointer;
+        var s = _scalars;
+        for (int i = i0; i < i1; i++)
+        {
+            float* row = p + L.WeightInOffset + (long)i * L.FanIn;
+            float sumAbsIn = 0f;
+            for (int j = 0; j < L.FanIn; j++) sumAbsIn += Math.Abs(row[j]);
+            int k = CbpMath.AdvanceAge(ref age[i], s.LastTableIndex);
+            CbpMath.UpdateUnit(ref f[i], ref u[i], out fhat[i], out uhat[i],
+                sumH[i] / batch, sumAbsH[i] / batch, sumAbsOut[i], L.NextOut, sumAbsIn, correction[k], s);
+        }
+    }
+
+    // sum[i] += row[i] (if sum is given) and sumAbs[i] += |row[i]| for i in [i0, i1).
+    private static void AccumulateRow(float* row, float* sum, float* sumAbs, int i0, int i1)
+    {
+        int i = i0;
+        int width = Vector<float>.Count;
+        for (; i + width <= i1; i += width)
+        {
+            var x = Vector.Load(row + i);
+            if (sum != null) Vector.Store(Vector.Load(sum + i) + x, sum + i);
+            Vector.Store(Vector.Load(sumAbs + i) + Vector.Abs(x), sumAbs + i);
+        }
+        for (; i < i1; i++)
+        {
+            if (sum != null) sum[i] += row[i];
+            sumAbs[i] += Math.Abs(row[i]);
+        }
+    }
+
+    public void Replace(int layer, ReadOnlySpan<int> units, ReadOnlySpan<ulong> noiseKeys)
+    {
+        var L = _layers[layer];
+        CbpArguments.CheckReplacement(L, units, noiseKeys);
+        float* p = _parameters.Pointer;
+        bool reset = _scalars.ResetOptimizerState != 0;
+        float* m = reset ? _optimizer!.M.Pointer : null, v = reset ? _optimizer!.V.Pointer : null;
+        int* t = reset ? _optimizer!.T.Pointer : null;
+        int so = _stateOffsets[layer];
+        float bound = CbpMath.InitialBound(L.FanIn);
+
+        for (int r = 0; r < units.Length; r++)
+        {
+            int unit = units[r];
+            for (int j = 0; j <= L.FanIn; j++)
+            {
+                int o = j < L.FanIn ? L.WeightInOffset + unit * L.FanIn + j : L.BiasOffset + unit;
+                p[o] = j < L.FanIn ? CbpMath.InitialWeight(noiseKeys[r], j, bound) : 0f;
+                if (reset) m[o] = v[o] = t[o] = 0;
+            }
+            _age.View.Pointer[so + unit] = 0;
+            _f.View.Pointer[so + unit] = 0f;
+            _u.View.Pointer[so + unit] = 0f;
+        }
+        bool correct = _scalars.NextBiasCorrection != 0;
+        float* fhat = _fhat.View.Pointer + so;
+        for (int k = 0; k < L.NextOut; k++)
+        {
+            for (int r = 0; r < units.Length; r++)
+            {
+                int o = L.WeightOutOffset + k * L.Units + units[r];
+                if (correct) p[L.NextBiasOffset + k] += p[o] * fhat[units[r]];
+                p[o] = 0f;
+                if (reset) m[o] = v[o] = t[o] = 0;
+            }
+        }
+    }
+
+    public void ReadUtilities(int layer, Span<float> destination) => Slice(_uhat, layer).CopyTo(destination);
+
+    public void ReadMeanActivations(int layer, Span<float> destination) => Slice(_fhat, layer).CopyTo(destination);
+
+    public void ReadAges(int layer, Span<int> destination) => Slice(_age, layer).CopyTo(destination);
+
+    public void ReadUnitState(int layer, Span<int> age, Span<float> f, Span<float> u)
+    {
+        Slice(_age, layer).CopyTo(age);
+        Slice(_f, layer).CopyTo(f);
+        Slice(_u, layer).CopyTo(u);
+    }
+
+    public void WriteUnitState(int layer, ReadOnlySpan<int> age, ReadOnlySpan<float> f, ReadOnlySpan<float> u)
+    {
+        CbpArguments.CheckUnitState(_layers[layer], age.Length, f.Length, u.Length);
+        age.CopyTo(Slice(_age, layer));
+        f.CopyTo(Slice(_f, layer));
+        u.CopyTo(Slice(_u, layer));
+    }
+
+    public void Dispose()
+    {
+        _age.Dispose();
+        _f.Dispose();
+        _u.Dispose();
+        _fhat.Dispose();
+        _uhat.Dispose();
+        _sumH.Dispose();
+        _sumAbsH.Dispose();
+        _sumAbsOut.Dispose();
+        _biasCorrection.Dispose();
+    }
+
+    private Span<T> Slice<T>(NativeBuffer<T> buffer, int layer) where T : unmanaged =>
+        buffer.Span.Slice(_stateOffsets[layer], _layers[layer].Units);
+}

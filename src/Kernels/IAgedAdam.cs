@@ -1,0 +1,25 @@
+namespace CbpGpu.Kernels;
+
+/// <summary>
+/// Adam with one step counter per element (SPEC §4) over one flat parameter buffer and one flat
+/// gradient buffer, one fused pass per <see cref="Step"/>.
+/// </summary>
+public interface IAgedAdam : IDisposable
+{
+    /// <summary>Number of parameters.</summary>
+    int Length { get; }
+
+    AdamHyperparameters Hyperparameters { get; }
+
+    /// <summary>Changes the learning rate for the following steps (betas are fixed: they size the tables).</summary>
+    void SetLearningRate(double learningRate);
+
+    /// <summary>One optimizer step over all parameters; the parameters are updated when it returns.</summary>
+    void Step();
+
+    /// <summary>Copies the first moments, second moments and step counters out (for checkpoints and tests).</summary>
+    void ReadState(Span<float> m, Span<float> v, Span<int> t);
+
+    /// <summary>Replaces the optimizer state (loading a checkpoint).</summary>
+    void WriteState(ReadOnlySpan<float> m, ReadOnlySpan<float> v, ReadOnlySpan<int> t);
+}

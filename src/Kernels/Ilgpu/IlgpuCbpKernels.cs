@@ -1,0 +1,169 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace CbpGpu.Kernels;
+
+/// <summary>
+/// CBP statistics and replacement as ILGPU kernels over a flat parameter view. Unit state lives
+/// on the accelerator. The minibatch activations come from the host (TorchSharp's CPU forward
+/// pass, a fresh tensor every minibatch) and are copied into a staging buffer: 128 KB per
+/// layer at batch 128 x 256 units, small next to wrapping a new allocation every step.
+/// </summary>
+public sealed class IlgpuCbpKernels : ICbpKernels
+{
+    private readonly Accelerator _accelerator;
+    private readonly ArrayView<float> _parameters;
+    private readonly HiddenLayerLayout[] _layers;
+    private readonly int[] _stateOffsets;
+    private readonly IlgpuAgedAdam? _optimizer;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _age, _units;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _f, _u, _fhat, _uhat, _biasCorrection;
+    private readonly MemoryBuffer1D<ulong, Stride1D.Dense> _keys;
+    private MemoryBuffer1D<float, Stride1D.Dense> _activations;
+    private readonly CbpScalars _scalars;
+
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArguments, CbpScalars> _statistics;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
+        ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArguments, CbpScalars> _incoming;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
+        ArrayView<float>, LayerArguments, CbpScalars> _outgoing;
+
+    /// <param name="optimizer">The optimizer over the same parameters on the same accelerator; required when the settings reset its state.</param>
+    public IlgpuCbpKernels(Accelerator accelerator, ArrayView<float> parameters, IReadOnlyList<HiddenLayerLayout> layers,
+        CbpSettings settings, IlgpuAgedAdam? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        if (settings.ResetOptimizerState && optimizer is null)
+            throw new ArgumentException("CBP settings reset the optimizer state, but no optimizer was given.");
+        if (optimizer is not null && (optimizer.Length != parameters.Length || optimizer.Accelerator != accelerator))
+            throw new ArgumentException("The optimizer must run on the same accelerator over the same parameters.");
+        _accelerator = accelerator;
+        _parameters = parameters;
+        _layers = layers.ToArray();
+        _optimizer = optimizer;
+        Settings = settings;
+        _stateOffsets = new int[_layers.Length];
+        int units = 0, maxUnits = 0;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l].Validate(parameters.Length);
+            _stateOffsets[l] = units;
+            units += _layers[l].Units;
+            maxUnits = Math.Max(maxUnits, _layers[l].Units);
+        }
+        _age = accelerator.Allocate1D<int>(units);
+        _f = accelerator.Allocate1D<float>(units);
+        _u = accelerator.Allocate1D<float>(units);
+        _fhat = accelerator.Allocate1D<float>(units);
+        _uhat = accelerator.Allocate1D<float>(units);
+        _units = accelerator.Allocate1D<int>(maxUnits);
+        _keys = accelerator.Allocate1D<ulong>(maxUnits);
+        _activations = accelerator.Allocate1D<float>(128L * maxUnits);
+        _age.MemSetToZero();
+        _f.MemSetToZero();
+        _u.MemSetToZero();
+        _fhat.MemSetToZero();
+        _uhat.MemSetToZero();
+        float[] table = BiasCorrectionTable.Plain(settings.Decay);
+        _biasCorrection = accelerator.Allocate1D(table);
+        _scalars = CbpScalars.From(settings, table.Length - 1);
+        _statistics = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArguments, CbpScalars>(
+            CbpStatisticsKernel.Run);
+        _incoming = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArguments,
+            CbpScalars>(CbpReplacementKernels.Incoming);
+        _outgoing = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<int>, ArrayView<int>, ArrayView<float>, LayerArguments, CbpScalars>(CbpReplacementKernels.Outgoing);
+        accelerator.Synchronize();
+    }
+
+    public IReadOnlyList<HiddenLayerLayout> Layers => _layers;
+
+    public CbpSettings Settings { get; }
+
+    public void UpdateStatistics(int layer, ReadOnlySpan<float> activations, int batchSize)
+    {
+        var L = _layers[layer];
+        CbpArguments.CheckActivations(L, activations.Length, batchSize);
+        if (_activations.Length < activations.Length)
+        {
+            _accelerator.Synchronize();
+            _activations.Dispose();
+            _activations = _accelerator.Allocate1D<float>(activations.Length);
+        }
+        // Synchronous: the caller may free the activations as soon as this returns.
+        _activations.View.AsContiguous().SubView(0, activations.Length).CopyFromCPU(activations);
+        _statistics(L.Units, _activations.View, _parameters, _age.View, _f.View, _u.View, _fhat.View, _uhat.View,
+            _biasCorrection.View, LayerArguments.From(L, _stateOffsets[layer], batchSize), _scalars);
+    }
+
+    public void Replace(int layer, ReadOnlySpan<int> units, ReadOnlySpan<ulong> noiseKeys)
+    {
+        var L = _layers[layer];
+        CbpArguments.CheckReplacement(L, units, noiseKeys);
+        if (units.Length == 0) return;
+        _units.View.AsContiguous().SubView(0, units.Length).CopyFromCPU(units);
+        _keys.View.AsContiguous().SubView(0, noiseKeys.Length).CopyFromCPU(noiseKeys);
+        var args = LayerArguments.From(L, _stateOffsets[layer], units.Length);
+        var m = _optimizer?.M ?? ArrayView<float>.Empty;
+        var v = _optimizer?.V ?? ArrayView<float>.Empty;
+        var t = _optimizer?.T ?? ArrayView<int>.Empty;
+        _incoming(units.Length * (L.FanIn + 1), _parameters, m, v, t, _units.View, _keys.View, _age.View, _f.View, _u.View,
+            args, _scalars);
+        _outgoing(L.NextOut, _parameters, m, v, t, _units.View, _fhat.View, args, _scalars);
+        // The host (TorchSharp) reads the parameters next.
+        _accelerator.Synchronize();
+    }
+
+    public void ReadUtilities(int layer, Span<float> destination) => Read(_uhat, layer, destination);
+
+    public void ReadMeanActivations(int layer, Span<float> destination) => Read(_fhat, layer, destination);
+
+    public void ReadAges(int layer, Span<int> destination) => Read(_age, layer, destination);
+
+    public void ReadUnitState(int layer, Span<int> age, Span<float> f, Span<float> u)
+    {
+        Read(_age, layer, age);
+        Read(_f, layer, f);
+        Read(_u, layer, u);
+    }
+
+    public void WriteUnitState(int layer, ReadOnlySpan<int> age, ReadOnlySpan<float> f, ReadOnlySpan<float> u)
+    {
+        CbpArguments.CheckUnitState(_layers[layer], age.Length, f.Length, u.Length);
+        _accelerator.Synchronize();
+        Slice(_age, layer).CopyFromCPU(age);
+        Slice(_f, layer).CopyFromCPU(f);
+        Slice(_u, layer).CopyFromCPU(u);
+    }
+
+    /// <summary>Waits for launched kernels.</summary>
+    public void Synchronize() => _accelerator.Synchronize();
+
+    public void Dispose()
+    {
+        _age.Dispose();
+        _units.Dispose();
+        _f.Dispose();
+        _u.Dispose();
+        _fhat.Dispose();
+        _uhat.Dispose();
+        _biasCorrection.Dispose();
+        _keys.Dispose();
+        _activations.Dispose();
+    }
+
+    private void Read<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, int layer, Span<T> destination) where T : unmanaged
+    {
+        _accelerator.Synchronize();
+        Slice(buffer, layer).CopyToCPU(destination[.._layers[layer].Units]);
+    }
+
+    private ArrayView<T> Slice<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, int layer) where T : unmanaged =>
+        buffer.View.AsContiguous().SubView(_stateOffsets[layer], _layers[layer].Units);
+}

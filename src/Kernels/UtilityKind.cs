@@ -1,0 +1,11 @@
+namespace CbpGpu.Kernels;
+
+/// <summary>The instantaneous utility of a hidden unit (SPEC §4).</summary>
+public enum UtilityKind
+{
+    /// <summary>mean_k |W_out[k,i]| * mean_batch |h_i| (published RL runs).</summary>
+    Contribution = 0,
+
+    /// <summary>sum_k |W_out[k,i]| * |mean_batch h_i - fhat_i| / (sum_j |W_in[i,j]| + eps) (reproduction report).</summary>
+    AdaptableContribution = 1,
+}

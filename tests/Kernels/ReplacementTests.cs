@@ -1,0 +1,141 @@
+using CbpGpu.Kernels;
+using Xunit;
+
+namespace CbpGpu.Tests.Kernels;
+
+/// <summary>After a replacement, exactly what SPEC §4 names has changed, on the CPU loops and in the ILGPU kernels.</summary>
+[Collection(IlgpuCpuCollection.Name)]
+public class ReplacementTests(IlgpuCpuFixture ilgpu)
+{
+    public static TheoryData<bool, bool, bool> Cases()
+    {
+        var data = new TheoryData<bool, bool, bool>();
+        foreach (bool onIlgpu in new[] { false, true })
+            foreach (bool reset in new[] { false, true })
+                foreach (bool correct in new[] { false, true })
+                    data.Add(onIlgpu, reset, correct);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ReplacementChangesExactlyTheUnitsWeightsBiasesAndState(bool onIlgpu, bool resetOptimizer, bool nextBiasCorrection)
+    {
+        using var net = new TestNetwork(input: 6, hidden1: 10, hidden2: 8, actions: 3, seed: 21);
+        var settings = CbpSettings.Seed2023 with { ResetOptimizerState = resetOptimizer, NextBiasCorrection = nextBiasCorrection };
+        var h = AdamHyperparameters.Cbp();
+        using var backend = onIlgpu ? KernelBackend.Ilgpu(ilgpu.Accelerator, net, h, settings) : KernelBackend.Cpu(net, h, settings);
+        var random = new Random(22);
+
+        var m = new float[net.Length];
+        var v = new float[net.Length];
+        var t = new int[net.Length];
+        for (int i = 0; i < net.Length; i++)
+        {
+            m[i] = (float)(random.NextDouble() - 0.5);
+            v[i] = (float)random.NextDouble();
+            t[i] = random.Next(1, 1000);
+        }
+        backend.Adam.WriteState(m, v, t);
+        for (int l = 0; l < net.Layers.Length; l++)
+        {
+            int n = net.Layers[l].Units;
+            var age = Enumerable.Range(0, n).Select(_ => random.Next(1, 500)).ToArray();
+            var f = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
+            var u = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
+            backend.Cbp.WriteUnitState(l, age, f, u);
+            backend.Cbp.UpdateStatistics(l, TestNetwork.Activations(n, 6, random), 6);
+        }
+
+        foreach (var (layer, units) in new[] { (0, new[] { 7, 2 }), (3, new[] { 0 }), (1, new[] { 1, 6, 3 }) })
+        {
+            var L = net.Layers[layer];
+            var keys = units.Select(_ => (ulong)random.NextInt64()).ToArray();
+            float[] p0 = net.CopyParameters();
+            float[] g0 = net.Gradients.Span.ToArray();
+            var (m0, v0, t0) = backend.ReadAdam();
+            var units0 = Enumerable.Range(0, net.Layers.Length).Select(backend.ReadUnits).ToArray();
+            var fhat = new float[L.Units];
+            backend.Cbp.ReadMeanActivations(layer, fhat);
+
+            backend.Cbp.Replace(layer, units, keys);
+
+            // What SPEC §4 says, written out element by element.
+            float[] p = (float[])p0.Clone();
+            float[] mExpected = (float[])m0.Clone(), vExpected = (float[])v0.Clone();
+            int[] tExpected = (int[])t0.Clone();
+            var changed = new List<int>();
+            float bound = MathF.Sqrt(3f / L.FanIn);
+            for (int r = 0; r < units.Length; r++)
+            {
+                for (int j = 0; j < L.FanIn; j++)
+                {
+                    int o = L.WeightInOffset + units[r] * L.FanIn + j;
+                    p[o] = CbpMath.InitialWeight(keys[r], j, bound);
+                    changed.Add(o);
+                }
+                p[L.BiasOffset + units[r]] = 0f;
+                changed.Add(L.BiasOffset + units[r]);
+            }
+            for (int k = 0; k < L.NextOut; k++)
+                for (int r = 0; r < units.Length; r++)
+                {
+                    int o = L.WeightOutOffset + k * L.Units + units[r];
+                    if (nextBiasCorrection) p[L.NextBiasOffset + k] += p0[o] * fhat[units[r]];
+                    p[o] = 0f;
+                    changed.Add(o);
+                }
+            if (resetOptimizer)
+                foreach (int o in changed) { mExpected[o] = 0f; vExpected[o] = 0f; tExpected[o] = 0; }
+
+            string at = $"layer {layer} units [{string.Join(",", units)}]";
+            Tolerance.BitwiseEqual(p, net.Parameters.Span, "parameters after replacement in " + at);
+            Tolerance.BitwiseEqual(g0, net.Gradients.Span, "gradients after replacement in " + at);
+            var (m1, v1, t1) = backend.ReadAdam();
+            Tolerance.BitwiseEqual(mExpected, m1, "m " + at);
+            Tolerance.BitwiseEqual(vExpected, v1, "v " + at);
+            Tolerance.BitwiseEqual(tExpected, t1, "t " + at);
+            for (int l = 0; l < net.Layers.Length; l++)
+            {
+                var (age0, f0, u0) = units0[l];
+                if (l == layer)
+                    foreach (int unit in units) { age0[unit] = 0; f0[unit] = 0f; u0[unit] = 0f; }
+                var (age1, f1, u1) = backend.ReadUnits(l);
+                Tolerance.BitwiseEqual(age0, age1, $"age of layer {l} after replacement in " + at);
+                Tolerance.BitwiseEqual(f0, f1, $"f of layer {l} after replacement in " + at);
+                Tolerance.BitwiseEqual(u0, u1, $"u of layer {l} after replacement in " + at);
+            }
+
+            // The fresh rows are draws from U(-b, b), not left-overs.
+            foreach (int unit in units)
+                for (int j = 0; j < L.FanIn; j++)
+                {
+                    float w = net.Parameters.Span[L.WeightInOffset + unit * L.FanIn + j];
+                    Assert.InRange(w, -bound, bound);
+                    Assert.NotEqual(p0[L.WeightInOffset + unit * L.FanIn + j], w);
+                }
+            if (nextBiasCorrection)
+                Assert.NotEqual(p0[L.NextBiasOffset], net.Parameters.Span[L.NextBiasOffset]);
+        }
+    }
+
+    [Fact]
+    public void RejectsDuplicateOrOutOfRangeUnitsAndMissingKeys()
+    {
+        using var net = new TestNetwork(4, 6, 5, 2, seed: 1);
+        using var backend = KernelBackend.Cpu(net, AdamHyperparameters.Cbp(), CbpSettings.Seed2023);
+        Assert.Throws<ArgumentException>(() => backend.Cbp.Replace(0, [1, 1], [1UL, 2UL]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.Cbp.Replace(0, [6], [1UL]));
+        Assert.Throws<ArgumentException>(() => backend.Cbp.Replace(0, [1], []));
+        var e = Assert.Throws<ArgumentException>(() => backend.Cbp.UpdateStatistics(0, new float[13], 2));
+        Assert.Contains("batch 2 x 6 units", e.Message);
+    }
+
+    [Fact]
+    public void ResettingOptimizerStateNeedsAnOptimizer()
+    {
+        using var net = new TestNetwork(4, 6, 5, 2, seed: 1);
+        var e = Assert.Throws<ArgumentException>(() => new CpuCbpKernels(net.Parameters.View, net.Layers, CbpSettings.Seed2023));
+        Assert.Contains("optimizer", e.Message);
+    }
+}
