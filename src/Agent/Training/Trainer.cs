@@ -162,7 +162,7 @@ public sealed class Trainer : IDisposable
     {
         _episodes.Flush();
         _updates.Flush();
-        new Checkpoint
+        Checkpoint.Write(Path.Combine(_dir, Checkpoint.FileName), new CheckpointContent
         {
             ConfigJson = _config.ToJson(),
             Updates = _updateCount,
@@ -171,13 +171,17 @@ public sealed class Trainer : IDisposable
             EpisodesCsvLength = _episodes.Length,
             UpdatesCsvLength = _updates.Length,
             ElapsedSeconds = elapsed,
-            Parameters = _nets.Parameters.ToArray(),
-            Optimizer = Serialize(_optimizer.Save),
-            Hook = _hook is null ? null : Serialize(_hook.Save),
+            Parameters = w =>
+            {
+                using var cpu = _nets.Parameters.Data.cpu();
+                w.Write(cpu.bytes);
+            },
+            Optimizer = _optimizer.Save,
+            Hook = _hook is null ? null : _hook.Save,
             Generator = GeneratorState(),
-            Envs = Serialize(_env.SaveState),
+            Envs = _env.SaveState,
             RecentReturns = [.. _recentReturns],
-        }.Write(Path.Combine(_dir, Checkpoint.FileName));
+        });
     }
 
     private byte[] GeneratorState()
@@ -185,13 +189,6 @@ public sealed class Trainer : IDisposable
         using var state = _generator.get_state();
         using var cpu = state.cpu();
         return cpu.data<byte>().ToArray();
-    }
-
-    private static byte[] Serialize(Action<BinaryWriter> save)
-    {
-        using var m = new MemoryStream();
-        using (var w = new BinaryWriter(m, System.Text.Encoding.UTF8, leaveOpen: true)) save(w);
-        return m.ToArray();
     }
 
     /// <summary>Trains until <see cref="RunSettings.TotalSteps"/> or <paramref name="stop"/>; checkpoints and flushes on the way out.</summary>
