@@ -100,6 +100,9 @@ public sealed class Trainer : IDisposable
     public ActorCritic Networks => _nets;
     public VectorEnv Env => _env;
 
+    /// <summary>The last rollout (for inspection; overwritten by every update).</summary>
+    public RolloutBuffer Rollout => _rollout;
+
     private static Checkpoint ReadCheckpointFor(TrainConfig config, string dir)
     {
         var checkpoint = Checkpoint.Read(Path.Combine(dir, Checkpoint.FileName));
