@@ -23,15 +23,20 @@ public static class TrainCommand
           --envs N                  parallel envs (default 64; must divide the 2048-transition batch)
           --seed S                  seed for envs, weights and sampling (default 0)
           --device cpu|cuda         (default cpu)
-          --threads N               threads for MuJoCo stepping and for torch (default: all cores)
-          --env-threads N           override --threads for MuJoCo stepping
-          --torch-threads N         override --threads for torch
+          --threads N               threads for MuJoCo stepping (default: all cores)
+          --torch-threads N         threads for torch (default 1; see below)
           --obs 111|27|contact      observation: 111 floats with zero contact forces as published (default),
                                     27 without contact forces, or 111 with real contact forces
           --bootstrap-truncation    bootstrap V(last obs) when an episode hits the time limit (the paper
                                     presets treat truncation like termination)
           --checkpoint-every K      write checkpoint.bin every K updates (default 100; 0 = only at the end)
           --resume                  continue the run in --out from its checkpoint (same flags; --steps may grow)
+
+        Threads: env stepping and the PPO update take turns, so each may use every core. On the 2-core dev
+        machine torch is fastest with 1 thread: 2 threads made the update slower (0.61 s vs 0.40 s per update)
+        with sleeping OpenMP threads, and with spinning ones (GOMP_SPINCOUNT=20000) faster when the machine is
+        idle (3,900 vs 3,200 steps/s overall) but slower as soon as other processes compete (1,360 vs 1,770).
+        Unless OMP_WAIT_POLICY is set, OpenMP threads sleep while idle (spinning ones collapsed throughput).
 
         Ctrl+C finishes the current update, writes the checkpoint and the logs, and exits; a second Ctrl+C kills.
         """;
@@ -53,9 +58,8 @@ public static class TrainCommand
         long steps = a.GetLong("--steps", RunSettings.DefaultSteps(preset), 1, 10_000_000_000);
         long seed = a.GetLong("--seed", 0, 0, long.MaxValue);
         string device = a.GetChoice("--device", "cpu", "cpu", "cuda");
-        int threads = a.GetInt("--threads", Environment.ProcessorCount, 1, 256);
-        int envThreads = a.GetInt("--env-threads", threads, 1, 256);
-        int torchThreads = a.GetInt("--torch-threads", threads, 1, 256);
+        int envThreads = a.GetInt("--threads", Environment.ProcessorCount, 1, 256);
+        int torchThreads = a.GetInt("--torch-threads", 1, 1, 256);
         var obs = a.GetChoice("--obs", "111", "111", "27", "contact") switch
         {
             "27" => ObservationKind.NoContact,
