@@ -12,6 +12,7 @@ public static class Program
         // Each command file adds itself here.
         new("replay", ReplayCommand.Summary, ReplayCommand.Help, ReplayCommand.Run),
         new("bench-env", BenchEnvCommand.Summary, BenchEnvCommand.Help, BenchEnvCommand.Run),
+        new("train", TrainCommand.Summary, TrainCommand.Help, TrainCommand.Run),
     ];
 
     public static int Main(string[] args)

@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace CbpGpu.Agent;
+
+/// <summary>The diagonal Gaussian policy N(mean, exp(log_std)^2), log-probabilities summed over action dimensions.</summary>
+public static class GaussianPolicy
+{
+    private static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+
+    /// <summary>log N(action; mean, exp(logStd)) summed over the last dimension: [B x A] -> [B].</summary>
+    public static Tensor LogProb(Tensor action, Tensor mean, Tensor logStd)
+    {
+        var z = (action - mean) * (-logStd).exp();
+        return (z.square() * -0.5 - logStd - HalfLog2Pi).sum(-1);
+    }
+
+    /// <summary>mean + exp(logStd) * N(0, 1) noise.</summary>
+    public static Tensor Sample(Tensor mean, Tensor logStd, Generator generator)
+    {
+        var noise = randn(mean.shape, mean.dtype, mean.device, generator: generator);
+        return mean + logStd.exp() * noise;
+    }
+}

@@ -1,0 +1,47 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace CbpGpu.Agent.Networks;
+
+/// <summary>Policy output: action mean [B x A], state-independent log-std [A], hidden activations [B x H].</summary>
+public readonly record struct PolicyOutput(Tensor Mean, Tensor LogStd, Tensor H1, Tensor H2);
+
+/// <summary>Value output: V(s) [B], hidden activations [B x H].</summary>
+public readonly record struct ValueOutput(Tensor Value, Tensor H1, Tensor H2);
+
+/// <summary>
+/// The policy (obs -> H -> ReLU -> H -> ReLU -> A mean, plus log_std) and the separate value network
+/// (obs -> H -> ReLU -> H -> ReLU -> 1) of SPEC §3, both reading their weights from one <see cref="FlatParameters"/>.
+/// </summary>
+public sealed class ActorCritic : IDisposable
+{
+    public ActorCritic(int observationSize, int hiddenUnits, int actionSize, Device device)
+    {
+        Parameters = new FlatParameters(new ParameterLayout(observationSize, hiddenUnits, actionSize), device);
+    }
+
+    public FlatParameters Parameters { get; }
+    public ParameterLayout Layout => Parameters.Layout;
+
+    public PolicyOutput Policy(Tensor obs)
+    {
+        var p = Parameters;
+        var l = Layout;
+        var h1 = F.relu(F.linear(obs, p[l.PolicyW1], p[l.PolicyB1]));
+        var h2 = F.relu(F.linear(h1, p[l.PolicyW2], p[l.PolicyB2]));
+        var mean = F.linear(h2, p[l.PolicyW3], p[l.PolicyB3]);
+        return new PolicyOutput(mean, p[l.LogStd], h1, h2);
+    }
+
+    public ValueOutput Value(Tensor obs)
+    {
+        var p = Parameters;
+        var l = Layout;
+        var h1 = F.relu(F.linear(obs, p[l.ValueW1], p[l.ValueB1]));
+        var h2 = F.relu(F.linear(h1, p[l.ValueW2], p[l.ValueB2]));
+        var v = F.linear(h2, p[l.ValueW3], p[l.ValueB3]).squeeze(-1);
+        return new ValueOutput(v, h1, h2);
+    }
+
+    public void Dispose() => Parameters.Dispose();
+}

@@ -1,0 +1,153 @@
+using CbpGpu.Agent.Networks;
+using CbpGpu.Agent.Settings;
+using static TorchSharp.torch;
+
+namespace CbpGpu.Agent;
+
+/// <summary>What one PPO update did: means over its minibatches, and where it first went non-finite, if it did.</summary>
+public sealed record UpdateStats(
+    double PolicyLoss, double ValueLoss, double ApproxKl, double ClipFraction, double PolicyStd,
+    string? NonFinite);
+
+/// <summary>
+/// PPO (SPEC §3) in the order it runs: generalised advantage estimation over the rollout, then
+/// <see cref="PpoSettings.Epochs"/> passes of shuffled minibatches with the clipped surrogate objective plus the
+/// value regression, one optimizer over both networks, and after every optimizer step the hook where Continual
+/// Backprop plugs in.
+/// </summary>
+public sealed class PpoUpdate : IDisposable
+{
+    private readonly ActorCritic _nets;
+    private readonly IParameterOptimizer _optimizer;
+    private readonly IAfterStepHook? _afterStep;
+    private readonly PpoSettings _s;
+    private readonly Generator _generator;
+    private readonly Device _device;
+    private readonly Tensor _stats;   // [epochs * minibatches, 4]: policy loss, value loss, approx KL, clip fraction
+
+    public PpoUpdate(ActorCritic nets, IParameterOptimizer optimizer, IAfterStepHook? afterStep, PpoSettings settings, Generator generator, Device device)
+    {
+        _nets = nets;
+        _optimizer = optimizer;
+        _afterStep = afterStep;
+        _s = settings;
+        _generator = generator;
+        _device = device;
+        _stats = zeros([settings.Epochs * settings.Minibatches, 4], ScalarType.Float32, device);
+    }
+
+    /// <summary>
+    /// Generalised advantage estimation, per env, backwards in time (index t * envs + i).
+    /// delta_t = r_t + gamma * V(s_{t+1}) * (bootstrap) - V(s_t);  A_t = delta_t + gamma * lambda * (episode goes on) * A_{t+1}.
+    /// An episode that ended at t cuts the trace. What follows a truncation: in the paper presets nothing (treated
+    /// like termination, V = 0); with <paramref name="bootstrapTruncation"/> the value of the episode's last
+    /// observation (<paramref name="truncatedValues"/>). Returns = advantages + values (the value targets).
+    /// </summary>
+    public static void Gae(
+        int steps, int envs,
+        ReadOnlySpan<float> rewards, ReadOnlySpan<float> values, ReadOnlySpan<float> lastValues,
+        ReadOnlySpan<bool> terminated, ReadOnlySpan<bool> truncated, ReadOnlySpan<float> truncatedValues,
+        double gamma, double lambda, bool bootstrapTruncation,
+        Span<float> advantages, Span<float> returns)
+    {
+        for (int i = 0; i < envs; i++)
+        {
+            double lastGaeLam = 0;
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                int k = t * envs + i;
+                bool ended = terminated[k] || truncated[k];
+                double nextValue = t == steps - 1 ? lastValues[i] : values[k + envs];
+                if (ended) nextValue = bootstrapTruncation && !terminated[k] ? truncatedValues[k] : 0.0;
+                double delta = rewards[k] + gamma * nextValue - values[k];
+                lastGaeLam = delta + gamma * lambda * (ended ? 0.0 : 1.0) * lastGaeLam;
+                advantages[k] = (float)lastGaeLam;
+                returns[k] = (float)(lastGaeLam + values[k]);
+            }
+        }
+    }
+
+    /// <summary>The clipped surrogate loss -E[min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)].</summary>
+    public static Tensor ClippedSurrogateLoss(Tensor ratio, Tensor advantages, double clip) =>
+        -min(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages).mean();
+
+    /// <summary>Runs GAE on the rollout, then the epochs of minibatch updates.</summary>
+    public UpdateStats Run(RolloutBuffer rollout)
+    {
+        Gae(rollout.Steps, rollout.Envs, rollout.Rewards, rollout.ValueSpan, rollout.LastValues,
+            rollout.Terminated, rollout.Truncated, rollout.TruncatedValues,
+            _s.Gamma, _s.GaeLambda, _s.BootstrapTruncation, rollout.Advantages, rollout.Returns);
+
+        using var updateScope = NewDisposeScope();
+        int batch = rollout.Size;
+        var obs = rollout.Observations.view(batch, rollout.ObservationSize).to(_device);
+        var actions = rollout.Actions.view(batch, rollout.ActionSize).to(_device);
+        var oldLogProbs = rollout.LogProbs.view(batch).to(_device);
+        var advantages = tensor(rollout.Advantages).to(_device);
+        var returns = tensor(rollout.Returns).to(_device);
+        if (_s.NormalizeAdvantages)
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+
+        int minibatchSize = batch / _s.Minibatches;
+        for (int epoch = 0; epoch < _s.Epochs; epoch++)
+        {
+            using var epochScope = NewDisposeScope();
+            var permutation = randperm(batch, generator: _generator, device: _device);
+            for (int m = 0; m < _s.Minibatches; m++)
+            {
+                using var minibatchScope = NewDisposeScope();
+                var idx = permutation.narrow(0, m * minibatchSize, minibatchSize);
+                var mbObs = obs.index_select(0, idx);
+                var mbAdvantages = advantages.index_select(0, idx);
+
+                var policy = _nets.Policy(mbObs);
+                var newLogProbs = GaussianPolicy.LogProb(actions.index_select(0, idx), policy.Mean, policy.LogStd);
+                var logRatio = newLogProbs - oldLogProbs.index_select(0, idx);
+                var ratio = logRatio.exp();
+                var policyLoss = ClippedSurrogateLoss(ratio, mbAdvantages, _s.Clip);
+
+                var value = _nets.Value(mbObs);
+                var valueLoss = (value.Value - returns.index_select(0, idx)).square().mean();
+
+                var loss = policyLoss + _s.ValueCoefficient * valueLoss;
+                _optimizer.ZeroGrad();
+                loss.backward();
+                _optimizer.Step();
+                _afterStep?.AfterStep(new HiddenActivations(policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()));
+
+                using (no_grad())
+                {
+                    var approxKl = ((ratio - 1) - logRatio).mean();
+                    var clipFraction = (ratio - 1).abs().gt(_s.Clip).to(ScalarType.Float32).mean();
+                    _stats[epoch * _s.Minibatches + m].copy_(stack([policyLoss.detach(), valueLoss.detach(), approxKl, clipFraction]));
+                }
+            }
+        }
+        return Summarize();
+    }
+
+    private UpdateStats Summarize()
+    {
+        using var scope = NewDisposeScope();
+        float[] s = _stats.cpu().data<float>().ToArray();
+        string? nonFinite = null;
+        string[] names = ["policy loss", "value loss", "approx KL", "clip fraction"];
+        for (int r = 0; r < s.Length / 4 && nonFinite is null; r++)
+            for (int c = 0; c < 4; c++)
+                if (!float.IsFinite(s[r * 4 + c]))
+                {
+                    nonFinite = $"{names[c]} is {s[r * 4 + c]} in epoch {r / _s.Minibatches + 1}, minibatch {r % _s.Minibatches + 1}";
+                    break;
+                }
+        var mean = new double[4];
+        for (int r = 0; r < s.Length / 4; r++)
+            for (int c = 0; c < 4; c++) mean[c] += s[r * 4 + c];
+        int rows = s.Length / 4;
+        double std;
+        using (no_grad())
+            std = _nets.Parameters[_nets.Layout.LogStd].exp().mean().cpu().item<float>();
+        return new UpdateStats(mean[0] / rows, mean[1] / rows, mean[2] / rows, mean[3] / rows, std, nonFinite);
+    }
+
+    public void Dispose() => _stats.Dispose();
+}

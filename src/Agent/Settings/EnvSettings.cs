@@ -1,0 +1,19 @@
+using CbpGpu.Physics;
+
+namespace CbpGpu.Agent.Settings;
+
+/// <summary>The environment side of a run: how many Ants, what they observe, how friction changes.</summary>
+public sealed record EnvSettings(string Preset, int NumEnvs, AntConfig Ant, FrictionConfig Friction)
+{
+    /// <summary>The authors' released setup: friction log-uniform in [0.02, 2], redrawn after 2M steps at an episode end.</summary>
+    public static EnvSettings Nature2024(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
+        new("nature2024", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 1000), FrictionConfig.Nature2024);
+
+    /// <summary>The reproduction report: friction 10^U(-4,4) every 10M steps, 500-step episodes.</summary>
+    public static EnvSettings Seed2023(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
+        new("seed2023", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 500), FrictionConfig.Seed2023);
+
+    /// <summary>Fixed friction (a sanity check that PPO learns at all).</summary>
+    public static EnvSettings Constant(int numEnvs, double friction, ObservationKind obs = ObservationKind.Standard) =>
+        new("constant", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 1000), FrictionConfig.Constant(friction));
+}

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace CbpGpu.Agent.Settings;
+
+/// <summary>The full resolved configuration of a training run, one record per concern.</summary>
+public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings Run)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TrainConfig FromJson(string json) =>
+        JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new JsonException("empty configuration");
+
+    /// <summary>Settings that may change when a run is resumed: they do not change what is computed.</summary>
+    private static readonly string[] ResumeMayChange = ["Run.TotalSteps", "Run.TorchThreads", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.Device"];
+
+    /// <summary>The first setting (dotted path) where a resumed run would differ from the checkpoint's, or null.</summary>
+    public string? FirstResumeConflict(TrainConfig checkpoint)
+    {
+        var diffs = new List<string>();
+        Diff("", JsonNode.Parse(checkpoint.ToJson()), JsonNode.Parse(ToJson()), diffs);
+        foreach (var d in diffs)
+            if (Array.IndexOf(ResumeMayChange, d.Split(' ')[0]) < 0) return d;
+        return null;
+    }
+
+    private static void Diff(string path, JsonNode? a, JsonNode? b, List<string> diffs)
+    {
+        if (a is JsonObject oa && b is JsonObject ob)
+        {
+            foreach (var (key, va) in oa)
+                Diff(path.Length == 0 ? key : $"{path}.{key}", va, ob[key], diffs);
+            foreach (var (key, vb) in ob)
+                if (!oa.ContainsKey(key)) Diff(path.Length == 0 ? key : $"{path}.{key}", null, vb, diffs);
+            return;
+        }
+        string sa = a?.ToJsonString() ?? "null", sb = b?.ToJsonString() ?? "null";
+        if (sa != sb) diffs.Add($"{path} (checkpoint {sa}, now {sb})");
+    }
+}

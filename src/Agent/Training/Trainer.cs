@@ -1,0 +1,402 @@
+using System.Diagnostics;
+using System.Globalization;
+using CbpGpu.Agent.Networks;
+using CbpGpu.Agent.Settings;
+using CbpGpu.Physics;
+using static TorchSharp.torch;
+
+namespace CbpGpu.Agent.Training;
+
+/// <summary>Totals of one <see cref="Trainer.Run"/> call (this session only, not earlier sessions of a resumed run).</summary>
+public sealed record TrainResult(
+    int Updates, long EnvSteps, long SessionSteps, double Seconds,
+    double EnvSeconds, double ActSeconds, double UpdateSeconds, bool Stopped);
+
+/// <summary>
+/// The training loop: collect <see cref="PpoSettings.BatchSize"/> transitions from the vector env with the current
+/// policy, run one <see cref="PpoUpdate"/>, log, checkpoint, repeat until the step budget is spent or a stop is
+/// requested. Output directory: config.json, episodes.csv, updates.csv, checkpoint.bin.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    public const string ConfigFile = "config.json";
+    public const string EpisodesFile = "episodes.csv";
+    public const string UpdatesFile = "updates.csv";
+    private const int RecentEpisodes = 100;
+    private const int TrimEveryUpdates = 25;
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
+
+    private readonly TrainConfig _config;
+    private readonly string _dir;
+    private readonly TextWriter _progress;
+    private readonly Device _device;
+    private readonly VectorEnv _env;
+    private readonly ActorCritic _nets;
+    private readonly IParameterOptimizer _optimizer;
+    private readonly IAfterStepHook? _hook;
+    private readonly Generator _generator;
+    private readonly RolloutBuffer _rollout;
+    private readonly PpoUpdate _ppo;
+    private readonly CsvLog _episodes;
+    private readonly CsvLog _updates;
+    private readonly Queue<double> _recentReturns = new();
+    private readonly double _elapsedBefore;
+    private int _updateCount;
+    private long _episodeCount;
+
+    /// <param name="optimizerFactory">Default: <see cref="TorchAdamOptimizer"/> with the settings' Adam.</param>
+    /// <param name="hookFactory">Called after every optimizer step (CBP); default none.</param>
+    public Trainer(
+        TrainConfig config, string outDir, bool resume, TextWriter progress,
+        Func<FlatParameters, PpoSettings, IParameterOptimizer>? optimizerFactory = null,
+        Func<FlatParameters, IParameterOptimizer, IAfterStepHook?>? hookFactory = null)
+    {
+        _config = config;
+        _dir = outDir;
+        _progress = progress;
+        var env = config.Env;
+        var ppo = config.Ppo;
+        var run = config.Run;
+        if (ppo.Validate(env.NumEnvs) is string problem) throw new TrainingException(problem);
+
+        // Everything that can refuse the run happens before the first byte is written to outDir.
+        Checkpoint? checkpoint = resume ? ReadCheckpointFor(config, outDir) : null;
+        if (!resume) EnsureFreshDirectory(outDir);
+
+        _device = TorchRuntime.ResolveDevice(run.Device);
+        TorchRuntime.SetThreads(run.TorchThreads);
+        manual_seed((long)run.Seed);
+
+        _env = new VectorEnv(env.NumEnvs, env.Ant, env.Friction, run.Seed, run.EnvThreads);
+        _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, _device);
+        using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
+            _nets.Parameters.Initialize(init);
+        _generator = new Generator(run.Seed + 1, _device);
+        _optimizer = (optimizerFactory ?? ((p, s) => new TorchAdamOptimizer(p, s.Adam)))(_nets.Parameters, ppo);
+        _hook = hookFactory?.Invoke(_nets.Parameters, _optimizer);
+        _rollout = new RolloutBuffer(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
+        _ppo = new PpoUpdate(_nets, _optimizer, _hook, ppo, _generator, _device);
+
+        if (checkpoint is not null)
+        {
+            Restore(checkpoint);
+            _elapsedBefore = checkpoint.ElapsedSeconds;
+            _episodes = new CsvLog(Path.Combine(outDir, EpisodesFile), "", checkpoint.EpisodesCsvLength);
+            _updates = new CsvLog(Path.Combine(outDir, UpdatesFile), "", checkpoint.UpdatesCsvLength);
+            if (TrainConfig.FromJson(checkpoint.ConfigJson) != config) WriteConfig(overwrite: true);
+        }
+        else
+        {
+            Directory.CreateDirectory(outDir);
+            WriteConfig(overwrite: false);
+            _episodes = new CsvLog(Path.Combine(outDir, EpisodesFile), "step,env,return,length,friction", null);
+            _updates = new CsvLog(Path.Combine(outDir, UpdatesFile),
+                "update,step,policy_loss,value_loss,policy_std,approx_kl,clip_fraction," +
+                "abs_w_policy_l1,abs_w_policy_l2,abs_w_policy_mean,abs_w_value_l1,abs_w_value_l2,abs_w_value_out," +
+                "env_seconds,act_seconds,update_seconds", null);
+        }
+    }
+
+    public ActorCritic Networks => _nets;
+    public VectorEnv Env => _env;
+
+    private static Checkpoint ReadCheckpointFor(TrainConfig config, string dir)
+    {
+        var checkpoint = Checkpoint.Read(Path.Combine(dir, Checkpoint.FileName));
+        TrainConfig saved;
+        try
+        {
+            saved = TrainConfig.FromJson(checkpoint.ConfigJson);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new TrainingException($"checkpoint in {dir} holds an unreadable configuration ({e.Message}); nothing was changed", e);
+        }
+        if (config.FirstResumeConflict(saved) is string conflict)
+            throw new TrainingException($"checkpoint in {dir} belongs to a different run: {conflict}; resume with the run's own flags (see {Path.Combine(dir, ConfigFile)}); nothing was changed");
+        foreach (var f in new[] { EpisodesFile, UpdatesFile })
+            if (!File.Exists(Path.Combine(dir, f)))
+                throw new TrainingException($"{Path.Combine(dir, f)} is missing, so the run in {dir} cannot be continued; nothing was changed");
+        return checkpoint;
+    }
+
+    private static void EnsureFreshDirectory(string dir)
+    {
+        foreach (var f in new[] { ConfigFile, EpisodesFile, UpdatesFile, Checkpoint.FileName })
+            if (File.Exists(Path.Combine(dir, f)))
+                throw new TrainingException($"{dir} already holds a run ({f}); pass --resume to continue it or choose another --out");
+    }
+
+    private void WriteConfig(bool overwrite)
+    {
+        string path = Path.Combine(_dir, ConfigFile);
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, _config.ToJson() + "\n");
+        File.Move(temp, path, overwrite);
+    }
+
+    /// <summary>Applies a checkpoint to the freshly built networks, optimizer, hook, generator and envs.</summary>
+    private void Restore(Checkpoint c)
+    {
+        try
+        {
+            _nets.Parameters.CopyFrom(c.Parameters);
+            using (var r = new BinaryReader(new MemoryStream(c.Optimizer))) _optimizer.Load(r);
+            if ((c.Hook is null) != (_hook is null))
+                throw new InvalidDataException(c.Hook is null ? "it has no CBP state but this run needs one" : "it has CBP state but this run has no CBP");
+            if (_hook is not null && c.Hook is not null)
+                using (var r = new BinaryReader(new MemoryStream(c.Hook))) _hook.Load(r);
+            using (var state = tensor(c.Generator, ScalarType.Byte)) _generator.set_state(state);
+            using (var r = new BinaryReader(new MemoryStream(c.Envs))) _env.LoadState(r);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
+        {
+            throw new TrainingException($"checkpoint in {_dir} does not fit this run ({e.Message}); nothing was changed", e);
+        }
+        _updateCount = c.Updates;
+        _episodeCount = c.Episodes;
+        foreach (double r in c.RecentReturns) _recentReturns.Enqueue(r);
+    }
+
+    private void WriteCheckpoint(double elapsed)
+    {
+        _episodes.Flush();
+        _updates.Flush();
+        new Checkpoint
+        {
+            ConfigJson = _config.ToJson(),
+            Updates = _updateCount,
+            EnvSteps = _env.TotalSteps,
+            Episodes = _episodeCount,
+            EpisodesCsvLength = _episodes.Length,
+            UpdatesCsvLength = _updates.Length,
+            ElapsedSeconds = elapsed,
+            Parameters = _nets.Parameters.ToArray(),
+            Optimizer = Serialize(_optimizer.Save),
+            Hook = _hook is null ? null : Serialize(_hook.Save),
+            Generator = GeneratorState(),
+            Envs = Serialize(_env.SaveState),
+            RecentReturns = [.. _recentReturns],
+        }.Write(Path.Combine(_dir, Checkpoint.FileName));
+    }
+
+    private byte[] GeneratorState()
+    {
+        using var state = _generator.get_state();
+        using var cpu = state.cpu();
+        return cpu.data<byte>().ToArray();
+    }
+
+    private static byte[] Serialize(Action<BinaryWriter> save)
+    {
+        using var m = new MemoryStream();
+        using (var w = new BinaryWriter(m, System.Text.Encoding.UTF8, leaveOpen: true)) save(w);
+        return m.ToArray();
+    }
+
+    /// <summary>Trains until <see cref="RunSettings.TotalSteps"/> or <paramref name="stop"/>; checkpoints and flushes on the way out.</summary>
+    public TrainResult Run(CancellationToken stop)
+    {
+        var run = _config.Run;
+        var clock = Stopwatch.StartNew();
+        long startSteps = _env.TotalSteps;
+        double envTotal = 0, actTotal = 0, updateTotal = 0;
+        var lastPrint = TimeSpan.Zero;
+        long lastPrintSteps = startSteps;
+        int sessionUpdates = 0;
+        bool stopped = false;
+        _progress.WriteLine($"training {run.TotalSteps:N0} steps ({_rollout.Envs} envs x {_rollout.Steps} steps per update) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir}");
+        if (startSteps > 0) _progress.WriteLine($"resumed at step {startSteps:N0}, update {_updateCount}");
+
+        try
+        {
+            while (_env.TotalSteps < run.TotalSteps)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    stopped = true;
+                    break;
+                }
+                var (envSeconds, actSeconds) = CollectRollout();
+                var t0 = Stopwatch.GetTimestamp();
+                var stats = _ppo.Run(_rollout);
+                double updateSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                _updateCount++;
+                sessionUpdates++;
+                envTotal += envSeconds;
+                actTotal += actSeconds;
+                updateTotal += updateSeconds;
+                if (stats.NonFinite is string where)
+                    throw new TrainingException($"training diverged in update {_updateCount} (step {_env.TotalSteps:N0}): {where}; logs up to here are in {_dir}, checkpoint.bin holds the last good state");
+                LogUpdate(stats, envSeconds, actSeconds, updateSeconds);
+
+                if (clock.Elapsed - lastPrint >= ProgressEvery)
+                {
+                    PrintProgress(clock.Elapsed, lastPrint, lastPrintSteps, startSteps);
+                    lastPrint = clock.Elapsed;
+                    lastPrintSteps = _env.TotalSteps;
+                }
+                if (_updateCount % TrimEveryUpdates == 0) TorchRuntime.ReleaseFreedNativeMemory();
+                if (run.CheckpointEveryUpdates > 0 && _updateCount % run.CheckpointEveryUpdates == 0)
+                    WriteCheckpoint(_elapsedBefore + clock.Elapsed.TotalSeconds);
+            }
+            WriteCheckpoint(_elapsedBefore + clock.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            _episodes.Flush();
+            _updates.Flush();
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        long session = _env.TotalSteps - startSteps;
+        double sum = Math.Max(envTotal + actTotal + updateTotal, 1e-9);
+        _progress.WriteLine(
+            $"{(stopped ? "stopped" : "done")} at step {_env.TotalSteps:N0}: {session:N0} steps in {Duration(seconds)} ({session / Math.Max(seconds, 1e-9):N0} SPS); " +
+            $"env {envTotal:F1}s ({100 * envTotal / sum:F0}%), acting {actTotal:F1}s ({100 * actTotal / sum:F0}%), update {updateTotal:F1}s ({100 * updateTotal / sum:F0}%); checkpoint written");
+        return new TrainResult(sessionUpdates, _env.TotalSteps, session, seconds, envTotal, actTotal, updateTotal, stopped);
+    }
+
+    /// <summary>Fills the rollout: act with the current policy, step the envs, record what happened.</summary>
+    private (double EnvSeconds, double ActSeconds) CollectRollout()
+    {
+        var b = _rollout;
+        int n = b.Envs;
+        long envTicks = 0, actTicks = 0;
+        for (int t = 0; t < b.Steps; t++)
+        {
+            long a0 = Stopwatch.GetTimestamp();
+            using (var scope = NewDisposeScope())
+            using (no_grad())
+            {
+                _env.Observations.CopyTo(b.ObservationRow(t));
+                var obs = b.Observations[t].to(_device);
+                var policy = _nets.Policy(obs);
+                var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, _generator);
+                b.Actions[t].copy_(action);
+                b.LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
+                b.Values[t].copy_(_nets.Value(obs).Value);
+            }
+            long e0 = Stopwatch.GetTimestamp();
+            try
+            {
+                _env.Step(b.ActionRow(t));
+            }
+            catch (ArgumentException e)
+            {
+                // The env refuses non-finite actions; name the update so the logs can be matched.
+                _episodes.Flush();
+                _updates.Flush();
+                throw new TrainingException($"update {_updateCount + 1}, step {_env.TotalSteps:N0}: {e.Message.Split(" (Parameter")[0]}; logs up to here are in {_dir}", e);
+            }
+            long e1 = Stopwatch.GetTimestamp();
+            envTicks += e1 - e0;
+
+            _env.Rewards.CopyTo(b.Rewards, t * n);
+            _env.Terminated.CopyTo(b.Terminated, t * n);
+            _env.Truncated.CopyTo(b.Truncated, t * n);
+            CheckFinite(_env.Observations, "observation", _env.ObservationSize);
+            CheckFinite(_env.Rewards, "reward", 1);
+            for (int i = 0; i < n; i++)
+                if (_env.Terminated[i] || _env.Truncated[i])
+                    EndEpisode(i);
+            if (_config.Ppo.BootstrapTruncation) ValueOfTruncated(t);
+            actTicks += Stopwatch.GetTimestamp() - e1 + (e0 - a0);
+        }
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            long a0 = Stopwatch.GetTimestamp();
+            var obs = tensor(_env.Observations, [n, b.ObservationSize]).to(_device);
+            _nets.Value(obs).Value.cpu().data<float>().CopyTo(b.LastValues);
+            actTicks += Stopwatch.GetTimestamp() - a0;
+        }
+        return (envTicks / (double)Stopwatch.Frequency, actTicks / (double)Stopwatch.Frequency);
+    }
+
+    private void EndEpisode(int env)
+    {
+        int o = _env.ObservationSize;
+        CheckFinite(_env.FinalObservations.AsSpan(env * o, o), "final observation", o, env);
+        double ret = _env.EpisodeReturns[env];
+        _episodes.Field(_env.TotalSteps).Field(env).Field(ret).Field(_env.EpisodeLengths[env]).Field(_env.EpisodeFrictions[env]).EndRow();
+        _episodeCount++;
+        _recentReturns.Enqueue(ret);
+        if (_recentReturns.Count > RecentEpisodes) _recentReturns.Dequeue();
+    }
+
+    /// <summary>V(last observation) of episodes that were cut by the time limit, for correct bootstrapping.</summary>
+    private void ValueOfTruncated(int t)
+    {
+        int n = _rollout.Envs, o = _env.ObservationSize;
+        int count = 0;
+        for (int i = 0; i < n; i++)
+            if (_env.Truncated[i] && !_env.Terminated[i]) count++;
+        if (count == 0) return;
+        var rows = new float[count * o];
+        var which = new int[count];
+        for (int i = 0, k = 0; i < n; i++)
+            if (_env.Truncated[i] && !_env.Terminated[i])
+            {
+                _env.FinalObservations.AsSpan(i * o, o).CopyTo(rows.AsSpan(k * o, o));
+                which[k++] = i;
+            }
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var values = _nets.Value(tensor(rows, [count, o]).to(_device)).Value.cpu().data<float>().ToArray();
+        for (int k = 0; k < count; k++) _rollout.TruncatedValues[t * n + which[k]] = values[k];
+    }
+
+    /// <summary>Rows of <paramref name="rowSize"/> values per env, starting at env <paramref name="firstEnv"/>.</summary>
+    private void CheckFinite(ReadOnlySpan<float> values, string what, int rowSize, int firstEnv = 0)
+    {
+        for (int k = 0; k < values.Length; k++)
+        {
+            if (float.IsFinite(values[k])) continue;
+            int e = firstEnv + k / rowSize;
+            _episodes.Flush();
+            _updates.Flush();
+            throw new TrainingException($"{what} of env {e} is {values[k]} at step {_env.TotalSteps:N0} (update {_updateCount + 1}); logs up to here are in {_dir}");
+        }
+    }
+
+    private void LogUpdate(UpdateStats s, double envSeconds, double actSeconds, double updateSeconds)
+    {
+        _updates.Field(_updateCount).Field(_env.TotalSteps).Field(s.PolicyLoss).Field(s.ValueLoss).Field(s.PolicyStd)
+            .Field(s.ApproxKl).Field(s.ClipFraction);
+        foreach (double w in _nets.Parameters.MeanAbsWeights()) _updates.Field(w);
+        _updates.Field(envSeconds).Field(actSeconds).Field(updateSeconds).EndRow();
+        _episodes.Flush();
+        _updates.Flush();
+    }
+
+    private void PrintProgress(TimeSpan now, TimeSpan lastPrint, long lastPrintSteps, long startSteps)
+    {
+        long steps = _env.TotalSteps;
+        double windowSps = (steps - lastPrintSteps) / Math.Max((now - lastPrint).TotalSeconds, 1e-9);
+        double sessionSps = (steps - startSteps) / Math.Max(now.TotalSeconds, 1e-9);
+        string ret = _recentReturns.Count == 0 ? "n/a" : _recentReturns.Average().ToString("F1", CultureInfo.InvariantCulture);
+        double eta = (_config.Run.TotalSteps - steps) / Math.Max(sessionSps, 1e-9);
+        _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"step {steps,12:N0} / {_config.Run.TotalSteps:N0}  {windowSps,6:N0} SPS  return(last {_recentReturns.Count}) {ret,8}  friction {_env.Frictions[0]:G4}  " +
+            $"mem {Environment.WorkingSet >> 20} MB (managed {GC.GetTotalMemory(false) >> 20} MB)  ETA {Duration(eta)}"));
+    }
+
+    private static string Duration(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Max(0, Math.Min(seconds, TimeSpan.MaxValue.TotalSeconds / 2)));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:D2}s" : $"{t.Seconds}s";
+    }
+
+    public void Dispose()
+    {
+        _episodes.Dispose();
+        _updates.Dispose();
+        _ppo.Dispose();
+        _rollout.Dispose();
+        _generator.Dispose();
+        _optimizer.Dispose();
+        _nets.Dispose();
+        _env.Dispose();
+    }
+}
