@@ -85,6 +85,7 @@ public sealed class PpoUpdate : IDisposable
         var oldLogProbs = rollout.LogProbs.view(batch).to(_device);
         var advantages = tensor(rollout.Advantages).to(_device);
         var returns = tensor(rollout.Returns).to(_device);
+        // Normalised over the whole batch, once (as the published code; + 1e-8 where it skips an all-zero std).
         if (_s.NormalizeAdvantages)
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
 

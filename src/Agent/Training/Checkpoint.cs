@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -29,42 +30,82 @@ public sealed class Checkpoint
     public required byte[] Envs { get; init; }
     public required double[] RecentReturns { get; init; }
 
-    public void Write(string path)
+    /// <summary>
+    /// Streams a checkpoint to <paramref name="path"/> (via a temporary file and a rename). The parts are written
+    /// straight from their owners to the file, so a checkpoint allocates no buffers the size of the networks:
+    /// a long run's memory stays flat.
+    /// </summary>
+    public static void Write(string path, CheckpointContent c)
     {
-        using var payload = new MemoryStream();
-        using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(ConfigJson);
-            w.Write(Updates);
-            w.Write(EnvSteps);
-            w.Write(Episodes);
-            w.Write(EpisodesCsvLength);
-            w.Write(UpdatesCsvLength);
-            w.Write(ElapsedSeconds);
-            w.Write(Parameters.Length);
-            foreach (float p in Parameters) w.Write(p);
-            WriteBlob(w, Optimizer);
-            w.Write(Hook is not null);
-            if (Hook is not null) WriteBlob(w, Hook);
-            WriteBlob(w, Generator);
-            WriteBlob(w, Envs);
-            w.Write(RecentReturns.Length);
-            foreach (double r in RecentReturns) w.Write(r);
-        }
-        byte[] bytes = payload.ToArray();
         string temp = path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        using (var w = new BinaryWriter(file))
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+        using (var w = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write(Version);
-            w.Write((long)bytes.Length);
-            w.Write(SHA256.HashData(bytes));
-            w.Write(bytes);
+            long headerEnd = file.Position;
+            w.Write(0L);
+            w.Write(new byte[32]);
+            long payloadStart = file.Position;
+            w.Write(c.ConfigJson);
+            w.Write(c.Updates);
+            w.Write(c.EnvSteps);
+            w.Write(c.Episodes);
+            w.Write(c.EpisodesCsvLength);
+            w.Write(c.UpdatesCsvLength);
+            w.Write(c.ElapsedSeconds);
+            WriteBlob(w, c.Parameters);
+            WriteBlob(w, c.Optimizer);
+            w.Write(c.Hook is not null);
+            if (c.Hook is not null) WriteBlob(w, c.Hook);
+            WriteBlob(w, x => x.Write(c.Generator));
+            WriteBlob(w, c.Envs);
+            w.Write(c.RecentReturns.Length);
+            foreach (double r in c.RecentReturns) w.Write(r);
+            w.Flush();
+
+            long payloadLength = file.Length - payloadStart;
+            file.Position = payloadStart;
+            byte[] hash = Sha256(file, payloadLength);
+            file.Position = headerEnd;
+            w.Write(payloadLength);
+            w.Write(hash);
             w.Flush();
             file.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>A length-prefixed part written in place: placeholder length, the part, then the real length.</summary>
+    private static void WriteBlob(BinaryWriter w, Action<BinaryWriter> write)
+    {
+        w.Flush();
+        var stream = w.BaseStream;
+        long lengthAt = stream.Position;
+        w.Write(0);
+        write(w);
+        w.Flush();
+        long end = stream.Position;
+        long length = end - lengthAt - sizeof(int);
+        if (length > int.MaxValue) throw new InvalidOperationException("checkpoint part over 2 GB");
+        stream.Position = lengthAt;
+        w.Write((int)length);
+        w.Flush();
+        stream.Position = end;
+    }
+
+    private static byte[] Sha256(Stream stream, long length)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[1 << 16];
+        while (length > 0)
+        {
+            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length));
+            if (n <= 0) throw new EndOfStreamException();
+            sha.AppendData(buffer, 0, n);
+            length -= n;
+        }
+        return sha.GetHashAndReset();
     }
 
     /// <summary>Reads and verifies a checkpoint; any problem is one clear line naming the file.</summary>
@@ -91,8 +132,9 @@ public sealed class Checkpoint
             long episodesLength = p.ReadInt64();
             long updatesLength = p.ReadInt64();
             double elapsed = p.ReadDouble();
-            var parameters = new float[p.ReadInt32()];
-            for (int i = 0; i < parameters.Length; i++) parameters[i] = p.ReadSingle();
+            byte[] parameterBytes = ReadBlob(p);
+            if (parameterBytes.Length % sizeof(float) != 0) throw new InvalidDataException("parameter block is not whole floats");
+            float[] parameters = MemoryMarshal.Cast<byte, float>(parameterBytes).ToArray();
             byte[] optimizer = ReadBlob(p);
             byte[]? hook = p.ReadBoolean() ? ReadBlob(p) : null;
             byte[] generator = ReadBlob(p);
@@ -113,12 +155,6 @@ public sealed class Checkpoint
         }
     }
 
-    private static void WriteBlob(BinaryWriter w, byte[] blob)
-    {
-        w.Write(blob.Length);
-        w.Write(blob);
-    }
-
     private static byte[] ReadBlob(BinaryReader r)
     {
         int n = r.ReadInt32();
@@ -127,4 +163,24 @@ public sealed class Checkpoint
         if (b.Length != n) throw new EndOfStreamException();
         return b;
     }
+}
+
+/// <summary>What <see cref="Checkpoint.Write"/> streams: counters, and writers for the large parts.</summary>
+public sealed class CheckpointContent
+{
+    public required string ConfigJson { get; init; }
+    public required int Updates { get; init; }
+    public required long EnvSteps { get; init; }
+    public required long Episodes { get; init; }
+    public required long EpisodesCsvLength { get; init; }
+    public required long UpdatesCsvLength { get; init; }
+    public required double ElapsedSeconds { get; init; }
+
+    /// <summary>Writes the flat parameters as raw little-endian float32, nothing else.</summary>
+    public required Action<BinaryWriter> Parameters { get; init; }
+    public required Action<BinaryWriter> Optimizer { get; init; }
+    public required Action<BinaryWriter>? Hook { get; init; }
+    public required byte[] Generator { get; init; }
+    public required Action<BinaryWriter> Envs { get; init; }
+    public required double[] RecentReturns { get; init; }
 }

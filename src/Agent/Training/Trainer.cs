@@ -116,6 +116,9 @@ public sealed class Trainer : IDisposable
     public ActorCritic Networks => _nets;
     public VectorEnv Env => _env;
 
+    /// <summary>The last rollout (for inspection; overwritten by every update).</summary>
+    public RolloutBuffer Rollout => _rollout;
+
     private static Checkpoint ReadCheckpointFor(TrainConfig config, string dir)
     {
         var checkpoint = Checkpoint.Read(Path.Combine(dir, Checkpoint.FileName));
@@ -178,7 +181,7 @@ public sealed class Trainer : IDisposable
     {
         _episodes.Flush();
         _updates.Flush();
-        new Checkpoint
+        Checkpoint.Write(Path.Combine(_dir, Checkpoint.FileName), new CheckpointContent
         {
             ConfigJson = _config.ToJson(),
             Updates = _updateCount,
@@ -187,13 +190,17 @@ public sealed class Trainer : IDisposable
             EpisodesCsvLength = _episodes.Length,
             UpdatesCsvLength = _updates.Length,
             ElapsedSeconds = elapsed,
-            Parameters = _nets.Parameters.ToArray(),
-            Optimizer = Serialize(_optimizer.Save),
-            Hook = _hook is null ? null : Serialize(_hook.Save),
+            Parameters = w =>
+            {
+                using var cpu = _nets.Parameters.Data.cpu();
+                w.Write(cpu.bytes);
+            },
+            Optimizer = _optimizer.Save,
+            Hook = _hook is null ? null : _hook.Save,
             Generator = GeneratorState(),
-            Envs = Serialize(_env.SaveState),
+            Envs = _env.SaveState,
             RecentReturns = [.. _recentReturns],
-        }.Write(Path.Combine(_dir, Checkpoint.FileName));
+        });
     }
 
     private byte[] GeneratorState()
@@ -201,13 +208,6 @@ public sealed class Trainer : IDisposable
         using var state = _generator.get_state();
         using var cpu = state.cpu();
         return cpu.data<byte>().ToArray();
-    }
-
-    private static byte[] Serialize(Action<BinaryWriter> save)
-    {
-        using var m = new MemoryStream();
-        using (var w = new BinaryWriter(m, System.Text.Encoding.UTF8, leaveOpen: true)) save(w);
-        return m.ToArray();
     }
 
     /// <summary>Trains until <see cref="RunSettings.TotalSteps"/> or <paramref name="stop"/>; checkpoints and flushes on the way out.</summary>
