@@ -8,13 +8,10 @@ namespace CbpGpu.Agent.Optimization;
 /// <summary>
 /// Aged Adam (SPEC §4) as one fused pass per step over the Agent's flat parameter and gradient
 /// tensors, without copying them: on the CPU loops by default, or as an ILGPU kernel on a given
-/// accelerator (CUDA when there is a GPU; ILGPU's CPU simulator in tests). Members mirror the
-/// Agent's IParameterOptimizer.
+/// accelerator (CUDA when there is a GPU; ILGPU's CPU simulator in tests).
 /// </summary>
-public sealed class FusedAgedAdam : IDisposable
+public sealed class FusedAgedAdam : IParameterOptimizer
 {
-    private const string Magic = "cbpgpu.aged-adam";
-    private const int Version = 1;
     private readonly Tensor _parameters;
     private readonly Tensor _gradients;
     private readonly ExternalMemory<float>? _parameterMemory;
@@ -68,35 +65,13 @@ public sealed class FusedAgedAdam : IDisposable
         var v = new float[n];
         var t = new int[n];
         Engine.ReadState(m, v, t);
-        writer.Write(Magic);
-        writer.Write(Version);
-        writer.Write(n);
-        foreach (float x in m) writer.Write(x);
-        foreach (float x in v) writer.Write(x);
-        foreach (int x in t) writer.Write(x);
+        AgedAdamState.Write(writer, m, v, t);
     }
 
     public void Load(BinaryReader reader)
     {
-        try
-        {
-            if (reader.ReadString() != Magic || reader.ReadInt32() != Version)
-                throw new InvalidDataException("not an aged-Adam state (wrong header); it was saved by another optimizer");
-            int n = reader.ReadInt32();
-            if (n != Engine.Length)
-                throw new InvalidDataException($"aged-Adam state of {n} parameters does not fit these networks' {Engine.Length}");
-            var m = new float[n];
-            var v = new float[n];
-            var t = new int[n];
-            for (int i = 0; i < n; i++) m[i] = reader.ReadSingle();
-            for (int i = 0; i < n; i++) v[i] = reader.ReadSingle();
-            for (int i = 0; i < n; i++) t[i] = reader.ReadInt32();
-            Engine.WriteState(m, v, t);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("aged-Adam state is truncated", e);
-        }
+        var (m, v, t) = AgedAdamState.Read(reader, Engine.Length);
+        Engine.WriteState(m, v, t);
     }
 
     public void Dispose()

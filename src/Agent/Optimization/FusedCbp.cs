@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
@@ -7,13 +7,11 @@ namespace CbpGpu.Agent.Optimization;
 /// <summary>
 /// Continual Backprop (SPEC §4) after every optimizer step, with the statistics and replacements
 /// fused into a few passes over the flat parameter tensor, on the same backend as the given
-/// <see cref="FusedAgedAdam"/> (whose moments it zeroes when the settings say so). Members mirror
-/// the Agent's IAfterStepHook.
+/// <see cref="FusedAgedAdam"/> (whose moments it zeroes when the settings say so).
 /// </summary>
-public sealed class FusedCbp : IDisposable
+public sealed class FusedCbp : IContinualBackpropHook, IDisposable
 {
-    private const string Magic = "cbpgpu.cbp";
-    private const int Version = 1;
+    private readonly Tensor? _parameters;   // the memory the CPU kernels write to must outlive them
 
     /// <param name="layers">The hidden layers in network order (policy h1, h2, value h1, h2).</param>
     /// <param name="seed">Seeds the replacement decisions and the fresh weights.</param>
@@ -23,6 +21,18 @@ public sealed class FusedCbp : IDisposable
         Kernels = optimizer.Accelerator is null
             ? new CpuCbpKernels(optimizer.Parameters, layers, settings, (CpuAgedAdam)optimizer.Engine)
             : new IlgpuCbpKernels(optimizer.Accelerator, optimizer.ParameterView, layers, settings, (IlgpuAgedAdam)optimizer.Engine);
+        Engine = new ContinualBackprop(Kernels, new SplitMix64(seed));
+    }
+
+    /// <summary>
+    /// CBP on the CPU loops next to an optimizer that keeps no per-weight state CBP could reset
+    /// (TorchSharp's Adam); settings that reset optimizer state are refused.
+    /// </summary>
+    /// <param name="parameters">The flat float32 CPU parameter tensor (rewritten in place on replacement).</param>
+    public FusedCbp(Tensor parameters, IReadOnlyList<HiddenLayerLayout> layers, CbpSettings settings, ulong seed)
+    {
+        Kernels = new CpuCbpKernels(TensorMemory.Of(parameters, "the parameter tensor"), layers, settings);
+        _parameters = parameters;
         Engine = new ContinualBackprop(Kernels, new SplitMix64(seed));
     }
 
@@ -38,80 +48,55 @@ public sealed class FusedCbp : IDisposable
     {
         if (activations.Count != Kernels.Layers.Count)
             throw new ArgumentException($"{activations.Count} activation tensors for {Kernels.Layers.Count} hidden layers.");
-        for (int l = 0; l < activations.Count; l++)
-        {
-            var h = activations[l];
-            if (h.ndim != 2 || h.shape[1] != Kernels.Layers[l].Units)
-                throw new ArgumentException($"Activations of layer {l} have shape [{string.Join(", ", h.shape)}], expected [batch, {Kernels.Layers[l].Units}].");
-            var view = TensorMemory.Of(h, $"the activations of hidden layer {l}");
-            Engine.Observe(l, view.AsSpan(), (int)h.shape[0]);
-        }
+        for (int l = 0; l < activations.Count; l++) Observe(l, activations[l]);
         return Engine.GenerateAndTest();
     }
 
+    /// <summary>The trainer's hook: the four hidden layers' activations of this minibatch.</summary>
+    public void AfterStep(in HiddenActivations activations)
+    {
+        if (Kernels.Layers.Count != 4)
+            throw new InvalidOperationException($"This CBP has {Kernels.Layers.Count} hidden layers; the PPO networks have 4.");
+        for (int l = 0; l < 4; l++) Observe(l, activations[l]);
+        Engine.GenerateAndTest();
+    }
+
+    private void Observe(int l, Tensor h)
+    {
+        if (h.ndim != 2 || h.shape[1] != Kernels.Layers[l].Units)
+            throw new ArgumentException($"Activations of layer {l} have shape [{string.Join(", ", h.shape)}], expected [batch, {Kernels.Layers[l].Units}].");
+        var view = TensorMemory.Of(h, $"the activations of hidden layer {l}");
+        Engine.Observe(l, view.AsSpan(), (int)h.shape[0]);
+    }
+
+    public long TotalReplaced(int layer) => Engine.TotalReplaced(layer);
+
+    public void CopyAges(int layer, Span<int> destination) => Engine.Ages(layer).CopyTo(destination);
+
     public void Save(BinaryWriter writer)
     {
-        writer.Write(Magic);
-        writer.Write(Version);
-        writer.Write(Engine.Chooser.Random.State);
-        writer.Write(Kernels.Layers.Count);
-        for (int l = 0; l < Kernels.Layers.Count; l++)
+        var layers = new CbpState.Layer[Kernels.Layers.Count];
+        for (int l = 0; l < layers.Length; l++)
         {
             int n = Kernels.Layers[l].Units;
-            var age = new int[n];
-            var f = new float[n];
-            var u = new float[n];
-            Kernels.ReadUnitState(l, age, f, u);
-            writer.Write(n);
-            writer.Write(Engine.Chooser.Accumulated[l]);
-            writer.Write(MemoryMarshal.AsBytes(age.AsSpan()));
-            writer.Write(MemoryMarshal.AsBytes(f.AsSpan()));
-            writer.Write(MemoryMarshal.AsBytes(u.AsSpan()));
+            layers[l] = new CbpState.Layer(Engine.Chooser.Accumulated[l], new int[n], new float[n], new float[n]);
+            Kernels.ReadUnitState(l, layers[l].Age, layers[l].F, layers[l].U);
         }
+        CbpState.Write(writer, Engine.Chooser.Random.State, layers);
     }
 
     public void Load(BinaryReader reader)
     {
-        try
-        {
-            if (reader.ReadString() != Magic || reader.ReadInt32() != Version)
-                throw new InvalidDataException("not a CBP state (wrong header)");
-            ulong random = reader.ReadUInt64();
-            int layers = reader.ReadInt32();
-            if (layers != Kernels.Layers.Count)
-                throw new InvalidDataException($"CBP state of {layers} hidden layers does not fit these networks' {Kernels.Layers.Count}");
-            for (int l = 0; l < layers; l++)
-            {
-                int n = reader.ReadInt32();
-                if (n != Kernels.Layers[l].Units)
-                    throw new InvalidDataException($"CBP state of hidden layer {l} has {n} units, the network {Kernels.Layers[l].Units}");
-                Engine.Chooser.Accumulated[l] = reader.ReadDouble();
-                var age = new int[n];
-                var f = new float[n];
-                var u = new float[n];
-                ReadExactly(reader, MemoryMarshal.AsBytes(age.AsSpan()));
-                ReadExactly(reader, MemoryMarshal.AsBytes(f.AsSpan()));
-                ReadExactly(reader, MemoryMarshal.AsBytes(u.AsSpan()));
-                Kernels.WriteUnitState(l, age, f, u);
-            }
-            Engine.Chooser.Random.State = random;
-            Engine.ReloadAges();
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("CBP state is truncated", e);
-        }
+        var (random, layers) = CbpState.Read(reader, Kernels.Layers.Select(x => x.Units).ToArray());
+        for (int l = 0; l < layers.Length; l++)
+            Kernels.WriteUnitState(l, layers[l].Age, layers[l].F, layers[l].U);
+        CbpState.Apply(Engine.Chooser, random, layers);
+        Engine.ReloadAges();
     }
 
-    public void Dispose() => Kernels.Dispose();
-
-    private static void ReadExactly(BinaryReader reader, Span<byte> destination)
+    public void Dispose()
     {
-        while (destination.Length > 0)
-        {
-            int read = reader.Read(destination);
-            if (read == 0) throw new EndOfStreamException();
-            destination = destination[read..];
-        }
+        Kernels.Dispose();
+        GC.KeepAlive(_parameters);
     }
 }

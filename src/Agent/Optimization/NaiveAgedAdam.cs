@@ -9,7 +9,7 @@ namespace CbpGpu.Agent.Optimization;
 /// per step), the way a Python implementation with per-element step counters (the reproduction
 /// report's CAdam) runs. Reads each parameter's .grad like torch.optim does.
 /// </summary>
-public sealed class NaiveAgedAdam : IDisposable
+public sealed class NaiveAgedAdam : IParameterOptimizer
 {
     private readonly Tensor[] _parameters;
     private readonly Tensor[] _m, _v, _t;
@@ -31,6 +31,13 @@ public sealed class NaiveAgedAdam : IDisposable
         int i = Array.FindIndex(_parameters, p => ReferenceEquals(p, parameter));
         if (i < 0) throw new ArgumentException("That tensor is not one of this optimizer's parameters.", nameof(parameter));
         return (_m[i], _v[i], _t[i]);
+    }
+
+    /// <summary>Zeroes every parameter's .grad in place (the trainer's .grad tensors are views of one flat gradient).</summary>
+    public void ZeroGrad()
+    {
+        using var noGrad = no_grad();
+        foreach (var p in _parameters) p.grad?.zero_();
     }
 
     public void Step()
@@ -56,6 +63,36 @@ public sealed class NaiveAgedAdam : IDisposable
             v.mul_(_h.Beta2).addcmul_(g, g, value: 1 - _h.Beta2);
             var denominator = v.sqrt().div_(sqrtBias2).add_(_h.Epsilon);
             theta.sub_(stepSize.mul_(m).div_(denominator));
+        }
+    }
+
+    /// <summary>The state of every parameter tensor back to back, in <see cref="AgedAdamState"/>'s format.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        var m = new List<float>();
+        var v = new List<float>();
+        var t = new List<int>();
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            m.AddRange(_m[i].data<float>());
+            v.AddRange(_v[i].data<float>());
+            t.AddRange(_t[i].data<int>());
+        }
+        AgedAdamState.Write(writer, m.ToArray(), v.ToArray(), t.ToArray());
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        long length = _parameters.Sum(p => p.numel());
+        var (m, v, t) = AgedAdamState.Read(reader, checked((int)length));
+        int at = 0;
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            int n = (int)_parameters[i].numel();
+            using (var x = tensor(m.AsSpan(at, n).ToArray())) _m[i].copy_(x.view(_m[i].shape));
+            using (var x = tensor(v.AsSpan(at, n).ToArray())) _v[i].copy_(x.view(_v[i].shape));
+            using (var x = tensor(t.AsSpan(at, n).ToArray())) _t[i].copy_(x.view(_t[i].shape));
+            at += n;
         }
     }
 

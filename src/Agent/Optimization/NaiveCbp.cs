@@ -1,3 +1,4 @@
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace CbpGpu.Agent.Optimization;
 /// host decisions of <see cref="ReplacementChooser"/> so that it makes the same choices as the
 /// fused kernels from the same seed.
 /// </summary>
-public sealed class NaiveCbp : IDisposable
+public sealed class NaiveCbp : IContinualBackpropHook, IDisposable
 {
     private readonly NaiveHiddenLayer[] _layers;
     private readonly CbpSettings _settings;
@@ -17,6 +18,7 @@ public sealed class NaiveCbp : IDisposable
     private readonly ReplacementChooser _chooser;
     private readonly Tensor[] _age, _f, _u, _fhat, _uhat;
     private readonly int[][] _lastReplaced;
+    private readonly long[] _total;
 
     public NaiveCbp(IReadOnlyList<NaiveHiddenLayer> layers, CbpSettings settings, NaiveAgedAdam? optimizer, ulong seed)
     {
@@ -34,6 +36,7 @@ public sealed class NaiveCbp : IDisposable
         _fhat = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l))).ToArray();
         _uhat = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l))).ToArray();
         _lastReplaced = new int[_layers.Length][];
+        _total = new long[_layers.Length];
     }
 
     public int[] LastReplaced(int layer) => _lastReplaced[layer] ?? [];
@@ -78,9 +81,39 @@ public sealed class NaiveCbp : IDisposable
             var keys = new ulong[count];
             _chooser.DrawKeys(keys);
             Replace(l, _lastReplaced[l], keys);
+            _total[l] += count;
             total += count;
         }
         return total;
+    }
+
+    /// <summary>The trainer's hook: the four hidden layers' activations of this minibatch.</summary>
+    public void AfterStep(in HiddenActivations activations) =>
+        AfterStep([activations[0], activations[1], activations[2], activations[3]]);
+
+    public long TotalReplaced(int layer) => _total[layer];
+
+    public void CopyAges(int layer, Span<int> destination) => _age[layer].data<int>().CopyTo(destination);
+
+    public void Save(BinaryWriter writer)
+    {
+        var layers = new CbpState.Layer[_layers.Length];
+        for (int l = 0; l < layers.Length; l++)
+            layers[l] = new CbpState.Layer(_chooser.Accumulated[l],
+                _age[l].data<int>().ToArray(), _f[l].data<float>().ToArray(), _u[l].data<float>().ToArray());
+        CbpState.Write(writer, _chooser.Random.State, layers);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        var (random, layers) = CbpState.Read(reader, _age.Select(a => (int)a.shape[0]).ToArray());
+        for (int l = 0; l < layers.Length; l++)
+        {
+            using (var x = tensor(layers[l].Age)) _age[l].copy_(x);
+            using (var x = tensor(layers[l].F)) _f[l].copy_(x);
+            using (var x = tensor(layers[l].U)) _u[l].copy_(x);
+        }
+        CbpState.Apply(_chooser, random, layers);
     }
 
     private void Replace(int l, int[] units, ulong[] keys)

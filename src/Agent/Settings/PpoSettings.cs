@@ -1,7 +1,7 @@
 namespace CbpGpu.Agent.Settings;
 
-/// <summary>The optimizer variants of SPEC §3 (PPO+CBP comes with the fused kernels).</summary>
-public enum PpoMethod { Standard, NsAdam, L2 }
+/// <summary>The optimizer variants of SPEC §3 (PPO+CBP's CBP settings are <see cref="TrainConfig.Cbp"/>).</summary>
+public enum PpoMethod { Standard, NsAdam, L2, Cbp }
 
 /// <summary>
 /// Adam over both networks. <see cref="WeightDecay"/> is classic L2 added to the gradient
@@ -29,7 +29,7 @@ public sealed record PpoSettings(
     /// <summary>Rollout length per env so that one update sees <see cref="BatchSize"/> transitions.</summary>
     public int StepsPerEnv(int numEnvs) => BatchSize / numEnvs;
 
-    /// <summary>The SPEC §3 table: Standard PPO, NS-Adam, PPO+L2 (lr 1e-4, eps 1e-8 for all).</summary>
+    /// <summary>The SPEC §3 table: Standard PPO, NS-Adam, PPO+L2, PPO+CBP (lr 1e-4, eps 1e-8 for all).</summary>
     public static PpoSettings For(PpoMethod method, bool bootstrapTruncation = false) => new(
         method,
         method switch
@@ -37,6 +37,7 @@ public sealed record PpoSettings(
             PpoMethod.Standard => new AdamSettings(1e-4, 0.9, 0.999, 1e-8, 0),
             PpoMethod.NsAdam => new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 0),
             PpoMethod.L2 => new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-3),
+            PpoMethod.Cbp => new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
         },
         BootstrapTruncation: bootstrapTruncation);

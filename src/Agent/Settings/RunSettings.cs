@@ -1,13 +1,14 @@
 namespace CbpGpu.Agent.Settings;
 
-/// <summary>How a run executes: seed, length, hardware, checkpointing. Not part of the experiment's science.</summary>
+/// <summary>How a run executes: seed, length, hardware, checkpointing, which Adam implementation. Not part of the experiment's science.</summary>
 public sealed record RunSettings(
     ulong Seed,
     long TotalSteps,
     string Device,
     int TorchThreads,
     int EnvThreads,
-    int CheckpointEveryUpdates)
+    int CheckpointEveryUpdates,
+    OptimizerImpl Optimizer = OptimizerImpl.Fused)
 {
     /// <summary>Run lengths of the two protocols (SPEC §2).</summary>
     public static long DefaultSteps(string preset) => preset == "seed2023" ? 100_000_000 : 20_000_000;

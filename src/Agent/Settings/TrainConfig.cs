@@ -1,17 +1,41 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using CbpGpu.Kernels;
 
 namespace CbpGpu.Agent.Settings;
 
 /// <summary>The full resolved configuration of a training run, one record per concern.</summary>
-public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings Run)
+/// <param name="Cbp">Continual Backprop's settings: present exactly when <see cref="PpoSettings.Method"/> is Cbp.</param>
+public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings Run, CbpSettings? Cbp = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
     };
+
+    /// <summary>Why this configuration cannot run, or null.</summary>
+    public string? Validate()
+    {
+        if (Ppo.Validate(Env.NumEnvs) is string problem) return problem;
+        if ((Ppo.Method == PpoMethod.Cbp) != (Cbp is not null))
+            return Cbp is null ? "method Cbp needs CBP settings" : $"CBP settings were given but the method is {Ppo.Method}";
+        if (Cbp is not null)
+        {
+            try
+            {
+                Cbp.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                return e.Message;
+            }
+            if (Cbp.ResetOptimizerState && Run.Optimizer == OptimizerImpl.Torch)
+                return "resetting the Adam state of replaced units needs per-weight step counters, which TorchSharp's Adam lacks; use the fused or naive optimizer";
+        }
+        return null;
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CbpGpu.Agent.Networks;
+using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Physics;
 using static TorchSharp.torch;
@@ -34,6 +35,9 @@ public sealed class Trainer : IDisposable
     private readonly ActorCritic _nets;
     private readonly IParameterOptimizer _optimizer;
     private readonly IAfterStepHook? _hook;
+    private readonly long[] _replacedBefore;
+    private readonly int[] _ages;
+    private readonly long[] _ageCounts;
     private readonly Generator _generator;
     private readonly RolloutBuffer _rollout;
     private readonly PpoUpdate _ppo;
@@ -44,8 +48,8 @@ public sealed class Trainer : IDisposable
     private int _updateCount;
     private long _episodeCount;
 
-    /// <param name="optimizerFactory">Default: <see cref="TorchAdamOptimizer"/> with the settings' Adam.</param>
-    /// <param name="hookFactory">Called after every optimizer step (CBP); default none.</param>
+    /// <param name="optimizerFactory">Default: <see cref="OptimizerFactory.CreateOptimizer"/> (Adam as the config says).</param>
+    /// <param name="hookFactory">Called after every optimizer step; default <see cref="OptimizerFactory.CreateHook"/> (CBP when the config has it).</param>
     public Trainer(
         TrainConfig config, string outDir, bool resume, TextWriter progress,
         Func<FlatParameters, PpoSettings, IParameterOptimizer>? optimizerFactory = null,
@@ -57,7 +61,7 @@ public sealed class Trainer : IDisposable
         var env = config.Env;
         var ppo = config.Ppo;
         var run = config.Run;
-        if (ppo.Validate(env.NumEnvs) is string problem) throw new TrainingException(problem);
+        if (config.Validate() is string problem) throw new TrainingException(problem);
 
         // Everything that can refuse the run happens before the first byte is written to outDir.
         Checkpoint? checkpoint = resume ? ReadCheckpointFor(config, outDir) : null;
@@ -72,8 +76,11 @@ public sealed class Trainer : IDisposable
         using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
             _nets.Parameters.Initialize(init);
         _generator = new Generator(run.Seed + 1, _device);
-        _optimizer = (optimizerFactory ?? ((p, s) => new TorchAdamOptimizer(p, s.Adam)))(_nets.Parameters, ppo);
-        _hook = hookFactory?.Invoke(_nets.Parameters, _optimizer);
+        _optimizer = (optimizerFactory ?? ((p, s) => OptimizerFactory.CreateOptimizer(p, s, run.Optimizer)))(_nets.Parameters, ppo);
+        _hook = (hookFactory ?? ((p, o) => OptimizerFactory.CreateHook(p, o, config.Cbp, run.Seed ^ 0xCB9_0000_5EEDUL)))(_nets.Parameters, _optimizer);
+        _replacedBefore = new long[_nets.Layout.HiddenLayers.Count];
+        _ages = new int[_nets.Layout.HiddenUnits];
+        _ageCounts = new long[UnitAgeHistogram.Bins];
         _rollout = new RolloutBuffer(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
         _ppo = new PpoUpdate(_nets, _optimizer, _hook, ppo, _generator, _device);
 
@@ -93,8 +100,17 @@ public sealed class Trainer : IDisposable
             _updates = new CsvLog(Path.Combine(outDir, UpdatesFile),
                 "update,step,policy_loss,value_loss,policy_std,approx_kl,clip_fraction," +
                 "abs_w_policy_l1,abs_w_policy_l2,abs_w_policy_mean,abs_w_value_l1,abs_w_value_l2,abs_w_value_out," +
-                "env_seconds,act_seconds,update_seconds", null);
+                UnitColumns() + "env_seconds,act_seconds,update_seconds", null);
         }
+    }
+
+    /// <summary>replaced_&lt;layer&gt; (units CBP replaced during the update), then age_&lt;bin&gt;_&lt;layer&gt; (<see cref="UnitAgeHistogram"/>).</summary>
+    private string UnitColumns()
+    {
+        var names = _nets.Layout.HiddenLayers.Select(l => l.Name.Replace('.', '_')).ToArray();
+        var columns = names.Select(n => $"replaced_{n}")
+            .Concat(names.SelectMany(n => UnitAgeHistogram.BinNames.Select(b => $"age_{b}_{n}")));
+        return string.Join(',', columns) + ",";
     }
 
     public ActorCritic Networks => _nets;
@@ -365,9 +381,37 @@ public sealed class Trainer : IDisposable
         _updates.Field(_updateCount).Field(_env.TotalSteps).Field(s.PolicyLoss).Field(s.ValueLoss).Field(s.PolicyStd)
             .Field(s.ApproxKl).Field(s.ClipFraction);
         foreach (double w in _nets.Parameters.MeanAbsWeights()) _updates.Field(w);
+        LogUnits();
         _updates.Field(envSeconds).Field(actSeconds).Field(updateSeconds).EndRow();
         _episodes.Flush();
         _updates.Flush();
+    }
+
+    /// <summary>Replacements during this update and the unit-age histogram of each hidden layer.</summary>
+    private void LogUnits()
+    {
+        var cbp = _hook as IContinualBackpropHook;
+        int layers = _replacedBefore.Length;
+        for (int l = 0; l < layers; l++)
+        {
+            long total = cbp?.TotalReplaced(l) ?? 0;
+            _updates.Field(total - _replacedBefore[l]);
+            _replacedBefore[l] = total;
+        }
+        // Without CBP no unit is ever reset: every unit is as old as the run (in optimizer steps).
+        long steps = (long)_updateCount * _config.Ppo.Epochs * _config.Ppo.Minibatches;
+        for (int l = 0; l < layers; l++)
+        {
+            Array.Clear(_ageCounts);
+            if (cbp is null) _ageCounts[UnitAgeHistogram.BinOf(steps)] = _nets.Layout.HiddenLayers[l].Units;
+            else
+            {
+                var ages = _ages.AsSpan(0, _nets.Layout.HiddenLayers[l].Units);
+                cbp.CopyAges(l, ages);
+                UnitAgeHistogram.Count(ages, _ageCounts);
+            }
+            foreach (long c in _ageCounts) _updates.Field(c);
+        }
     }
 
     private void PrintProgress(TimeSpan now, TimeSpan lastPrint, long lastPrintSteps, long startSteps)
@@ -395,6 +439,7 @@ public sealed class Trainer : IDisposable
         _ppo.Dispose();
         _rollout.Dispose();
         _generator.Dispose();
+        (_hook as IDisposable)?.Dispose();
         _optimizer.Dispose();
         _nets.Dispose();
         _env.Dispose();

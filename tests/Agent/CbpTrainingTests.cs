@@ -1,0 +1,174 @@
+using CbpGpu.Agent.Settings;
+using CbpGpu.Agent.Training;
+using CbpGpu.Kernels;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CbpGpu.Tests.Agent;
+
+/// <summary>
+/// PPO+CBP through the real trainer (MuJoCo Ant, TorchSharp, the fused kernels), a few updates long: the CLI run,
+/// fused vs naive vs TorchSharp's Adam, exact resume, refusals.
+/// </summary>
+public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cbpgpu-cbp-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    // Maturity 50 and rate 1e-2 so that units are replaced from the first update on (one update = 160 steps).
+    private static readonly CbpSettings FastCbp = CbpSettings.Nature2024 with { MaturityThreshold = 50, ReplacementRate = 1e-2 };
+
+    private static TrainConfig Config(long steps, PpoMethod method = PpoMethod.Cbp, OptimizerImpl impl = OptimizerImpl.Fused, CbpSettings? cbp = null) =>
+        new(EnvSettings.Constant(16, 1.0), PpoSettings.For(method), new RunSettings(5, steps, "cpu", 2, 2, 1, impl),
+            method == PpoMethod.Cbp ? cbp ?? FastCbp : null);
+
+    private string Train(string name, TrainConfig config, bool resume = false)
+    {
+        string dir = Path.Combine(_root, name);
+        using var trainer = new Trainer(config, dir, resume, TextWriter.Null);
+        trainer.Run(CancellationToken.None);
+        return dir;
+    }
+
+    private static float[] Parameters(string dir) => Checkpoint.Read(Path.Combine(dir, Checkpoint.FileName)).Parameters;
+
+    /// <summary>updates.csv as rows of named fields, timings dropped (they differ run to run).</summary>
+    private static List<Dictionary<string, string>> Updates(string dir)
+    {
+        var lines = File.ReadAllLines(Path.Combine(dir, Trainer.UpdatesFile));
+        var header = lines[0].Split(',');
+        return lines.Skip(1)
+            .Select(l => header.Zip(l.Split(',')).Where(p => !p.First.EndsWith("_seconds", StringComparison.Ordinal)).ToDictionary(p => p.First, p => p.Second))
+            .ToList();
+    }
+
+    private double MaxDifference(float[] a, float[] b, string what)
+    {
+        Assert.Equal(a.Length, b.Length);
+        double worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
+        output.WriteLine($"{what}: max |difference| {worst:E3}");
+        return worst;
+    }
+
+    [Fact]
+    public void RunnerTrainMethodCbpRunsAndLogsReplacementsAndUnitAges()
+    {
+        string dir = Path.Combine(_root, "cli");
+        int rc = CbpGpu.Runner.Program.Main(
+            ["train", "--method", "cbp", "--out", dir, "--preset", "constant", "--envs", "16", "--steps", "4096",
+             "--threads", "2", "--maturity", "50", "--replacement-rate", "0.01", "--utility", "adaptable", "--count-rule", "accumulate"]);
+        Assert.Equal(0, rc);
+        var saved = TrainConfig.FromJson(File.ReadAllText(Path.Combine(dir, Trainer.ConfigFile)));
+        Assert.Equal(PpoMethod.Cbp, saved.Ppo.Method);
+        Assert.Equal(new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4), saved.Ppo.Adam);
+        Assert.Equal(CbpSettings.Nature2024 with
+        {
+            MaturityThreshold = 50, ReplacementRate = 0.01, Utility = UtilityKind.AdaptableContribution, CountRule = ReplacementCountRule.Accumulate,
+        }, saved.Cbp);
+        Assert.Equal(OptimizerImpl.Fused, saved.Run.Optimizer);
+
+        var rows = Updates(dir);
+        Assert.Equal(2, rows.Count);
+        foreach (var layer in new[] { "policy_h1", "policy_h2", "value_h1", "value_h2" })
+        {
+            // Accumulate rule: exactly floor(sum over steps of rr * eligible), eligible = units older than 50 steps.
+            // Update 1: steps 51..160 see 256 minus those replaced so far eligible, so replacements happen; and every
+            // unit is younger than 1k steps after two updates (320 steps).
+            long replaced1 = long.Parse(rows[0][$"replaced_{layer}"]), replaced2 = long.Parse(rows[1][$"replaced_{layer}"]);
+            Assert.InRange(replaced1, 200, 110 * 256 / 100);
+            Assert.InRange(replaced2, 200, 160 * 256 / 100);
+            foreach (var row in rows)
+            {
+                Assert.Equal("256", row[$"age_lt1k_{layer}"]);
+                Assert.Equal("0", row[$"age_1k_10k_{layer}"]);
+            }
+        }
+    }
+
+    [Fact]
+    public void WithoutCbpNothingIsReplacedAndEveryUnitIsAsOldAsTheRun()
+    {
+        var rows = Updates(Train("std", Config(2048, PpoMethod.Standard)));
+        Assert.Equal("0", rows[0]["replaced_value_h2"]);
+        Assert.Equal("256", rows[0]["age_lt1k_policy_h1"]);   // 160 optimizer steps
+    }
+
+    // One update = 160 optimizer steps with CBP choosing and replacing ~150 units per layer (more than the whole
+    // 20M-step run replaces). The two implementations round differently (4e-8 after one update); a second rollout
+    // would amplify that through the contact dynamics (1e-2 after two updates even without CBP), so the comparison
+    // stops after one. A different unit chosen anywhere would show as a difference of ~0.1 in its weights.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FusedAndNaiveAgreeOverOneUpdateWithReplacements(bool seed2023)
+    {
+        var cbp = seed2023
+            ? CbpSettings.Seed2023 with { MaturityThreshold = 50, ReplacementRate = 1e-2, CountRule = ReplacementCountRule.Accumulate, NextBiasCorrection = true }
+            : FastCbp;
+        string fused = Train("fused", Config(2048, cbp: cbp));
+        string naive = Train("naive", Config(2048, impl: OptimizerImpl.Naive, cbp: cbp));
+        var rowsFused = Updates(fused);
+        var rowsNaive = Updates(naive);
+        foreach (var layer in new[] { "policy_h1", "policy_h2", "value_h1", "value_h2" })
+        {
+            Assert.Equal(rowsFused[0][$"replaced_{layer}"], rowsNaive[0][$"replaced_{layer}"]);
+            Assert.True(long.Parse(rowsFused[0][$"replaced_{layer}"]) > 100);
+        }
+        Assert.True(MaxDifference(Parameters(fused), Parameters(naive), $"fused vs naive, 1 update (seed2023-like {seed2023})") <= 1e-6);
+    }
+
+    [Fact]
+    public void TorchAdamEqualsFusedAgedAdamAfterOneUpdateOfStandardPpo()
+    {
+        string fused = Train("fused", Config(2048, PpoMethod.Standard));
+        string torch = Train("torch", Config(2048, PpoMethod.Standard, OptimizerImpl.Torch));
+        // Same episodes (the rollout is collected before any step) and parameters 160 Adam steps later; aged Adam with
+        // equal step counters is Adam, so only the order of float32 roundings differs (4.5e-8 measured).
+        Assert.Equal(File.ReadAllBytes(Path.Combine(fused, Trainer.EpisodesFile)), File.ReadAllBytes(Path.Combine(torch, Trainer.EpisodesFile)));
+        Assert.True(MaxDifference(Parameters(fused), Parameters(torch), "fused vs torch Adam, 1 update") <= 1e-6);
+    }
+
+    [Theory]
+    [InlineData(OptimizerImpl.Fused)]
+    [InlineData(OptimizerImpl.Naive)]
+    public void CbpResumeContinuesExactly(OptimizerImpl impl)
+    {
+        // Accumulate carries fractions and reset zeroes per-weight step counters: both must survive the checkpoint.
+        var cbp = FastCbp with { Utility = UtilityKind.AdaptableContribution, ResetOptimizerState = true, CountRule = ReplacementCountRule.Accumulate };
+        string straight = Train("straight", Config(3 * 2048, impl: impl, cbp: cbp));
+        string split = Train("split", Config(2048, impl: impl, cbp: cbp));
+        Train("split", Config(3 * 2048, impl: impl, cbp: cbp), resume: true);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, Trainer.EpisodesFile)), File.ReadAllBytes(Path.Combine(split, Trainer.EpisodesFile)));
+        Assert.Equal(Updates(straight), Updates(split));
+        Assert.Equal(Parameters(straight), Parameters(split));
+    }
+
+    [Fact]
+    public void ResumingWithOtherCbpSettingsOrAnotherMethodIsRefused()
+    {
+        string dir = Train("run", Config(2048));
+        var utility = Assert.Throws<TrainingException>(() => Train("run", Config(4096, cbp: FastCbp with { Utility = UtilityKind.AdaptableContribution }), resume: true));
+        Assert.Contains("Cbp.Utility", utility.Message);
+        var method = Assert.Throws<TrainingException>(() => Train("run", Config(4096, PpoMethod.L2), resume: true));
+        Assert.Contains("Ppo.Method", method.Message);
+        var impl = Assert.Throws<TrainingException>(() => Train("run", Config(4096, impl: OptimizerImpl.Naive), resume: true));
+        Assert.Contains("Run.Optimizer", impl.Message);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, Trainer.UpdatesFile)).Length);
+    }
+
+    [Fact]
+    public void InconsistentConfigurationsAreRefused()
+    {
+        var noSettings = Config(2048) with { Cbp = null };
+        Assert.Contains("needs CBP settings", Assert.Throws<TrainingException>(() => Train("a", noSettings)).Message);
+        var torchReset = Config(2048, impl: OptimizerImpl.Torch, cbp: CbpSettings.Seed2023);
+        Assert.Contains("per-weight step counters", Assert.Throws<TrainingException>(() => Train("b", torchReset)).Message);
+        Assert.Equal(2, CbpGpu.Runner.Program.Main(["train", "--method", "l2", "--out", Path.Combine(_root, "c"), "--maturity", "5"]));
+        Assert.False(Directory.Exists(Path.Combine(_root, "a")));
+    }
+}
