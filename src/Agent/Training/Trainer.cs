@@ -269,7 +269,10 @@ public sealed class Trainer : IDisposable
         double sum = Math.Max(envTotal + actTotal + updateTotal, 1e-9);
         _progress.WriteLine(
             $"{(stopped ? "stopped" : "done")} at step {_env.TotalSteps:N0}: {session:N0} steps in {Duration(seconds)} ({session / Math.Max(seconds, 1e-9):N0} SPS); " +
-            $"env {envTotal:F1}s ({100 * envTotal / sum:F0}%), acting {actTotal:F1}s ({100 * actTotal / sum:F0}%), update {updateTotal:F1}s ({100 * updateTotal / sum:F0}%); checkpoint written");
+            $"env {envTotal:F1}s ({100 * envTotal / sum:F0}%), acting {actTotal:F1}s ({100 * actTotal / sum:F0}%), update {updateTotal:F1}s ({100 * updateTotal / sum:F0}%)");
+        _progress.WriteLine(
+            $"results in {Path.GetFullPath(_dir)}: {ConfigFile}, {EpisodesFile}, {UpdatesFile}, {Checkpoint.FileName}" +
+            (stopped ? " (continue with the same flags plus --resume)" : ""));
         return new TrainResult(sessionUpdates, _env.TotalSteps, session, seconds, envTotal, actTotal, updateTotal, stopped);
     }
 
