@@ -66,6 +66,7 @@ public sealed class Trainer : IDisposable
         // Everything that can refuse the run happens before the first byte is written to outDir.
         Checkpoint? checkpoint = resume ? ReadCheckpointFor(config, outDir) : null;
         if (!resume) EnsureFreshDirectory(outDir);
+        progress.WriteLine(config.ToJson());
 
         _device = TorchRuntime.ResolveDevice(run.Device);
         TorchRuntime.SetThreads(run.TorchThreads);

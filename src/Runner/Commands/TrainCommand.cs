@@ -114,7 +114,6 @@ public static class TrainCommand
         };
         var config = new TrainConfig(env, ppo, new RunSettings((ulong)seed, steps, device, torchThreads, envThreads, checkpointEvery, impl), cbp);
         if (config.Validate() is string invalid) throw new UsageException($"train: {invalid}");
-        Console.Out.WriteLine(config.ToJson());
 
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
