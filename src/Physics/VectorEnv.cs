@@ -100,6 +100,12 @@ public sealed unsafe class VectorEnv : IDisposable
         _scheduleGeneration = _schedule.Generation;
         _scheduleFriction = _schedule.Current;
         _pool.Run(_resetPartition);
+        ClearStepOutputs();
+    }
+
+    /// <summary>After a reset or a load no step has happened yet: no reward, no episode ended.</summary>
+    private void ClearStepOutputs()
+    {
         Array.Clear(Rewards);
         Array.Clear(Terminated);
         Array.Clear(Truncated);
@@ -253,12 +259,7 @@ public sealed unsafe class VectorEnv : IDisposable
             Frictions[i] = _envs[i].Friction;
         }
         for (int i = 0; i < Observations.Length; i++) Observations[i] = r.ReadSingle();
-        Array.Clear(Rewards);
-        Array.Clear(Terminated);
-        Array.Clear(Truncated);
-        Array.Clear(EpisodeReturns);
-        Array.Clear(EpisodeLengths);
-        Array.Clear(EpisodeFrictions);
+        ClearStepOutputs();
     }
 
     private void WriteSettings(BinaryWriter w)
