@@ -49,6 +49,25 @@ public readonly record struct HiddenLayerLayout(
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> if a block is empty or leaves the buffer.</summary>
+    /// <summary>
+    /// Validates every layer and places their per-unit CBP state (age, f, u, ...) one after another in a single
+    /// buffer: returns each layer's first index there, the total number of units and the widest layer.
+    /// </summary>
+    public static int[] UnitStateOffsets(ReadOnlySpan<HiddenLayerLayout> layers, long parameterCount, out int totalUnits, out int maxUnits)
+    {
+        var offsets = new int[layers.Length];
+        totalUnits = 0;
+        maxUnits = 0;
+        for (int l = 0; l < layers.Length; l++)
+        {
+            layers[l].Validate(parameterCount);
+            offsets[l] = totalUnits;
+            totalUnits += layers[l].Units;
+            maxUnits = Math.Max(maxUnits, layers[l].Units);
+        }
+        return offsets;
+    }
+
     public void Validate(long parameterCount)
     {
         if (FanIn <= 0 || Units <= 0 || NextOut <= 0)

@@ -43,17 +43,10 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         _layers = layers.ToArray();
         _optimizer = optimizer;
         Settings = settings;
-        _stateOffsets = new int[_layers.Length];
+        _stateOffsets = HiddenLayerLayout.UnitStateOffsets(_layers, parameters.Length, out int units, out int maxUnits);
         _chunks = new ParallelChunks[_layers.Length];
-        int units = 0, maxUnits = 0;
         for (int l = 0; l < _layers.Length; l++)
-        {
-            _layers[l].Validate(parameters.Length);
-            _stateOffsets[l] = units;
-            units += _layers[l].Units;
-            maxUnits = Math.Max(maxUnits, _layers[l].Units);
             _chunks[l] = new ParallelChunks(_layers[l].Units, MinUnitsPerChunk, maxDegreeOfParallelism);
-        }
         _age = new NativeBuffer<int>(units);
         _f = new NativeBuffer<float>(units);
         _u = new NativeBuffer<float>(units);

@@ -46,15 +46,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         _layers = layers.ToArray();
         _optimizer = optimizer;
         Settings = settings;
-        _stateOffsets = new int[_layers.Length];
-        int units = 0, maxUnits = 0;
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            _layers[l].Validate(parameters.Length);
-            _stateOffsets[l] = units;
-            units += _layers[l].Units;
-            maxUnits = Math.Max(maxUnits, _layers[l].Units);
-        }
+        _stateOffsets = HiddenLayerLayout.UnitStateOffsets(_layers, parameters.Length, out int units, out int maxUnits);
         _age = accelerator.Allocate1D<int>(units);
         _f = accelerator.Allocate1D<float>(units);
         _u = accelerator.Allocate1D<float>(units);
