@@ -8,7 +8,8 @@ public sealed record RunSettings(
     int TorchThreads,
     int EnvThreads,
     int CheckpointEveryUpdates,
-    OptimizerImpl Optimizer = OptimizerImpl.Fused)
+    OptimizerImpl Optimizer = OptimizerImpl.Fused,
+    double CheckpointMinutes = 10)
 {
     /// <summary>Run lengths of the two protocols (SPEC §2).</summary>
     public static long DefaultSteps(string preset) => preset == "seed2023" ? 100_000_000 : 20_000_000;
