@@ -6,7 +6,7 @@ namespace CbpGpu.Runner.Cli;
 /// <summary>Options that several commands take: one name, one parser and one range everywhere.</summary>
 public static class SharedOptions
 {
-    public const int DefaultEnvs = 64;
+    private const int DefaultEnvs = 64;
 
     public static ChoiceOption<ObservationKind> Obs() => new(
         "--obs",
