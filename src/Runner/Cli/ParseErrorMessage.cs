@@ -41,7 +41,7 @@ public static class ParseErrorMessage
             else if (child is OptionResult { Tokens.Count: > 1 } repeated && repeated.Option.Arity.MaximumNumberOfValues == 1)
                 return $"{repeated.Option.Name} is given {repeated.Tokens.Count} times; give it once";
 
-        return result.Errors.Count > 0 ? result.Errors[0].Message : "the command line did not parse";
+        return result.Errors[0].Message;
     }
 
     /// <summary>The boolean option right before the first occurrence of <paramref name="token"/>, which it refused as its value.</summary>
