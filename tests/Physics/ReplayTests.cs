@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Xunit;
 using CbpGpu.Runner.Cli;
-using CbpGpu.Runner.Commands;
 
 namespace CbpGpu.Tests.Physics;
 
@@ -28,8 +27,16 @@ public sealed class ReplayTests : IDisposable
     private static string Replay(params string[] args)
     {
         var output = new StringWriter();
-        Assert.Equal(0, ReplayCommand.Run(new CliArgs("replay", args), output));
+        Assert.Equal(0, RunnerCommandLine.Invoke(["replay", .. args], output, TextWriter.Null));
         return output.ToString();
+    }
+
+    /// <summary>Runs `replay` expecting <paramref name="exitCode"/>; returns its one-line error message.</summary>
+    private static string ReplayError(int exitCode, params string[] args)
+    {
+        var error = new StringWriter();
+        Assert.Equal(exitCode, RunnerCommandLine.Invoke(["replay", .. args], TextWriter.Null, error));
+        return Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private static double[][] ParseCsv(string text) =>
@@ -106,37 +113,39 @@ public sealed class ReplayTests : IDisposable
     public void BadActionFilesNameTheLine()
     {
         const string ok = "0,0,0,0,0,0,0,0";
-        var e = Assert.Throws<UserFacingException>(() => Replay("--friction", "1", "--actions", WriteActions(ok, ok, "0,0,0,0,0,0,0")));
-        Assert.Contains("line 3", e.Message);
-        Assert.Contains("got 7", e.Message);
-        e = Assert.Throws<UserFacingException>(() => Replay("--friction", "1", "--actions", WriteActions(ok, "0,0,abc,0,0,0,0,0")));
-        Assert.Contains("line 2", e.Message);
-        Assert.Contains("'abc'", e.Message);
-        e = Assert.Throws<UserFacingException>(() => Replay("--friction", "1", "--actions", WriteActions("0,0,0,NaN,0,0,0,0")));
-        Assert.Contains("line 1", e.Message);
-        Assert.Contains("finite", e.Message);
-        e = Assert.Throws<UserFacingException>(() => Replay("--friction", "1", "--actions", "/nonexistent/actions.csv"));
-        Assert.Contains("not found", e.Message);
-        Assert.DoesNotContain('\n', e.Message);
+        var e = ReplayError(1, "--friction", "1", "--actions", WriteActions(ok, ok, "0,0,0,0,0,0,0"));
+        Assert.Contains("line 3", e);
+        Assert.Contains("got 7", e);
+        e = ReplayError(1, "--friction", "1", "--actions", WriteActions(ok, "0,0,abc,0,0,0,0,0"));
+        Assert.Contains("line 2", e);
+        Assert.Contains("'abc'", e);
+        e = ReplayError(1, "--friction", "1", "--actions", WriteActions("0,0,0,NaN,0,0,0,0"));
+        Assert.Contains("line 1", e);
+        Assert.Contains("finite", e);
+        e = ReplayError(1, "--friction", "1", "--actions", "/nonexistent/actions.csv");
+        Assert.Contains("not found", e);
+        Assert.DoesNotContain('\n', e);
     }
 
     [Fact]
     public void BadFlagsAreUsageErrorsNamingTheFlag()
     {
-        Assert.Contains("--friction", Assert.Throws<UsageException>(() => Replay("--actions", ActionsFile)).Message);
-        Assert.Contains("--friction", Assert.Throws<UsageException>(() => Replay("--friction", "-1", "--actions", ActionsFile)).Message);
-        Assert.Contains("--obs", Assert.Throws<UsageException>(() => Replay("--friction", "1", "--actions", ActionsFile, "--obs", "42")).Message);
-        Assert.Contains("--frcition", Assert.Throws<UsageException>(() => Replay("--friction", "1", "--actions", ActionsFile, "--frcition", "2")).Message);
+        Assert.Contains("--friction", ReplayError(2, "--actions", ActionsFile));
+        Assert.Contains("--friction", ReplayError(2, "--friction", "-1", "--actions", ActionsFile));
+        Assert.Contains("--obs", ReplayError(2, "--friction", "1", "--actions", ActionsFile, "--obs", "42"));
+        Assert.Contains("--frcition", ReplayError(2, "--friction", "1", "--actions", ActionsFile, "--frcition", "2"));
     }
 
     [Fact]
     public void BenchEnvRunsAndEndsWithTheRatio()
     {
         var output = new StringWriter();
-        Assert.Equal(0, BenchEnvCommand.Run(new CliArgs("bench-env", ["--envs", "2", "--threads", "2", "--steps", "2", "--rounds", "1"]), output));
+        Assert.Equal(0, RunnerCommandLine.Invoke(["bench-env", "--envs", "2", "--threads", "2", "--steps", "2", "--rounds", "1"], output, TextWriter.Null));
         string last = output.ToString().TrimEnd().Split('\n')[^1];
         Assert.StartsWith("ratio ", last);
         Assert.True(double.Parse(last["ratio ".Length..], CultureInfo.InvariantCulture) > 0);
-        Assert.Contains("--envs", Assert.Throws<UsageException>(() => BenchEnvCommand.Run(new CliArgs("bench-env", ["--envs", "0"]), TextWriter.Null)).Message);
+        var error = new StringWriter();
+        Assert.Equal(2, RunnerCommandLine.Invoke(["bench-env", "--envs", "0"], TextWriter.Null, error));
+        Assert.Contains("--envs", error.ToString());
     }
 }

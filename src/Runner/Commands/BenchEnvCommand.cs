@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CbpGpu.Physics;
@@ -10,52 +11,31 @@ namespace CbpGpu.Runner.Commands;
 /// a plain mj_step loop over the same model and the same static partition of envs, with no reward, observation,
 /// reset or per-step synchronisation.
 /// </summary>
-public static class BenchEnvCommand
+public sealed class BenchEnvCommand : RunnerCommand
 {
-    public const string Summary = "VectorEnv env steps/s against raw MuJoCo on the same threads";
+    private readonly Option<int> _envs = SharedOptions.Envs(4096, "number of envs");
+    private readonly Option<int> _threads = SharedOptions.Threads(2, "worker threads including the caller");
+    private readonly Option<int> _steps = OptionFactory.Count("--steps", "S", "vector steps per measurement", 200, 1, 1_000_000);
+    private readonly Option<int> _rounds = OptionFactory.Count("--rounds", "R", "raw/vector measurement pairs", 3, 1, 100);
+    private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
 
-    public const string Help = """
-        usage: Runner bench-env [--envs N] [--threads T] [--steps S] [--rounds R] [--obs 111|27|contact]
-
+    public BenchEnvCommand() : base("bench-env", "VectorEnv env steps/s against raw MuJoCo on the same threads", """
         Steps N Slippery Ants with uniform random actions in [-1, 1] through VectorEnv on T threads, and, alternating
         with it, runs raw MuJoCo on the same model, threads and partition of envs (5 mj_step per env step, nothing
         else). Each round measures both for S vector steps (S x N env steps) after a warm-up; the medians over the
         rounds are reported. The last line is the ratio vector/raw, e.g. `ratio 0.95`.
-
-          --envs N     number of envs (default 64)
-          --threads T  worker threads including the caller (default 2)
-          --steps S    vector steps per measurement (default 200)
-          --rounds R   raw/vector measurement pairs (default 3)
-          --obs KIND   observation of the vector env: 111, 27 or contact (default 111)
-        """;
-
-    public static int Run(CliArgs a) => Run(a, Console.Out);
-
-    public static int Run(CliArgs a, TextWriter output)
+        """)
     {
-        int envs = a.GetInt("--envs", 64, 1, 4096);
-        int threads = a.GetInt("--threads", 2, 1, 256);
-        int steps = a.GetInt("--steps", 200, 1, 1_000_000);
-        int rounds = a.GetInt("--rounds", 3, 1, 100);
-        var kind = a.GetChoice("--obs", "111", "111", "27", "contact") switch
-        {
-            "27" => ObservationKind.NoContact,
-            "contact" => ObservationKind.RealContact,
-            _ => ObservationKind.Standard,
-        };
-        a.EnsureAllUsed();
-        try
-        {
-            Measure(envs, threads, steps, rounds, kind, output);
-        }
-        catch (PhysicsException e)
-        {
-            throw new UserFacingException(e.Message);
-        }
-        return 0;
+        Add(_envs);
+        Add(_threads);
+        Add(_steps);
+        Add(_rounds);
+        Add(_obs);
+        SetAction(r => Measure(
+            r.GetValue(_envs), r.GetValue(_threads), r.GetValue(_steps), r.GetValue(_rounds), _obs.Get(r), r.InvocationConfiguration.Output));
     }
 
-    private static unsafe void Measure(int envs, int threads, int steps, int rounds, ObservationKind kind, TextWriter output)
+    private static unsafe int Measure(int envs, int threads, int steps, int rounds, ObservationKind kind, TextWriter output)
     {
         const int warmup = 10;
         var ant = new AntConfig(kind);
@@ -88,6 +68,7 @@ public static class BenchEnvCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw mujoco {rawMedian:F0} env steps/s (median; 5 mj_step per env step)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vector env {vecMedian:F0} env steps/s (median)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio {vecMedian / rawMedian:F2}"));
+        return 0;
     }
 
     private static void RunVector(VectorEnv vec, float[] actions, int from, int to, int perStep)

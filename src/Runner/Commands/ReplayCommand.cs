@@ -1,40 +1,34 @@
+using System.CommandLine;
 using CbpGpu.Physics;
 using CbpGpu.Runner.Cli;
 
 namespace CbpGpu.Runner.Commands;
 
 /// <summary>`replay`: one Ant from the rest pose through a file of actions, one CSV line per step, to cross-check the physics.</summary>
-public static class ReplayCommand
+public sealed class ReplayCommand : RunnerCommand
 {
-    public const string Summary = "play an actions file on one Ant and print reward,terminated,obs per step";
+    private readonly Option<double?> _friction = SharedOptions.Friction("sliding friction of every geom", defaultValue: null);
+    private readonly Option<string> _actions = OptionFactory.Text("--actions", "FILE", "the actions, one step per line", required: true);
+    private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
 
-    public const string Help = """
-        usage: Runner replay --friction F --actions FILE [--obs 111|27|contact]
-
+    public ReplayCommand() : base("replay", "play an actions file on one Ant and print reward,terminated,obs per step", """
         Starts one Slippery Ant at the rest pose (no reset noise) with ground friction F, applies each line of FILE
         (8 comma-separated numbers, the motor commands hip_4, ankle_4, hip_1, ankle_1, hip_2, ankle_2, hip_3, ankle_3)
         as one env step, and prints one CSV line per step: reward,terminated,obs_0,...,obs_n (round-trip precision,
         '.' decimal point). Stops after the first termination; there is no time limit.
-
-          --friction F   sliding friction of every geom, 1e-6..1e6 (required)
-          --actions FILE the actions, one step per line (required)
-          --obs KIND     111: standard observation (contact forces zero, as published); 27: without contact forces;
-                         contact: 111 with real contact forces (mj_rnePostConstraint). Default 111.
-        """;
-
-    public static int Run(CliArgs a) => Run(a, Console.Out);
-
-    public static int Run(CliArgs a, TextWriter output)
+        """)
     {
-        double friction = a.GetDouble("--friction", null, 1e-6, 1e6);
-        string path = a.GetString("--actions");
-        var kind = a.GetChoice("--obs", "111", "111", "27", "contact") switch
-        {
-            "27" => ObservationKind.NoContact,
-            "contact" => ObservationKind.RealContact,
-            _ => ObservationKind.Standard,
-        };
-        a.EnsureAllUsed();
+        Add(_friction);
+        Add(_actions);
+        Add(_obs);
+        SetAction(Run);
+    }
+
+    private int Run(ParseResult result)
+    {
+        double friction = result.GetValue(_friction)!.Value;
+        string path = result.GetValue(_actions)!;
+        var kind = _obs.Get(result);
 
         List<float[]> actions;
         try
@@ -56,14 +50,7 @@ public static class ReplayCommand
         }
         if (actions.Count == 0) throw new UserFacingException($"actions file '{path}' has no actions");
 
-        try
-        {
-            AntReplay.Run(friction, kind, actions, output);
-        }
-        catch (PhysicsException e)
-        {
-            throw new UserFacingException(e.Message);
-        }
+        AntReplay.Run(friction, kind, actions, result.InvocationConfiguration.Output);
         return 0;
     }
 }

@@ -1,3 +1,6 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
@@ -7,53 +10,103 @@ using CbpGpu.Runner.Cli;
 namespace CbpGpu.Runner.Commands;
 
 /// <summary>`Runner train`: PPO on Slippery Ant with one of the SPEC §3 optimizer variants, PPO+CBP included.</summary>
-public static class TrainCommand
+public sealed class TrainCommand : RunnerCommand
 {
-    public const string Summary = "train PPO (std | ns | l2 | cbp) on Slippery Ant, with logs and checkpoints";
+    private const string Nature2024 = "nature2024", Seed2023 = "seed2023", Constant = "constant";
+    private static readonly int BatchSize = PpoSettings.For(PpoMethod.Standard).BatchSize;
 
-    public const string Help = """
-        usage: Runner train --method std|ns|l2|cbp --out DIR [flags]
+    private readonly ChoiceOption<PpoMethod> _method = new(
+        "--method",
+        "std: Standard PPO (Adam 0.9/0.999); ns: NS-Adam (0.99/0.99); l2: PPO+L2 (NS-Adam + L2 1e-3); " +
+        "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers)",
+        defaultWord: null,
+        ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
 
-          --method std|ns|l2|cbp    Standard PPO (Adam 0.9/0.999), NS-Adam (0.99/0.99), PPO+L2 (NS-Adam + L2 1e-3),
-                                    PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers)
-          --out DIR                 run directory: config.json, episodes.csv, updates.csv, checkpoint.bin
-          --preset P                nature2024 (default; friction log-U[0.02,2] every >=2M steps, 20M steps),
-                                    seed2023 (friction 10^U(-4,4) every 10M steps, 500-step episodes, 100M steps),
-                                    constant (fixed friction, see --friction)
-          --friction F              friction for --preset constant (default 1.0)
-          --steps N                 env steps in total (default: the preset's run length; 300k, 2M, 1e6 accepted)
-          --envs N                  parallel envs (default 64; must divide the 2048-transition batch)
-          --seed S                  seed for envs, weights and sampling (default 0)
-          --device cpu|cuda         (default cpu)
-          --threads N               threads for MuJoCo stepping (default: all cores)
-          --torch-threads N         threads for torch (default 1; see below)
-          --obs 111|27|contact      observation: 111 floats with zero contact forces as published (default),
-                                    27 without contact forces, or 111 with real contact forces
-          --bootstrap-truncation    bootstrap V(last obs) when an episode hits the time limit (the paper
-                                    presets treat truncation like termination)
-          --checkpoint-every K      write checkpoint.bin every K updates (default 100; 0 = only at the end)
-          --resume                  continue the run in --out from its checkpoint (same flags; --steps may grow)
-          --optimizer-impl I        fused (default: aged Adam and CBP in a few fused passes over all parameters),
-                                    naive (the same math as TorchSharp ops per tensor: the slow reference), or
-                                    torch (TorchSharp's Adam; not with --reset-adam-state)
+    private readonly Option<string> _out = OptionFactory.Text(
+        "--out", "DIR", $"run directory: {Trainer.ConfigFile}, {Trainer.EpisodesFile}, {Trainer.UpdatesFile}, {Checkpoint.FileName}", required: true);
 
-        Continual Backprop (--method cbp only; defaults from --cbp-preset):
-          --cbp-preset P            nature2024 (published: contribution utility, probabilistic count, Adam state
-                                    kept) or seed2023 (reproduction report: adaptable-contribution utility, Adam
-                                    moments and per-weight step counters of replaced units reset); default: the
-                                    --preset's own (nature2024 for constant)
-          --utility U               contribution | adaptable (adaptable-contribution)
-          --count-rule R            probabilistic (n < 1: one unit with probability n) | accumulate (carry fractions)
-          --reset-adam-state [B]    zero Adam's m, v and step counters of replaced units' weights (true|false)
-          --bias-correction [B]     move a replaced unit's mean output into the next layer's bias (true|false;
-                                    off in both presets, as in the published code)
-          --maturity N              maturity threshold: only units older than N optimizer steps are replaced (10000)
-          --replacement-rate R      fraction of eligible units replaced per optimizer step (1e-4)
-          --decay D                 decay of the running mean activation and utility (0.99)
+    private readonly ChoiceOption<string> _preset = new(
+        "--preset",
+        "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; seed2023: friction 10^U(-4,4) every 10M steps, " +
+        "500-step episodes; constant: fixed friction (see --friction)",
+        Nature2024,
+        (Nature2024, Nature2024), (Seed2023, Seed2023), (Constant, Constant));
 
-        updates.csv has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
-        update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation; 160 per update)
-        and timings.
+    private readonly Option<double?> _friction = SharedOptions.Friction("friction for --preset constant", 1.0);
+
+    private readonly Option<long?> _steps = OptionFactory.OptionalCount(
+        "--steps", "N",
+        $"env steps in total, rounded up to whole updates of {BatchSize:N0} (default: the preset's run length: " +
+        $"{Nature2024} {RunSettings.DefaultSteps(Nature2024):N0}, {Seed2023} {RunSettings.DefaultSteps(Seed2023):N0}, " +
+        $"{Constant} {RunSettings.DefaultSteps(Constant):N0})",
+        1L, 10_000_000_000L);
+
+    private readonly Option<int> _envs = SharedOptions.Envs(BatchSize, $"parallel envs; must divide the {BatchSize:N0}-transition batch");
+    private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
+
+    private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
+
+    private readonly Option<int> _threads = SharedOptions.Threads(Environment.ProcessorCount, "threads for MuJoCo stepping (default: this machine's core count)");
+    private readonly Option<int> _torchThreads = OptionFactory.Count("--torch-threads", "N", "threads for torch (see Threads below)", 1, 1, 256);
+    private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
+
+    private readonly Option<bool> _bootstrapTruncation = OptionFactory.Switch(
+        "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)");
+
+    private readonly Option<int> _checkpointEvery = OptionFactory.Count(
+        "--checkpoint-every", "K", $"write {Checkpoint.FileName} every K updates (0: not by count) and at the end", 100, 0, int.MaxValue);
+
+    private readonly Option<double> _checkpointMinutes = OptionFactory.Real(
+        "--checkpoint-minutes", "M", "also write it when M minutes of wall time have passed since the last one (0: not by time)", 10, 0, double.PositiveInfinity);
+
+    private readonly Option<bool> _resume = OptionFactory.Switch(
+        "--resume", "continue the run in --out from its checkpoint (same flags; --steps may grow)");
+
+    private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
+        "--optimizer-impl",
+        "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
+        "per tensor (the slow reference); torch: TorchSharp's Adam (not with --reset-adam-state)",
+        "fused",
+        ("fused", OptimizerImpl.Fused), ("naive", OptimizerImpl.Naive), ("torch", OptimizerImpl.Torch));
+
+    private readonly ChoiceOption<CbpSettings> _cbpPreset = new(
+        "--cbp-preset",
+        "CBP: nature2024 (published: contribution utility, probabilistic count, Adam state kept) or seed2023 " +
+        "(reproduction report: adaptable-contribution utility, Adam moments and per-weight step counters of replaced " +
+        "units reset); default: the --preset's own (nature2024 for constant)",
+        defaultWord: null,
+        (Nature2024, CbpSettings.Nature2024), (Seed2023, CbpSettings.Seed2023));
+
+    private readonly ChoiceOption<UtilityKind> _utility = new(
+        "--utility", "CBP: contribution or adaptable (adaptable-contribution) utility", defaultWord: null,
+        ("contribution", UtilityKind.Contribution), ("adaptable", UtilityKind.AdaptableContribution));
+
+    private readonly ChoiceOption<ReplacementCountRule> _countRule = new(
+        "--count-rule", "CBP: probabilistic (n < 1: one unit with probability n) or accumulate (carry fractions)", defaultWord: null,
+        ("probabilistic", ReplacementCountRule.Probabilistic), ("accumulate", ReplacementCountRule.Accumulate));
+
+    private readonly Option<bool?> _resetAdamState = OptionFactory.OptionalSwitch(
+        "--reset-adam-state", "CBP: zero Adam's m, v and step counters of replaced units' weights");
+
+    private readonly Option<bool?> _biasCorrection = OptionFactory.OptionalSwitch(
+        "--bias-correction", "CBP: move a replaced unit's mean output into the next layer's bias");
+
+    private readonly Option<int?> _maturity = OptionFactory.OptionalCount(
+        "--maturity", "N", "CBP: only units older than N optimizer steps are replaced", 0, int.MaxValue - 1);
+
+    private readonly Option<double?> _replacementRate = OptionFactory.OptionalReal(
+        "--replacement-rate", "R", "CBP: fraction of eligible units replaced per optimizer step", 0, 1);
+
+    private readonly Option<double?> _decay = OptionFactory.OptionalReal(
+        "--decay", "D", "CBP: decay of the running mean activation and utility", 1e-6, BiasCorrectionTable.MaxDecay);
+
+    private readonly Option[] _cbpOptions;
+
+    public TrainCommand() : base("train", "train PPO (std | ns | l2 | cbp) on Slippery Ant, with logs and checkpoints", $"""
+        Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value.
+
+        {Trainer.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
+        update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation) and timings.
 
         Threads: env stepping and the PPO update take turns, so each may use every core. On the 2-core dev
         machine torch is fastest with 1 thread: 2 threads made the update slower (0.61 s vs 0.40 s per update)
@@ -61,118 +114,143 @@ public static class TrainCommand
         idle (3,900 vs 3,200 steps/s overall) but slower as soon as other processes compete (1,360 vs 1,770).
         Unless OMP_WAIT_POLICY is set, OpenMP threads sleep while idle (spinning ones collapsed throughput).
 
-        Ctrl+C finishes the current update, writes the checkpoint and the logs, and exits; a second Ctrl+C kills.
-        """;
-
-    public static int Run(CliArgs a)
+        Stopping: the first SIGINT (Ctrl+C), SIGTERM or SIGHUP finishes the current update, writes the checkpoint
+        and the logs, prints the command that continues the run, and exits with 128 + the signal number (130, 143,
+        129); a second signal kills. Exit codes: 0 finished, 1 refused or failed, 2 bad options.
+        """)
     {
-        var method = a.GetChoice("--method", null!, "std", "ns", "l2", "cbp") switch
-        {
-            "std" => PpoMethod.Standard,
-            "ns" => PpoMethod.NsAdam,
-            "l2" => PpoMethod.L2,
-            _ => PpoMethod.Cbp,
-        };
-        string outDir = a.GetString("--out");
-        string preset = a.GetChoice("--preset", "nature2024", "nature2024", "seed2023", "constant");
-        if (preset != "constant" && a.Has("--friction"))
-            throw new UsageException("train: --friction only applies to --preset constant");
-        double friction = a.GetDouble("--friction", 1.0, 1e-6, 1e6);
-        int envs = a.GetInt("--envs", 64, 1, 2048);
-        long steps = a.GetLong("--steps", RunSettings.DefaultSteps(preset), 1, 10_000_000_000);
-        long seed = a.GetLong("--seed", 0, 0, long.MaxValue);
-        string device = a.GetChoice("--device", "cpu", "cpu", "cuda");
-        int envThreads = a.GetInt("--threads", Environment.ProcessorCount, 1, 256);
-        int torchThreads = a.GetInt("--torch-threads", 1, 1, 256);
-        var obs = a.GetChoice("--obs", "111", "111", "27", "contact") switch
-        {
-            "27" => ObservationKind.NoContact,
-            "contact" => ObservationKind.RealContact,
-            _ => ObservationKind.Standard,
-        };
-        bool bootstrap = a.GetSwitch("--bootstrap-truncation");
-        int checkpointEvery = a.GetInt("--checkpoint-every", 100, 0, int.MaxValue);
-        bool resume = a.GetSwitch("--resume");
-        var impl = a.GetChoice("--optimizer-impl", "fused", "fused", "naive", "torch") switch
-        {
-            "naive" => OptimizerImpl.Naive,
-            "torch" => OptimizerImpl.Torch,
-            _ => OptimizerImpl.Fused,
-        };
-        CbpSettings? cbp = method == PpoMethod.Cbp ? ReadCbpSettings(a, preset) : RefuseCbpFlags(a);
-        a.EnsureAllUsed();
+        _utility.Description += FromCbpPreset(s => _utility.WordFor(s.Utility));
+        _countRule.Description += FromCbpPreset(s => _countRule.WordFor(s.CountRule));
+        _resetAdamState.Description += FromCbpPreset(s => Word(s.ResetOptimizerState));
+        _biasCorrection.Description += FromCbpPreset(s => Word(s.NextBiasCorrection));
+        _maturity.Description += FromCbpPreset(s => s.MaturityThreshold.ToString("N0", CultureInfo.InvariantCulture));
+        _replacementRate.Description += FromCbpPreset(s => ScaledNumber.Format(s.ReplacementRate));
+        _decay.Description += FromCbpPreset(s => ScaledNumber.Format(s.Decay));
+        _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _biasCorrection, _maturity, _replacementRate, _decay];
 
-        var ppo = PpoSettings.For(method, bootstrap);
-        if (ppo.Validate(envs) is string problem) throw new UsageException($"train: --envs {envs}: {problem}");
+        Option[] all =
+        [
+            _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
+        ];
+        foreach (var option in all) Add(option);
+        SetAction(Run);
+    }
+
+    private static string Word(bool value) => value ? "true" : "false";
+
+    private static string FromCbpPreset(Func<CbpSettings, string> field) =>
+        $" (default from --cbp-preset: {Nature2024} {field(CbpSettings.Nature2024)}, {Seed2023} {field(CbpSettings.Seed2023)})";
+
+    private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
+    /// <summary>The run these options ask for; throws <see cref="UsageException"/> for combinations that cannot run.</summary>
+    public TrainRequest Read(ParseResult result)
+    {
+        var method = _method.Get(result);
+        string preset = _preset.Get(result);
+        if (preset != Constant && Given(result, _friction))
+            throw new UsageException($"--friction only applies to --preset {Constant}; drop it or add --preset {Constant}");
+        var cbp = method == PpoMethod.Cbp ? ReadCbpSettings(result, preset) : RefuseCbpOptions(result);
+        var impl = _optimizerImpl.Get(result);
         if (cbp is { ResetOptimizerState: true } && impl == OptimizerImpl.Torch)
-            throw new UsageException("train: --optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); use --optimizer-impl fused or naive, or --reset-adam-state false");
+            throw new UsageException(
+                "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
+                "use --optimizer-impl fused or naive, or add --reset-adam-state false");
+
+        int envs = result.GetValue(_envs);
+        var ppo = PpoSettings.For(method, result.GetValue(_bootstrapTruncation));
+        if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
+        var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
+
+        var obs = _obs.Get(result);
         var env = preset switch
         {
-            "seed2023" => EnvSettings.Seed2023(envs, obs),
-            "constant" => EnvSettings.Constant(envs, friction, obs),
+            Seed2023 => EnvSettings.Seed2023(envs, obs),
+            Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value, obs),
             _ => EnvSettings.Nature2024(envs, obs),
         };
-        var config = new TrainConfig(env, ppo, new RunSettings((ulong)seed, steps, device, torchThreads, envThreads, checkpointEvery, impl), cbp);
-        if (config.Validate() is string invalid) throw new UsageException($"train: {invalid}");
-
-        using var stop = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (stop.IsCancellationRequested) return;   // second Ctrl+C: let it kill the process
-            e.Cancel = true;
-            stop.Cancel();
-            Console.Error.WriteLine("stopping: finishing the current update, then writing checkpoint and logs (Ctrl+C again to kill)");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            using var trainer = new Trainer(config, outDir, resume, Console.Out);
-            trainer.Run(stop.Token);
-            return 0;
-        }
-        catch (TrainingException e)
-        {
-            throw new UserFacingException(e.Message);
-        }
-        catch (PhysicsException e)
-        {
-            throw new UserFacingException(e.Message);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        var run = new RunSettings(
+            (ulong)result.GetValue(_seed), steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
+            result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
+        var config = new TrainConfig(env, ppo, run, cbp);
+        if (config.Validate() is string invalid) throw new UsageException(invalid);
+        return new TrainRequest(config, result.GetValue(_out)!, result.GetValue(_resume), note);
     }
 
-    private static readonly string[] CbpFlags =
-        ["--cbp-preset", "--utility", "--count-rule", "--reset-adam-state", "--bias-correction", "--maturity", "--replacement-rate", "--decay"];
-
-    /// <summary>The --cbp-preset's settings with any single CBP flag overriding its field.</summary>
-    private static CbpSettings ReadCbpSettings(CliArgs a, string envPreset)
+    /// <summary>The step budget rounded up to whole updates (the trainer only stops between updates), and a note if that changed it.</summary>
+    private (long Steps, string? Note) WholeUpdates(ParseResult result, string preset, int batchSize)
     {
-        var preset = a.GetChoice("--cbp-preset", envPreset == "seed2023" ? "seed2023" : "nature2024", "nature2024", "seed2023") == "seed2023"
-            ? CbpSettings.Seed2023
-            : CbpSettings.Nature2024;
+        long requested = result.GetValue(_steps) ?? RunSettings.DefaultSteps(preset);
+        long updates = (requested + batchSize - 1) / batchSize;
+        long steps = updates * batchSize;
+        if (steps == requested) return (steps, null);
+        string what = result.GetResult(_steps) is { } given
+            ? $"--steps {given.Tokens[^1].Value} is"
+            : $"the {preset} preset's {requested:N0} steps are";
+        return (steps, string.Create(CultureInfo.InvariantCulture,
+            $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} updates)"));
+    }
+
+    /// <summary>The --cbp-preset's settings with each CBP option given overriding its field.</summary>
+    private CbpSettings ReadCbpSettings(ParseResult result, string envPreset)
+    {
+        if (!_cbpPreset.TryGet(result, out var preset))
+            preset = envPreset == Seed2023 ? CbpSettings.Seed2023 : CbpSettings.Nature2024;
         return preset with
         {
-            Utility = a.Has("--utility")
-                ? a.GetChoice("--utility", null!, "contribution", "adaptable") == "adaptable" ? UtilityKind.AdaptableContribution : UtilityKind.Contribution
-                : preset.Utility,
-            CountRule = a.Has("--count-rule")
-                ? a.GetChoice("--count-rule", null!, "probabilistic", "accumulate") == "accumulate" ? ReplacementCountRule.Accumulate : ReplacementCountRule.Probabilistic
-                : preset.CountRule,
-            ResetOptimizerState = a.Has("--reset-adam-state") ? a.GetSwitch("--reset-adam-state") : preset.ResetOptimizerState,
-            NextBiasCorrection = a.Has("--bias-correction") ? a.GetSwitch("--bias-correction") : preset.NextBiasCorrection,
-            MaturityThreshold = a.GetInt("--maturity", preset.MaturityThreshold, 0, int.MaxValue - 1),
-            ReplacementRate = a.GetDouble("--replacement-rate", preset.ReplacementRate, 0, 1),
-            Decay = a.GetDouble("--decay", preset.Decay, 1e-6, BiasCorrectionTable.MaxDecay),
+            Utility = _utility.TryGet(result, out var utility) ? utility : preset.Utility,
+            CountRule = _countRule.TryGet(result, out var countRule) ? countRule : preset.CountRule,
+            ResetOptimizerState = result.GetValue(_resetAdamState) ?? preset.ResetOptimizerState,
+            NextBiasCorrection = result.GetValue(_biasCorrection) ?? preset.NextBiasCorrection,
+            MaturityThreshold = result.GetValue(_maturity) ?? preset.MaturityThreshold,
+            ReplacementRate = result.GetValue(_replacementRate) ?? preset.ReplacementRate,
+            Decay = result.GetValue(_decay) ?? preset.Decay,
         };
     }
 
-    private static CbpSettings? RefuseCbpFlags(CliArgs a)
+    private CbpSettings? RefuseCbpOptions(ParseResult result)
     {
-        foreach (var flag in CbpFlags)
-            if (a.Has(flag)) throw new UsageException($"train: {flag} only applies to --method cbp");
+        foreach (var option in _cbpOptions)
+            if (Given(result, option))
+                throw new UsageException($"{option.Name} only applies to --method cbp; drop it or use --method cbp");
         return null;
     }
+
+    private int Run(ParseResult result)
+    {
+        var request = Read(result);
+        var output = result.InvocationConfiguration.Output;
+        if (request.Note is not null) output.WriteLine(request.Note);
+        using var stop = new StopSignals(result.InvocationConfiguration.Error);
+        TrainResult trained;
+        using (var trainer = new Trainer(request.Config, request.OutDir, request.Resume, output))
+            trained = trainer.Run(stop.Token);
+        if (!trained.Stopped) return 0;
+        output.WriteLine($"to continue: {ContinueCommand(result)}");
+        return stop.ExitCode;
+    }
+
+    /// <summary>This command line with --resume (given once, at the end), quoted for a POSIX shell.</summary>
+    private string ContinueCommand(ParseResult result)
+    {
+        var words = new List<string> { result.RootCommandResult.Command.Name };
+        var tokens = result.Tokens;
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            if (tokens[i].Type == TokenType.Option && tokens[i].Value == _resume.Name)
+            {
+                if (i + 1 < tokens.Count && tokens[i + 1].Type == TokenType.Argument && bool.TryParse(tokens[i + 1].Value, out _)) i++;
+                continue;
+            }
+            words.Add(ShellWord(tokens[i].Value));
+        }
+        words.Add(_resume.Name);
+        return string.Join(' ', words);
+    }
+
+    private static string ShellWord(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,+@%".Contains(c))
+            ? word
+            : $"'{word.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 }

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using CbpGpu.Physics;
+
+namespace CbpGpu.Runner.Cli;
+
+/// <summary>Options that several commands take: one name, one parser and one range everywhere.</summary>
+public static class SharedOptions
+{
+    private const int DefaultEnvs = 64;
+
+    public static ChoiceOption<ObservationKind> Obs() => new(
+        "--obs",
+        "observation: 111 floats with the contact forces zero, as published; 27 without the contact forces; " +
+        "contact: the 111 with real contact forces (mj_rnePostConstraint)",
+        "111",
+        ("111", ObservationKind.Standard), ("27", ObservationKind.NoContact), ("contact", ObservationKind.RealContact));
+
+    /// <param name="defaultValue">Null makes the option required.</param>
+    public static Option<double?> Friction(string description, double? defaultValue)
+    {
+        const double min = 1e-6, max = 1e6;
+        var option = OptionFactory.OptionalReal(
+            "--friction", "F", $"{description} ({ScaledNumber.Format(min)} to {ScaledNumber.Format(max)})", min, max);
+        if (defaultValue is double d) option.DefaultValueFactory = _ => d;
+        else option.Required = true;
+        return option;
+    }
+
+    public static Option<int> Envs(int max, string description) =>
+        OptionFactory.Count("--envs", "N", description, DefaultEnvs, 1, max);
+
+    public static Option<int> Threads(int defaultValue, string description) =>
+        OptionFactory.Count("--threads", "N", description, defaultValue, 1, 256);
+}

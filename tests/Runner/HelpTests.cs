@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using CbpGpu.Runner.Cli;
+using Xunit;
+using static CbpGpu.Tests.Runner.RunnerInvocation;
+
+namespace CbpGpu.Tests.Runner;
+
+/// <summary>Help is generated from the option definitions: every option, with its default, on every command.</summary>
+public class HelpTests
+{
+    public static TheoryData<string, string> CommandsAndHelpFlags()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var command in RunnerCommandLine.Create().Subcommands)
+            foreach (var flag in new[] { "-h", "--help" })
+                data.Add(command.Name, flag);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CommandsAndHelpFlags))]
+    public void HelpListsEveryOptionWithItsDefault(string commandName, string flag)
+    {
+        var outcome = Invoke(commandName, flag);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Equal("", outcome.Error);
+        var lines = outcome.Output.Split('\n');
+        var command = RunnerCommandLine.Create().Subcommands.Single(c => c.Name == commandName);
+        Assert.Contains(((RunnerCommand)command).Details.Split('\n')[0].Trim(), outcome.Output);
+        foreach (var option in command.Options.Where(o => o is not HelpOption))
+        {
+            string line = Assert.Single(lines, l => l.TrimStart().StartsWith(option.Name + " ", StringComparison.Ordinal));
+            Assert.Contains(option.Description!, line);
+            if (option.ValueType == typeof(bool)) continue;   // a switch: absent is off
+            if (option.Required) Assert.Contains("(REQUIRED)", line);
+            else if (option.HasDefaultValue) Assert.Contains($"[default: {option.GetDefaultValue()}]", line);
+            else Assert.Contains("default", line);
+        }
+    }
+
+    [Fact]
+    public void DefaultsShowAsTyped()
+    {
+        string help = Invoke("train", "-h").Output;
+        Assert.Contains("[default: nature2024]", help);
+        Assert.Contains("[default: 111]", help);
+        Assert.Contains("[default: 64]", help);
+        Assert.Contains("--checkpoint-minutes <M>", help);
+        Assert.Contains("[default: 10]", help);
+        Assert.Contains("nature2024 20,000,000, seed2023 100,000,000", help);
+    }
+
+    [Fact]
+    public void RunnerHelpListsTheCommandsAndExits0()
+    {
+        foreach (var flag in new[] { "-h", "--help" })
+        {
+            var outcome = Invoke(flag);
+            Assert.Equal(0, outcome.ExitCode);
+            foreach (var command in new[] { "train", "replay", "bench-env" }) Assert.Contains(command, outcome.Output);
+        }
+    }
+}
