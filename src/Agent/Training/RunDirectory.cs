@@ -4,7 +4,7 @@ using System.Text;
 namespace CbpGpu.Agent.Training;
 
 /// <summary>
-/// A run's directory (docs/formats.md#the-run-directory): config.json, episodes.csv, updates.csv, sessions.csv and
+/// A run's directory (docs/formats.md#run-directory): config.json, episodes.csv, updates.csv, sessions.csv and
 /// checkpoint.bin, held under an exclusive <see cref="RunLock"/> for as long as this object lives. Opening one does
 /// every check that can refuse the run (a file where the directory should be, another process, a run already there,
 /// nothing to resume) before any run file is written, and every I/O problem surfaces as one
