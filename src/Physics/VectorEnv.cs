@@ -9,8 +9,12 @@ namespace CbpGpu.Physics;
 public sealed unsafe class VectorEnv : IDisposable
 {
     public const int ActionSize = SlipperyAnt.ActionSize;
-    private const string Magic = "CbpGpu.VectorEnv";
-    private const int FormatVersion = 1;
+
+    /// <summary>
+    /// Version of what <see cref="SaveState"/> writes. The state carries no header of its own: a checkpoint stores it
+    /// as one named, versioned block (see docs/formats.md#checkpointbin); bump this when the layout changes.
+    /// </summary>
+    public const int StateVersion = 1;
 
     private readonly SlipperyAnt[] _envs;
     private readonly WorkerPool _pool;
@@ -196,8 +200,6 @@ public sealed unsafe class VectorEnv : IDisposable
     /// <summary>Saves everything later steps depend on; a VectorEnv built with the same settings resumes bit for bit.</summary>
     public void SaveState(BinaryWriter w)
     {
-        w.Write(Magic);
-        w.Write(FormatVersion);
         WriteSettings(w);
         w.Write(TotalSteps);
         _schedule.Write(w);
@@ -231,16 +233,11 @@ public sealed unsafe class VectorEnv : IDisposable
 
     private void ReadState(BinaryReader r)
     {
-        string magic;
-        try { magic = r.ReadString(); }
-        catch (Exception e) when (e is EndOfStreamException or IOException) { throw new InvalidDataException("not a VectorEnv state: the data is empty or truncated", e); }
-        if (magic != Magic) throw new InvalidDataException($"not a VectorEnv state (header '{Truncate(magic)}', expected '{Magic}')");
-        int version = r.ReadInt32();
-        if (version != FormatVersion) throw new InvalidDataException($"VectorEnv state format {version} is not supported (this build reads format {FormatVersion})");
         var saved = new MemoryStream();
         using (var sw = new BinaryWriter(saved, System.Text.Encoding.UTF8, leaveOpen: true)) WriteSettings(sw);
         byte[] expected = saved.ToArray();
         byte[] actual = r.ReadBytes(expected.Length);
+        if (actual.Length < expected.Length) throw new InvalidDataException("VectorEnv state is empty or truncated");
         if (!actual.AsSpan().SequenceEqual(expected))
             throw new InvalidDataException($"VectorEnv state was saved with other settings ({DescribeSettings(actual)}); this VectorEnv has {DescribeSettings(expected)}");
         long total = r.ReadInt64();
@@ -291,8 +288,6 @@ public sealed unsafe class VectorEnv : IDisposable
         return $"{n} envs, obs {(ObservationKind)kind}/{obs}, {max}-step episodes, reset noise {noise}, friction {(FrictionProtocol)protocol} " +
                $"(constant {c}, log10 [{lo}, {hi}], every {every} steps{(atEnd ? " at episode end" : "")})";
     }
-
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "...";
 
     public void Dispose()
     {

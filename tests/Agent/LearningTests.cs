@@ -28,7 +28,7 @@ public sealed class LearningTests : IDisposable
         using (var trainer = new Trainer(config, _dir, false, TextWriter.Null))
             trainer.Run(CancellationToken.None);
 
-        var episodes = File.ReadLines(Path.Combine(_dir, Trainer.EpisodesFile)).Skip(1)
+        var episodes = File.ReadLines(Path.Combine(_dir, RunDirectory.EpisodesFile)).Skip(1)
             .Select(l => l.Split(','))
             .Select(f => (Step: long.Parse(f[0], CultureInfo.InvariantCulture), Return: double.Parse(f[2], CultureInfo.InvariantCulture), Length: int.Parse(f[3], CultureInfo.InvariantCulture)))
             .ToList();

@@ -1,54 +1,68 @@
+using System.Globalization;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
-using CbpGpu.Physics;
 using Xunit;
+using static CbpGpu.Tests.Agent.TrainRuns;
 
 namespace CbpGpu.Tests.Agent;
 
-/// <summary>Runs of the real trainer (MuJoCo Ant, TorchSharp) a few updates long: determinism, resume, refusals.</summary>
+/// <summary>Runs of the real trainer (MuJoCo Ant, TorchSharp) a few updates long: determinism, resume, refusals, logs.</summary>
 public sealed class TrainerTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cbpgpu-trainer-" + Guid.NewGuid().ToString("N"));
+    private readonly string _root = NewRoot("trainer");
 
     public void Dispose()
     {
         if (Directory.Exists(_root)) Directory.Delete(_root, true);
     }
 
-    private static TrainConfig Config(long steps, PpoMethod method = PpoMethod.Standard, int envs = 16, ulong seed = 7) =>
-        new(EnvSettings.Constant(envs, 1.0), PpoSettings.For(method), new RunSettings(seed, steps, "cpu", 2, 2, 1));
-
-    private string Train(string name, TrainConfig config, bool resume = false, CancellationToken stop = default)
-    {
-        string dir = Path.Combine(_root, name);
-        using var trainer = new Trainer(config, dir, resume, TextWriter.Null);
-        trainer.Run(stop);
-        return dir;
-    }
-
-    private static string[] UpdateRowsWithoutTimings(string dir) =>
-        File.ReadAllLines(Path.Combine(dir, Trainer.UpdatesFile)).Select(l => string.Join(',', l.Split(',')[..13])).ToArray();
-
-    private static Dictionary<string, byte[]> Snapshot(string dir) =>
-        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+    private string Dir(string name) => Path.Combine(_root, name);
 
     [Fact]
-    public void SameSeedGivesIdenticalEpisodesAndResumeContinuesExactly()
+    public void SameSeedGivesIdenticalFilesAndResumeContinuesExactly()
     {
-        // 16 envs x 128 steps per update; 3 updates straight vs 1 update, stop, resume to 3.
-        string straight = Train("straight", Config(3 * 2048));
-        string again = Train("again", Config(3 * 2048));
-        string split = Train("split", Config(2048));
-        Assert.Equal(2, File.ReadAllLines(Path.Combine(split, Trainer.UpdatesFile)).Length);
-        Train("split", Config(3 * 2048), resume: true);
+        // 3 updates straight vs 1 update, stop, resume to 3.
+        string straight = Dir("straight"), again = Dir("again"), split = Dir("split");
+        Train(straight, Config(3 * 2048));
+        Train(again, Config(3 * 2048));
+        Train(split, Config(2048));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(split, RunDirectory.UpdatesFile)).Length);
+        Train(split, Config(3 * 2048), resume: true);
 
-        byte[] episodes = File.ReadAllBytes(Path.Combine(straight, Trainer.EpisodesFile));
-        Assert.True(File.ReadAllLines(Path.Combine(straight, Trainer.EpisodesFile)).Length > 20, "expected episodes to end in 6k steps of a fresh policy");
-        Assert.Equal(episodes, File.ReadAllBytes(Path.Combine(again, Trainer.EpisodesFile)));
-        Assert.Equal(episodes, File.ReadAllBytes(Path.Combine(split, Trainer.EpisodesFile)));
-        Assert.Equal(UpdateRowsWithoutTimings(straight), UpdateRowsWithoutTimings(again));
-        Assert.Equal(UpdateRowsWithoutTimings(straight), UpdateRowsWithoutTimings(split));
-        Assert.Equal(4, File.ReadAllLines(Path.Combine(split, Trainer.UpdatesFile)).Length);
+        Assert.True(File.ReadAllLines(Path.Combine(straight, RunDirectory.EpisodesFile)).Length > 20, "expected episodes to end in 6k steps of a fresh policy");
+        Assert.Equal(Episodes(straight), Episodes(again));
+        Assert.Equal(Episodes(straight), Episodes(split));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(again));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(split));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(split, RunDirectory.UpdatesFile)).Length);
+    }
+
+    [Fact]
+    public void ResumeRecordsAChangedStepBudgetAndKeepsConfigInStepWithTheLogs()
+    {
+        string dir = Dir("grow");
+        Train(dir, Config(2048));
+        Train(dir, Config(2 * 2048), resume: true);
+
+        var config = TrainConfig.FromJson(File.ReadAllText(Path.Combine(dir, RunDirectory.ConfigFile)));
+        Assert.Equal(2 * 2048, config.Run.TotalSteps);
+        string[] sessions = File.ReadAllLines(Path.Combine(dir, RunDirectory.SessionsFile));
+        Assert.Equal("time_utc,event,step,total_steps,detail", sessions[0]);
+        Assert.Equal(["created", "finished", "resumed", "finished"], sessions.Skip(1).Select(l => l.Split(',')[1]));
+        Assert.Contains("Run.TotalSteps (checkpoint 2048, now 4096)", sessions[3]);
+        Assert.StartsWith("2048,4096,", string.Join(',', sessions[3].Split(',')[2..]));
+
+        // A finished run resumed with its own budget has nothing to do and changes nothing.
+        var before = Snapshot(dir);
+        var result = Train(dir, Config(2 * 2048), resume: true);
+        Assert.Equal(0, result.SessionSteps);
+        Assert.False(result.Stopped);
+        Assert.Equal(before, Snapshot(dir));
+
+        // A smaller budget than the logs already hold would leave config.json contradicting them: refused.
+        var e = Assert.Throws<TrainingException>(() => Train(dir, Config(2048), resume: true));
+        Assert.Contains("already at step 4,096", e.Message);
+        Assert.Equal(before, Snapshot(dir));
     }
 
     [Fact]
@@ -56,84 +70,132 @@ public sealed class TrainerTests : IDisposable
     {
         using var stop = new CancellationTokenSource();
         stop.Cancel();
-        string dir = Path.Combine(_root, "stopped");
-        using (var trainer = new Trainer(Config(10 * 2048), dir, false, TextWriter.Null))
-        {
-            var result = trainer.Run(stop.Token);
-            Assert.True(result.Stopped);
-            Assert.Equal(0, result.SessionSteps);
-        }
-        Assert.True(File.Exists(Path.Combine(dir, Checkpoint.FileName)));
-        Train("stopped", Config(2048), resume: true);
-        Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, Trainer.UpdatesFile)).Length);
+        string dir = Dir("stopped");
+        var result = Train(dir, Config(10 * 2048), stop: stop.Token);
+        Assert.True(result.Stopped);
+        Assert.Equal(0, result.SessionSteps);
+        Assert.True(File.Exists(Path.Combine(dir, RunDirectory.CheckpointFile)));
+        Train(dir, Config(2048), resume: true);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile)).Length);
     }
 
     [Fact]
-    public void RefusesToReuseADirectoryOrResumeFromABadCheckpointAndChangesNothing()
+    public void ARunInterruptedBeforeItsFirstPeriodicCheckpointResumesToTheSameFiles()
     {
-        string dir = Train("run", Config(2048));
+        // No periodic checkpoints at all: only the one written when the run is created.
+        var config = Config(2 * 2048, checkpointEvery: 0) with { Run = Config(2 * 2048).Run with { CheckpointEveryUpdates = 0, CheckpointMinutes = 0 } };
+        string straight = Dir("straight"), crashed = Dir("crashed");
+        Train(straight, config);
+        // Built (directory created, step-0 checkpoint written) and dropped without training, as a SIGKILL would.
+        new Trainer(config, crashed, false, TextWriter.Null).Dispose();
+        Train(crashed, config, resume: true);
+        Assert.Equal(Episodes(straight), Episodes(crashed));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(crashed));
+    }
+
+    [Fact]
+    public void RefusalsLeaveEveryFileByteIdentical()
+    {
+        string dir = Dir("run");
+        Train(dir, Config(2 * 2048));
         var before = Snapshot(dir);
 
-        var fresh = Assert.Throws<TrainingException>(() => Train("run", Config(2048)));
-        Assert.Contains("already holds a run", fresh.Message);
-
-        var other = Assert.Throws<TrainingException>(() => Train("run", Config(4096, PpoMethod.NsAdam), resume: true));
-        Assert.Contains("Ppo.Method", other.Message);
-        var envs = Assert.Throws<TrainingException>(() => Train("run", Config(4096, envs: 32), resume: true));
-        Assert.Contains("Env.NumEnvs", envs.Message);
+        Assert.Contains("already holds a run", Assert.Throws<TrainingException>(() => Train(dir, Config(2048))).Message);
+        Assert.Contains("Ppo.Method", Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048, PpoMethod.NsAdam), resume: true)).Message);
+        Assert.Contains("Env.NumEnvs", Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048, envs: 32), resume: true)).Message);
         Assert.Equal(before, Snapshot(dir));
 
-        string checkpoint = Path.Combine(dir, Checkpoint.FileName);
-        byte[] bytes = File.ReadAllBytes(checkpoint);
-        bytes[bytes.Length / 2] ^= 0x40;
-        File.WriteAllBytes(checkpoint, bytes);
-        before = Snapshot(dir);
-        var corrupt = Assert.Throws<TrainingException>(() => Train("run", Config(4096), resume: true));
-        Assert.Contains("corrupt", corrupt.Message);
-        Assert.DoesNotContain('\n', corrupt.Message);
-        Assert.Equal(before, Snapshot(dir));
-
-        File.WriteAllBytes(checkpoint, bytes[..(bytes.Length / 3)]);
-        before = Snapshot(dir);
-        Assert.Contains("corrupt", Assert.Throws<TrainingException>(() => Train("run", Config(4096), resume: true)).Message);
-        Assert.Equal(before, Snapshot(dir));
-
-        var missing = Assert.Throws<TrainingException>(() => Train("nothing-here", Config(2048), resume: true));
-        Assert.Contains("no checkpoint", missing.Message);
-    }
-}
-
-/// <summary>--bootstrap-truncation: V(last observation) is computed exactly where an episode was cut by the time limit.</summary>
-public sealed class TruncationBootstrapTests : IDisposable
-{
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cbpgpu-bootstrap-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root)) Directory.Delete(_root, true);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ValuesOfTruncatedEpisodesAreFilledOnlyWhenBootstrapping(bool bootstrap)
-    {
-        // 20-step episodes, so the 128-step rollout of each of the 16 envs holds several truncations.
-        var env = EnvSettings.Constant(16, 1.0) with { Ant = new AntConfig(MaxEpisodeSteps: 20) };
-        var config = new TrainConfig(env, PpoSettings.For(PpoMethod.Standard, bootstrap), new RunSettings(5, 2048, "cpu", 2, 2, 0));
-        using var trainer = new Trainer(config, Path.Combine(_root, bootstrap.ToString()), false, TextWriter.Null);
-        trainer.Run(CancellationToken.None);
-        var r = trainer.Rollout;
-        int truncations = 0;
-        for (int k = 0; k < r.Size; k++)
+        string checkpoint = Path.Combine(dir, RunDirectory.CheckpointFile);
+        byte[] good = File.ReadAllBytes(checkpoint);
+        byte[] flipped = (byte[])good.Clone();
+        flipped[flipped.Length / 2] ^= 0x40;
+        foreach (var bad in new[] { flipped, good[..(good.Length / 3)], [] })
         {
-            if (r.Truncated[k] && !r.Terminated[k])
-            {
-                truncations++;
-                if (bootstrap) Assert.NotEqual(0f, r.TruncatedValues[k]);
-            }
-            if (!bootstrap || !r.Truncated[k]) Assert.Equal(0f, r.TruncatedValues[k]);
+            File.WriteAllBytes(checkpoint, bad);
+            before = Snapshot(dir);
+            var corrupt = Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048), resume: true));
+            Assert.Contains("corrupt", corrupt.Message);
+            Assert.DoesNotContain('\n', corrupt.Message);
+            Assert.Equal(before, Snapshot(dir));
         }
-        Assert.True(truncations >= 16, $"expected truncations in every env, got {truncations}");
+        File.WriteAllBytes(checkpoint, good);
+
+        // A log cut shorter than the checkpoint recorded cannot be continued exactly.
+        string updates = Path.Combine(dir, RunDirectory.UpdatesFile);
+        File.WriteAllLines(updates, File.ReadAllLines(updates)[..2]);
+        before = Snapshot(dir);
+        var cut = Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048), resume: true));
+        Assert.Contains("updates.csv has", cut.Message);
+        Assert.Contains("nothing was changed", cut.Message);
+        Assert.Equal(before, Snapshot(dir));
+
+        Assert.Contains("no run in", Assert.Throws<TrainingException>(() => Train(Dir("nothing-here"), Config(2048), resume: true)).Message);
+        Assert.False(Directory.Exists(Dir("nothing-here")));
+    }
+
+    [Fact]
+    public void RefusedResumeFromAnotherMethodsCheckpointKeepsLogsWhole()
+    {
+        // The reviewed bug: a refused resume used to cut episodes.csv back to the checkpoint before refusing.
+        string dir = Dir("longer");
+        Train(dir, Config(3 * 2048, checkpointEvery: 2));
+        var before = Snapshot(dir);
+        Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048, PpoMethod.Cbp), resume: true));
+        Assert.Equal(before, Snapshot(dir));
+    }
+
+    [Fact]
+    public void LogHeadersAndRowsAgreeColumnByColumn()
+    {
+        string dir = Dir("csv");
+        Train(dir, Config(3 * 2048, PpoMethod.Cbp));
+        string[] updates = File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile));
+        string[] header = updates[0].Split(',');
+        Assert.Equal(7 + 6 + 4 + 4 * 5 + 3, header.Length);
+        Assert.Equal(header.Length, header.Distinct().Count());
+        for (int u = 1; u < updates.Length; u++)
+        {
+            var row = header.Zip(updates[u].Split(',')).ToDictionary(p => p.First, p => double.Parse(p.Second, CultureInfo.InvariantCulture));
+            Assert.Equal(header.Length, updates[u].Split(',').Length);
+            Assert.Equal(u, row["update"]);
+            Assert.Equal(u * 2048, row["step"]);
+            Assert.InRange(row["clip_fraction"], 0, 1);
+            Assert.InRange(row["policy_std"], 0.5, 1.5);
+            foreach (var layer in new[] { "policy_h1", "policy_h2", "value_h1", "value_h2" })
+                Assert.Equal(256, new[] { "lt1k", "1k_10k", "10k_100k", "100k_1m", "ge1m" }.Sum(b => row[$"age_{b}_{layer}"]));
+            Assert.True(row["env_seconds"] > 0 && row["update_seconds"] > 0);
+        }
+
+        string[] episodes = File.ReadAllLines(Path.Combine(dir, RunDirectory.EpisodesFile));
+        Assert.Equal("step,env,return,length,friction", episodes[0]);
+        foreach (var line in episodes.Skip(1))
+        {
+            var f = line.Split(',');
+            Assert.Equal(5, f.Length);
+            Assert.InRange(long.Parse(f[0], CultureInfo.InvariantCulture), 1, 3 * 2048);
+            Assert.InRange(int.Parse(f[1], CultureInfo.InvariantCulture), 0, 15);
+            Assert.InRange(int.Parse(f[3], CultureInfo.InvariantCulture), 1, 1000);
+            Assert.Equal("1", f[4]);
+        }
+    }
+
+    [Fact]
+    public void AStartStoppedBeforeItsFirstCheckpointCanBeStartedOverButNotIfItsLogsHaveRows()
+    {
+        // What a SIGKILL between creating the files and the step-0 checkpoint leaves: headers only.
+        string dir = Dir("aborted");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), "{}\n");
+        File.WriteAllText(Path.Combine(dir, RunDirectory.EpisodesFile), "step,env,return,length,friction\n");
+        Train(dir, Config(2048));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile)).Length);
+
+        string rows = Dir("rows");
+        Directory.CreateDirectory(rows);
+        File.WriteAllText(Path.Combine(rows, RunDirectory.EpisodesFile), "step,env,return,length,friction\n1,0,-1,1,1\n");
+        var before = Snapshot(rows);
+        var e = Assert.Throws<TrainingException>(() => Train(rows, Config(2048)));
+        Assert.Contains("checkpoint.bin is missing", e.Message);
+        Assert.Equal(before, Snapshot(rows));
     }
 }

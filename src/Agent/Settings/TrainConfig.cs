@@ -43,16 +43,24 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
         JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new JsonException("empty configuration");
 
     /// <summary>Settings that may change when a run is resumed: they do not change what is computed.</summary>
-    private static readonly string[] ResumeMayChange = ["Run.TotalSteps", "Run.TorchThreads", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.Device"];
+    private static readonly string[] ResumeMayChange = ["Run.TotalSteps", "Run.TorchThreads", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.CheckpointMinutes", "Run.Device"];
 
     /// <summary>The first setting (dotted path) where a resumed run would differ from the checkpoint's, or null.</summary>
     public string? FirstResumeConflict(TrainConfig checkpoint)
     {
-        var diffs = new List<string>();
-        Diff("", JsonNode.Parse(checkpoint.ToJson()), JsonNode.Parse(ToJson()), diffs);
-        foreach (var d in diffs)
+        foreach (var d in Differences(checkpoint))
             if (Array.IndexOf(ResumeMayChange, d.Split(' ')[0]) < 0) return d;
         return null;
+    }
+
+    /// <summary>The settings a resume changes, "Run.TotalSteps (checkpoint 100, now 200); ...", or "" when none.</summary>
+    public string ResumeChanges(TrainConfig checkpoint) => string.Join("; ", Differences(checkpoint));
+
+    private List<string> Differences(TrainConfig checkpoint)
+    {
+        var diffs = new List<string>();
+        Diff("", JsonNode.Parse(checkpoint.ToJson()), JsonNode.Parse(ToJson()), diffs);
+        return diffs;
     }
 
     private static void Diff(string path, JsonNode? a, JsonNode? b, List<string> diffs)

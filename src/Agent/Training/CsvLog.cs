@@ -4,8 +4,9 @@ using System.Text;
 namespace CbpGpu.Agent.Training;
 
 /// <summary>
-/// An append-only CSV file. Rows are buffered and reach the OS on <see cref="Flush"/>, which the trainer calls
-/// after every update, so a killed run loses at most the rows of one update.
+/// An append-only CSV file. Rows are buffered and reach the OS on <see cref="Flush"/>, which the trainer calls after
+/// every update, so a killed run loses at most the rows of one update (and a resume cuts the file back to the length
+/// its checkpoint recorded). Write failures are <see cref="TrainingException"/>s naming the file.
 /// </summary>
 public sealed class CsvLog : IDisposable
 {
@@ -14,27 +15,31 @@ public sealed class CsvLog : IDisposable
     private readonly StringBuilder _row = new();
     private int _fields;
 
-    /// <summary>Creates the file with its header, or (resume) reopens it cut back to <paramref name="resumeLength"/> bytes.</summary>
-    public CsvLog(string path, string header, long? resumeLength)
+    private CsvLog(string path, FileStream file)
     {
         Path = path;
-        if (resumeLength is long length)
-        {
-            _file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
-            if (_file.Length < length)
-                throw new InvalidDataException($"{path} has {_file.Length} bytes, less than the {length} the checkpoint recorded");
-            _file.SetLength(length);
-            _file.Seek(0, SeekOrigin.End);
-            _writer = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16);
-        }
-        else
-        {
-            _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-            _writer = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16);
-            _writer.Write(header);
-            _writer.Write('\n');
-        }
+        _file = file;
+        _writer = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16);
     }
+
+    /// <summary>Creates the file with its header (replacing a header-only file left by a start that never checkpointed).</summary>
+    public static CsvLog Create(string path, string header) => RunDirectory.Guard(path, "create", () =>
+    {
+        var log = new CsvLog(path, new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read));
+        log._writer.Write(header);
+        log._writer.Write('\n');
+        log.Flush();
+        return log;
+    });
+
+    /// <summary>Reopens the file cut back to <paramref name="length"/> bytes (what the checkpoint recorded).</summary>
+    public static CsvLog Reopen(string path, long length) => RunDirectory.Guard(path, "reopen", () =>
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        file.SetLength(length);
+        file.Seek(0, SeekOrigin.End);
+        return new CsvLog(path, file);
+    });
 
     public string Path { get; }
 
@@ -43,7 +48,7 @@ public sealed class CsvLog : IDisposable
     {
         get
         {
-            _writer.Flush();
+            Flush();
             return _file.Length;
         }
     }
@@ -66,15 +71,22 @@ public sealed class CsvLog : IDisposable
         _fields = 0;
     }
 
-    public void Flush()
+    public void Flush() => RunDirectory.Guard(Path, "write", () =>
     {
         _writer.Flush();
         _file.Flush(flushToDisk: false);
-    }
+    });
 
+    /// <summary>Closes the file without throwing: the trainer flushes (and reports failures) before it disposes.</summary>
     public void Dispose()
     {
-        Flush();
-        _writer.Dispose();
+        try
+        {
+            _writer.Dispose();
+        }
+        catch (IOException)
+        {
+            try { _file.Dispose(); } catch (IOException) { }
+        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
@@ -14,216 +13,131 @@ public sealed record TrainResult(
     double EnvSeconds, double ActSeconds, double UpdateSeconds, bool Stopped);
 
 /// <summary>
-/// The training loop: collect <see cref="PpoSettings.BatchSize"/> transitions from the vector env with the current
-/// policy, run one <see cref="PpoUpdate"/>, log, checkpoint, repeat until the step budget is spent or a stop is
-/// requested. Output directory: config.json, episodes.csv, updates.csv, checkpoint.bin.
+/// The training loop, top to bottom: collect a rollout with the current policy, run one PPO update, log it, maybe
+/// checkpoint; until the step budget is spent or a stop is requested. The pieces live elsewhere: the run directory
+/// (<see cref="RunDirectory"/>), the logs (<see cref="TrainingLogs"/>), what a checkpoint holds
+/// (<see cref="Checkpoint"/>), progress (<see cref="TrainingProgress"/>), the rollout (<see cref="Rollout"/>), the
+/// update (<see cref="PpoUpdate"/>) and the optimizer with its Continual Backprop (<see cref="OptimizerPair"/>).
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    public const string ConfigFile = "config.json";
-    public const string EpisodesFile = "episodes.csv";
-    public const string UpdatesFile = "updates.csv";
-    private const int RecentEpisodes = 100;
     private const int TrimEveryUpdates = 25;
-    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
 
     private readonly TrainConfig _config;
-    private readonly string _dir;
-    private readonly TextWriter _progress;
+    private readonly RunDirectory _dir;
+    private readonly TrainingProgress _progress;
     private readonly Device _device;
     private readonly VectorEnv _env;
     private readonly ActorCritic _nets;
-    private readonly IParameterOptimizer _optimizer;
-    private readonly IAfterStepHook? _hook;
+    private readonly OptimizerPair _optimizer;
+    private readonly Generator _generator;
+    private readonly Rollout _rollout;
+    private readonly PpoUpdate _ppo;
+    private readonly TrainingLogs _logs;
+    private readonly UpdateRow _row;
     private readonly long[] _replacedBefore;
     private readonly int[] _ages;
-    private readonly long[] _ageCounts;
-    private readonly Generator _generator;
-    private readonly RolloutBuffer _rollout;
-    private readonly PpoUpdate _ppo;
-    private readonly CsvLog _episodes;
-    private readonly CsvLog _updates;
-    private readonly Queue<double> _recentReturns = new();
     private readonly double _elapsedBefore;
-    private int _updateCount;
-    private long _episodeCount;
+    private readonly bool _alreadyDone;
+    private int _updates;
+    private long _episodes;
 
-    /// <param name="optimizerFactory">Default: <see cref="OptimizerFactory.CreateOptimizer"/> (Adam as the config says).</param>
-    /// <param name="hookFactory">Called after every optimizer step; default <see cref="OptimizerFactory.CreateHook"/> (CBP when the config has it).</param>
-    public Trainer(
-        TrainConfig config, string outDir, bool resume, TextWriter progress,
-        Func<FlatParameters, PpoSettings, IParameterOptimizer>? optimizerFactory = null,
-        Func<FlatParameters, IParameterOptimizer, IAfterStepHook?>? hookFactory = null)
+    public Trainer(TrainConfig config, string outDir, bool resume, TextWriter progress)
     {
+        if (config.Validate() is string problem) throw new TrainingException(problem);
         _config = config;
-        _dir = outDir;
-        _progress = progress;
         var env = config.Env;
         var ppo = config.Ppo;
         var run = config.Run;
-        if (config.Validate() is string problem) throw new TrainingException(problem);
 
-        // Everything that can refuse the run happens before the first byte is written to outDir.
-        Checkpoint? checkpoint = resume ? ReadCheckpointFor(config, outDir) : null;
-        if (!resume) EnsureFreshDirectory(outDir);
-        progress.WriteLine(config.ToJson());
-
-        _device = TorchRuntime.ResolveDevice(run.Device);
-        TorchRuntime.SetThreads(run.TorchThreads);
-        manual_seed((long)run.Seed);
-
-        _env = new VectorEnv(env.NumEnvs, env.Ant, env.Friction, run.Seed, run.EnvThreads);
-        _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, _device);
-        using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
-            _nets.Parameters.Initialize(init);
-        _generator = new Generator(run.Seed + 1, _device);
-        _optimizer = (optimizerFactory ?? ((p, s) => OptimizerFactory.CreateOptimizer(p, s, run.Optimizer)))(_nets.Parameters, ppo);
-        _hook = (hookFactory ?? ((p, o) => OptimizerFactory.CreateHook(p, o, config.Cbp, run.Seed ^ 0xCB9_0000_5EEDUL)))(_nets.Parameters, _optimizer);
-        _replacedBefore = new long[_nets.Layout.HiddenLayers.Count];
-        _ages = new int[_nets.Layout.HiddenUnits];
-        _ageCounts = new long[UnitAgeHistogram.Bins];
-        _rollout = new RolloutBuffer(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
-        _ppo = new PpoUpdate(_nets, _optimizer, _hook, ppo, _generator, _device);
-
-        if (checkpoint is not null)
+        // Every check that can refuse the run comes before the first byte of a run file is written.
+        _dir = resume ? RunDirectory.OpenExisting(outDir) : RunDirectory.CreateNew(outDir);
+        try
         {
-            Restore(checkpoint);
-            _elapsedBefore = checkpoint.ElapsedSeconds;
-            _episodes = new CsvLog(Path.Combine(outDir, EpisodesFile), "", checkpoint.EpisodesCsvLength);
-            _updates = new CsvLog(Path.Combine(outDir, UpdatesFile), "", checkpoint.UpdatesCsvLength);
-            if (TrainConfig.FromJson(checkpoint.ConfigJson) != config) WriteConfig(overwrite: true);
-        }
-        else
-        {
-            Directory.CreateDirectory(outDir);
-            WriteConfig(overwrite: false);
-            _episodes = new CsvLog(Path.Combine(outDir, EpisodesFile), "step,env,return,length,friction", null);
-            _updates = new CsvLog(Path.Combine(outDir, UpdatesFile),
-                "update,step,policy_loss,value_loss,policy_std,approx_kl,clip_fraction," +
-                "abs_w_policy_l1,abs_w_policy_l2,abs_w_policy_mean,abs_w_value_l1,abs_w_value_l2,abs_w_value_out," +
-                UnitColumns() + "env_seconds,act_seconds,update_seconds", null);
-        }
-    }
+            BlockReader? checkpoint = _dir.HoldsRun ? _dir.ReadCheckpoint() : null;
+            var (saved, savedConfig) = checkpoint is null ? (null, null) : ReadProgressFor(checkpoint);
+            if (saved is not null && saved.EnvSteps > run.TotalSteps)
+                throw new TrainingException($"the run in {outDir} is already at step {saved.EnvSteps:N0}, past --steps {run.TotalSteps:N0}; nothing was changed (pass a larger --steps to train further)");
+            _alreadyDone = saved is not null && saved.EnvSteps == run.TotalSteps;
+            if (saved is not null)
+            {
+                _dir.CheckLogCovers(_dir.EpisodesPath, saved.EpisodesCsvLength);
+                _dir.CheckLogCovers(_dir.UpdatesPath, saved.UpdatesCsvLength);
+            }
 
-    /// <summary>replaced_&lt;layer&gt; (units CBP replaced during the update), then age_&lt;bin&gt;_&lt;layer&gt; (<see cref="UnitAgeHistogram"/>).</summary>
-    private string UnitColumns()
-    {
-        var names = _nets.Layout.HiddenLayers.Select(l => l.Name.Replace('.', '_')).ToArray();
-        var columns = names.Select(n => $"replaced_{n}")
-            .Concat(names.SelectMany(n => UnitAgeHistogram.BinNames.Select(b => $"age_{b}_{n}")));
-        return string.Join(',', columns) + ",";
+            progress.WriteLine(config.ToJson());
+            _device = TorchRuntime.ResolveDevice(run.Device);
+            TorchRuntime.SetThreads(run.TorchThreads);
+            manual_seed((long)run.Seed);
+
+            _env = new VectorEnv(env.NumEnvs, env.Ant, env.Friction, run.Seed, run.EnvThreads);
+            _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, _device);
+            using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
+                _nets.Parameters.Initialize(init);
+            _generator = new Generator(run.Seed + 1, _device);
+            _optimizer = OptimizerPair.Create(_nets.Parameters, ppo.Adam, config.Cbp, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL);
+            _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
+            _ppo = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Cbp, ppo, _generator, _device);
+            var layout = _nets.Layout;
+            _row = new UpdateRow(layout.Weights.Count, layout.HiddenLayers.Count);
+            _replacedBefore = new long[layout.HiddenLayers.Count];
+            _ages = new int[layout.HiddenUnits];
+            _progress = new TrainingProgress(progress, run.TotalSteps);
+            string[] weightNames = [.. layout.Weights.Select(w => w.Name)];
+            string[] layerNames = [.. layout.HiddenLayers.Select(l => l.Name)];
+
+            if (checkpoint is not null && saved is not null && savedConfig is not null)
+            {
+                Restore(checkpoint, saved);
+                _elapsedBefore = saved.ElapsedSeconds;
+                // From here on files change: the logs are cut back to the checkpoint, and the history says so.
+                _logs = TrainingLogs.Reopen(_dir, weightNames, layerNames, saved.EpisodesCsvLength, saved.UpdatesCsvLength);
+                if (!_alreadyDone)
+                {
+                    string changes = config.ResumeChanges(savedConfig);
+                    if (changes.Length > 0) _dir.WriteConfig(config.ToJson());
+                    _dir.RecordSession("resumed", saved.EnvSteps, run.TotalSteps, changes);
+                }
+            }
+            else
+            {
+                _dir.WriteConfig(config.ToJson());
+                _logs = TrainingLogs.Create(_dir, weightNames, layerNames);
+                _dir.RecordSession("created", 0, run.TotalSteps, "");
+                // A checkpoint at step 0: a run killed before its first periodic checkpoint can still be resumed.
+                WriteCheckpoint();
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public ActorCritic Networks => _nets;
     public VectorEnv Env => _env;
 
-    /// <summary>The last rollout (for inspection; overwritten by every update).</summary>
-    public RolloutBuffer Rollout => _rollout;
-
-    private static Checkpoint ReadCheckpointFor(TrainConfig config, string dir)
-    {
-        var checkpoint = Checkpoint.Read(Path.Combine(dir, Checkpoint.FileName));
-        TrainConfig saved;
-        try
-        {
-            saved = TrainConfig.FromJson(checkpoint.ConfigJson);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new TrainingException($"checkpoint in {dir} holds an unreadable configuration ({e.Message}); nothing was changed", e);
-        }
-        if (config.FirstResumeConflict(saved) is string conflict)
-            throw new TrainingException($"checkpoint in {dir} belongs to a different run: {conflict}; resume with the run's own flags (see {Path.Combine(dir, ConfigFile)}); nothing was changed");
-        foreach (var f in new[] { EpisodesFile, UpdatesFile })
-            if (!File.Exists(Path.Combine(dir, f)))
-                throw new TrainingException($"{Path.Combine(dir, f)} is missing, so the run in {dir} cannot be continued; nothing was changed");
-        return checkpoint;
-    }
-
-    private static void EnsureFreshDirectory(string dir)
-    {
-        foreach (var f in new[] { ConfigFile, EpisodesFile, UpdatesFile, Checkpoint.FileName })
-            if (File.Exists(Path.Combine(dir, f)))
-                throw new TrainingException($"{dir} already holds a run ({f}); pass --resume to continue it or choose another --out");
-    }
-
-    private void WriteConfig(bool overwrite)
-    {
-        string path = Path.Combine(_dir, ConfigFile);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, _config.ToJson() + "\n");
-        File.Move(temp, path, overwrite);
-    }
-
-    /// <summary>Applies a checkpoint to the freshly built networks, optimizer, hook, generator and envs.</summary>
-    private void Restore(Checkpoint c)
-    {
-        try
-        {
-            _nets.Parameters.CopyFrom(c.Parameters);
-            using (var r = new BinaryReader(new MemoryStream(c.Optimizer))) _optimizer.Load(r);
-            if ((c.Hook is null) != (_hook is null))
-                throw new InvalidDataException(c.Hook is null ? "it has no CBP state but this run needs one" : "it has CBP state but this run has no CBP");
-            if (_hook is not null && c.Hook is not null)
-                using (var r = new BinaryReader(new MemoryStream(c.Hook))) _hook.Load(r);
-            using (var state = tensor(c.Generator, ScalarType.Byte)) _generator.set_state(state);
-            using (var r = new BinaryReader(new MemoryStream(c.Envs))) _env.LoadState(r);
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
-        {
-            throw new TrainingException($"checkpoint in {_dir} does not fit this run ({e.Message}); nothing was changed", e);
-        }
-        _updateCount = c.Updates;
-        _episodeCount = c.Episodes;
-        foreach (double r in c.RecentReturns) _recentReturns.Enqueue(r);
-    }
-
-    private void WriteCheckpoint(double elapsed)
-    {
-        _episodes.Flush();
-        _updates.Flush();
-        Checkpoint.Write(Path.Combine(_dir, Checkpoint.FileName), new CheckpointContent
-        {
-            ConfigJson = _config.ToJson(),
-            Updates = _updateCount,
-            EnvSteps = _env.TotalSteps,
-            Episodes = _episodeCount,
-            EpisodesCsvLength = _episodes.Length,
-            UpdatesCsvLength = _updates.Length,
-            ElapsedSeconds = elapsed,
-            Parameters = w =>
-            {
-                using var cpu = _nets.Parameters.Data.cpu();
-                w.Write(cpu.bytes);
-            },
-            Optimizer = _optimizer.Save,
-            Hook = _hook is null ? null : _hook.Save,
-            Generator = GeneratorState(),
-            Envs = _env.SaveState,
-            RecentReturns = [.. _recentReturns],
-        });
-    }
-
-    private byte[] GeneratorState()
-    {
-        using var state = _generator.get_state();
-        using var cpu = state.cpu();
-        return cpu.data<byte>().ToArray();
-    }
+    /// <summary>The last rollout (overwritten by every update).</summary>
+    public Rollout Rollout => _rollout;
 
     /// <summary>Trains until <see cref="RunSettings.TotalSteps"/> or <paramref name="stop"/>; checkpoints and flushes on the way out.</summary>
     public TrainResult Run(CancellationToken stop)
     {
         var run = _config.Run;
-        var clock = Stopwatch.StartNew();
         long startSteps = _env.TotalSteps;
+        if (_alreadyDone)
+        {
+            _progress.Output.WriteLine($"the run in {_dir.Path} already finished at step {startSteps:N0}; nothing to do");
+            return new TrainResult(0, startSteps, 0, 0, 0, 0, 0, Stopped: false);
+        }
+        _progress.Output.WriteLine($"training {run.TotalSteps:N0} steps ({_rollout.Envs} envs x {_rollout.Steps} steps per update) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir.Path}");
+        if (startSteps > 0) _progress.Output.WriteLine($"resumed at step {startSteps:N0}, update {_updates}");
+        _progress.Start(startSteps);
         double envTotal = 0, actTotal = 0, updateTotal = 0;
-        var lastPrint = TimeSpan.Zero;
-        long lastPrintSteps = startSteps;
         int sessionUpdates = 0;
         bool stopped = false;
-        _progress.WriteLine($"training {run.TotalSteps:N0} steps ({_rollout.Envs} envs x {_rollout.Steps} steps per update) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir}");
-        if (startSteps > 0) _progress.WriteLine($"resumed at step {startSteps:N0}, update {_updateCount}");
+        var sinceCheckpoint = Stopwatch.StartNew();
 
         try
         {
@@ -234,218 +148,179 @@ public sealed class Trainer : IDisposable
                     stopped = true;
                     break;
                 }
-                var (envSeconds, actSeconds) = CollectRollout();
-                var t0 = Stopwatch.GetTimestamp();
+                var times = CollectRollout();
+                long t0 = Stopwatch.GetTimestamp();
                 var stats = _ppo.Run(_rollout);
                 double updateSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                _updateCount++;
+                _updates++;
                 sessionUpdates++;
-                envTotal += envSeconds;
-                actTotal += actSeconds;
-                updateTotal += updateSeconds;
                 if (stats.NonFinite is string where)
-                    throw new TrainingException($"training diverged in update {_updateCount} (step {_env.TotalSteps:N0}): {where}; logs up to here are in {_dir}, checkpoint.bin holds the last good state");
-                LogUpdate(stats, envSeconds, actSeconds, updateSeconds);
+                    throw new TrainingException($"training diverged in update {_updates} (step {_env.TotalSteps:N0}): {where}; logs up to here are in {_dir.Path}, {RunDirectory.CheckpointFile} holds the last good state");
+                envTotal += times.EnvSeconds;
+                actTotal += times.ActSeconds;
+                updateTotal += updateSeconds;
+                LogUpdate(stats, times, updateSeconds);
+                _progress.AfterUpdate(_env.TotalSteps, _env.Frictions[0]);
 
-                if (clock.Elapsed - lastPrint >= ProgressEvery)
+                if (_updates % TrimEveryUpdates == 0) TorchRuntime.ReleaseFreedNativeMemory();
+                bool byUpdates = run.CheckpointEveryUpdates > 0 && _updates % run.CheckpointEveryUpdates == 0;
+                bool byTime = run.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= run.CheckpointMinutes;
+                if (byUpdates || byTime)
                 {
-                    PrintProgress(clock.Elapsed, lastPrint, lastPrintSteps, startSteps);
-                    lastPrint = clock.Elapsed;
-                    lastPrintSteps = _env.TotalSteps;
+                    WriteCheckpoint();
+                    sinceCheckpoint.Restart();
                 }
-                if (_updateCount % TrimEveryUpdates == 0) TorchRuntime.ReleaseFreedNativeMemory();
-                if (run.CheckpointEveryUpdates > 0 && _updateCount % run.CheckpointEveryUpdates == 0)
-                    WriteCheckpoint(_elapsedBefore + clock.Elapsed.TotalSeconds);
             }
-            WriteCheckpoint(_elapsedBefore + clock.Elapsed.TotalSeconds);
+            WriteCheckpoint();
+        }
+        catch (TrainingException e)
+        {
+            TryRecordSession("failed", e.Message);
+            throw;
         }
         finally
         {
-            _episodes.Flush();
-            _updates.Flush();
+            TryFlushLogs();
         }
-
-        double seconds = clock.Elapsed.TotalSeconds;
-        long session = _env.TotalSteps - startSteps;
-        double sum = Math.Max(envTotal + actTotal + updateTotal, 1e-9);
-        _progress.WriteLine(
-            $"{(stopped ? "stopped" : "done")} at step {_env.TotalSteps:N0}: {session:N0} steps in {Duration(seconds)} ({session / Math.Max(seconds, 1e-9):N0} SPS); " +
-            $"env {envTotal:F1}s ({100 * envTotal / sum:F0}%), acting {actTotal:F1}s ({100 * actTotal / sum:F0}%), update {updateTotal:F1}s ({100 * updateTotal / sum:F0}%)");
-        _progress.WriteLine(
-            $"results in {Path.GetFullPath(_dir)}: {ConfigFile}, {EpisodesFile}, {UpdatesFile}, {Checkpoint.FileName}" +
-            (stopped ? " (continue with the same flags plus --resume)" : ""));
-        return new TrainResult(sessionUpdates, _env.TotalSteps, session, seconds, envTotal, actTotal, updateTotal, stopped);
+        _dir.RecordSession(stopped ? "stopped" : "finished", _env.TotalSteps, run.TotalSteps, "");
+        _progress.Summary(stopped, _env.TotalSteps, envTotal, actTotal, updateTotal, _dir.Path);
+        return new TrainResult(sessionUpdates, _env.TotalSteps, _env.TotalSteps - startSteps, _progress.SessionSeconds,
+            envTotal, actTotal, updateTotal, stopped);
     }
 
-    /// <summary>Fills the rollout: act with the current policy, step the envs, record what happened.</summary>
-    private (double EnvSeconds, double ActSeconds) CollectRollout()
+    private RolloutTimes CollectRollout()
     {
-        var b = _rollout;
-        int n = b.Envs;
-        long envTicks = 0, actTicks = 0;
-        for (int t = 0; t < b.Steps; t++)
+        try
         {
-            long a0 = Stopwatch.GetTimestamp();
-            using (var scope = NewDisposeScope())
-            using (no_grad())
-            {
-                _env.Observations.CopyTo(b.ObservationRow(t));
-                var obs = b.Observations[t].to(_device);
-                var policy = _nets.Policy(obs);
-                var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, _generator);
-                b.Actions[t].copy_(action);
-                b.LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
-                b.Values[t].copy_(_nets.Value(obs).Value);
-            }
-            long e0 = Stopwatch.GetTimestamp();
-            try
-            {
-                _env.Step(b.ActionRow(t));
-            }
-            catch (ArgumentException e)
-            {
-                // The env refuses non-finite actions; name the update so the logs can be matched.
-                _episodes.Flush();
-                _updates.Flush();
-                throw new TrainingException($"update {_updateCount + 1}, step {_env.TotalSteps:N0}: {e.Message.Split(" (Parameter")[0]}; logs up to here are in {_dir}", e);
-            }
-            long e1 = Stopwatch.GetTimestamp();
-            envTicks += e1 - e0;
-
-            _env.Rewards.CopyTo(b.Rewards, t * n);
-            _env.Terminated.CopyTo(b.Terminated, t * n);
-            _env.Truncated.CopyTo(b.Truncated, t * n);
-            CheckFinite(_env.Observations, "observation", _env.ObservationSize);
-            CheckFinite(_env.Rewards, "reward", 1);
-            for (int i = 0; i < n; i++)
-                if (_env.Terminated[i] || _env.Truncated[i])
-                    EndEpisode(i);
-            if (_config.Ppo.BootstrapTruncation) ValueOfTruncated(t);
-            actTicks += Stopwatch.GetTimestamp() - e1 + (e0 - a0);
+            return _rollout.Collect(_env, _nets, _generator, _device, _config.Ppo.BootstrapTruncation, LogFinishedEpisodes);
         }
-        using (var scope = NewDisposeScope())
-        using (no_grad())
+        catch (InvalidDataException e)
         {
-            long a0 = Stopwatch.GetTimestamp();
-            var obs = tensor(_env.Observations, [n, b.ObservationSize]).to(_device);
-            _nets.Value(obs).Value.cpu().data<float>().CopyTo(b.LastValues);
-            actTicks += Stopwatch.GetTimestamp() - a0;
+            throw new TrainingException($"update {_updates + 1}: {e.Message}; logs up to here are in {_dir.Path}, {RunDirectory.CheckpointFile} holds the last good state", e);
         }
-        return (envTicks / (double)Stopwatch.Frequency, actTicks / (double)Stopwatch.Frequency);
     }
 
-    private void EndEpisode(int env)
+    private void LogFinishedEpisodes(int t)
     {
-        int o = _env.ObservationSize;
-        CheckFinite(_env.FinalObservations.AsSpan(env * o, o), "final observation", o, env);
-        double ret = _env.EpisodeReturns[env];
-        _episodes.Field(_env.TotalSteps).Field(env).Field(ret).Field(_env.EpisodeLengths[env]).Field(_env.EpisodeFrictions[env]).EndRow();
-        _episodeCount++;
-        _recentReturns.Enqueue(ret);
-        if (_recentReturns.Count > RecentEpisodes) _recentReturns.Dequeue();
-    }
-
-    /// <summary>V(last observation) of episodes that were cut by the time limit, for correct bootstrapping.</summary>
-    private void ValueOfTruncated(int t)
-    {
-        int n = _rollout.Envs, o = _env.ObservationSize;
-        int count = 0;
-        for (int i = 0; i < n; i++)
-            if (_env.Truncated[i] && !_env.Terminated[i]) count++;
-        if (count == 0) return;
-        var rows = new float[count * o];
-        var which = new int[count];
-        for (int i = 0, k = 0; i < n; i++)
-            if (_env.Truncated[i] && !_env.Terminated[i])
-            {
-                _env.FinalObservations.AsSpan(i * o, o).CopyTo(rows.AsSpan(k * o, o));
-                which[k++] = i;
-            }
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var values = _nets.Value(tensor(rows, [count, o]).to(_device)).Value.cpu().data<float>().ToArray();
-        for (int k = 0; k < count; k++) _rollout.TruncatedValues[t * n + which[k]] = values[k];
-    }
-
-    /// <summary>Rows of <paramref name="rowSize"/> values per env, starting at env <paramref name="firstEnv"/>.</summary>
-    private void CheckFinite(ReadOnlySpan<float> values, string what, int rowSize, int firstEnv = 0)
-    {
-        for (int k = 0; k < values.Length; k++)
+        for (int i = 0; i < _env.NumEnvs; i++)
         {
-            if (float.IsFinite(values[k])) continue;
-            int e = firstEnv + k / rowSize;
-            _episodes.Flush();
-            _updates.Flush();
-            throw new TrainingException($"{what} of env {e} is {values[k]} at step {_env.TotalSteps:N0} (update {_updateCount + 1}); logs up to here are in {_dir}");
+            if (!_env.Terminated[i] && !_env.Truncated[i]) continue;
+            double ret = _env.EpisodeReturns[i];
+            _logs.Episode(new EpisodeRow(_env.TotalSteps, i, ret, _env.EpisodeLengths[i], _env.EpisodeFrictions[i]));
+            _episodes++;
+            _progress.Episode(ret);
         }
     }
 
-    private void LogUpdate(UpdateStats s, double envSeconds, double actSeconds, double updateSeconds)
+    private void LogUpdate(UpdateStats stats, RolloutTimes times, double updateSeconds)
     {
-        _updates.Field(_updateCount).Field(_env.TotalSteps).Field(s.PolicyLoss).Field(s.ValueLoss).Field(s.PolicyStd)
-            .Field(s.ApproxKl).Field(s.ClipFraction);
-        foreach (double w in _nets.Parameters.MeanAbsWeights()) _updates.Field(w);
-        LogUnits();
-        _updates.Field(envSeconds).Field(actSeconds).Field(updateSeconds).EndRow();
-        _episodes.Flush();
-        _updates.Flush();
-    }
-
-    /// <summary>Replacements during this update and the unit-age histogram of each hidden layer.</summary>
-    private void LogUnits()
-    {
-        var cbp = _hook as IContinualBackpropHook;
-        int layers = _replacedBefore.Length;
-        for (int l = 0; l < layers; l++)
+        var r = _row;
+        r.Update = _updates;
+        r.Step = _env.TotalSteps;
+        r.Stats = stats;
+        _nets.Parameters.MeanAbsWeights().CopyTo(r.MeanAbsWeights, 0);
+        var cbp = _optimizer.Cbp;
+        var layers = _nets.Layout.HiddenLayers;
+        // Without CBP no unit is ever reset: every unit is as old as the run, in optimizer steps.
+        long optimizerSteps = (long)_updates * _config.Ppo.Epochs * _config.Ppo.Minibatches;
+        Array.Clear(r.AgeCounts);
+        for (int l = 0; l < layers.Count; l++)
         {
             long total = cbp?.TotalReplaced(l) ?? 0;
-            _updates.Field(total - _replacedBefore[l]);
+            r.Replaced[l] = total - _replacedBefore[l];
             _replacedBefore[l] = total;
-        }
-        // Without CBP no unit is ever reset: every unit is as old as the run (in optimizer steps).
-        long steps = (long)_updateCount * _config.Ppo.Epochs * _config.Ppo.Minibatches;
-        for (int l = 0; l < layers; l++)
-        {
-            Array.Clear(_ageCounts);
-            if (cbp is null) _ageCounts[UnitAgeHistogram.BinOf(steps)] = _nets.Layout.HiddenLayers[l].Units;
+            var counts = r.AgeCounts.AsSpan(l * UnitAgeHistogram.Bins, UnitAgeHistogram.Bins);
+            if (cbp is null) counts[UnitAgeHistogram.BinOf(optimizerSteps)] = layers[l].Units;
             else
             {
-                var ages = _ages.AsSpan(0, _nets.Layout.HiddenLayers[l].Units);
+                var ages = _ages.AsSpan(0, layers[l].Units);
                 cbp.CopyAges(l, ages);
-                UnitAgeHistogram.Count(ages, _ageCounts);
+                UnitAgeHistogram.Count(ages, counts);
             }
-            foreach (long c in _ageCounts) _updates.Field(c);
+        }
+        r.EnvSeconds = times.EnvSeconds;
+        r.ActSeconds = times.ActSeconds;
+        r.UpdateSeconds = updateSeconds;
+        _logs.Update(r);
+        _logs.Flush();
+    }
+
+    private TrainingState State => new(_nets.Parameters, _optimizer.Optimizer, _optimizer.Cbp, _generator, _env);
+
+    private (RunProgress?, TrainConfig?) ReadProgressFor(BlockReader checkpoint)
+    {
+        RunProgress saved;
+        TrainConfig savedConfig;
+        try
+        {
+            saved = Checkpoint.ReadProgress(checkpoint);
+            savedConfig = TrainConfig.FromJson(saved.ConfigJson);
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new TrainingException($"checkpoint {_dir.CheckpointPath} holds an unreadable run record ({e.Message}); nothing was changed", e);
+        }
+        if (_config.FirstResumeConflict(savedConfig) is string conflict)
+            throw new TrainingException($"checkpoint in {_dir.Path} belongs to a different run: {conflict}; resume with the run's own flags (see {_dir.ConfigPath}); nothing was changed");
+        return (saved, savedConfig);
+    }
+
+    private void Restore(BlockReader checkpoint, RunProgress saved)
+    {
+        try
+        {
+            Checkpoint.Restore(checkpoint, State);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new TrainingException($"checkpoint {_dir.CheckpointPath} does not fit this run ({e.Message}); nothing was changed", e);
+        }
+        _updates = saved.Updates;
+        _episodes = saved.Episodes;
+        foreach (double r in saved.RecentReturns) _progress.Episode(r);
+    }
+
+    private void WriteCheckpoint()
+    {
+        _logs.Flush();
+        var progress = new RunProgress(_config.ToJson(), _updates, _env.TotalSteps, _episodes, _logs.EpisodesLength, _logs.UpdatesLength,
+            _elapsedBefore + _progress.SessionSeconds, [.. _progress.RecentReturns]);
+        _dir.WriteCheckpoint(w => Checkpoint.Write(w, progress, State), _env.TotalSteps);
+    }
+
+    private void TryFlushLogs()
+    {
+        try
+        {
+            _logs.Flush();
+        }
+        catch (TrainingException)
+        {
+            // Already failing or about to report the same I/O problem; what reached the disk stays.
         }
     }
 
-    private void PrintProgress(TimeSpan now, TimeSpan lastPrint, long lastPrintSteps, long startSteps)
+    private void TryRecordSession(string what, string detail)
     {
-        long steps = _env.TotalSteps;
-        double windowSps = (steps - lastPrintSteps) / Math.Max((now - lastPrint).TotalSeconds, 1e-9);
-        double sessionSps = (steps - startSteps) / Math.Max(now.TotalSeconds, 1e-9);
-        string ret = _recentReturns.Count == 0 ? "n/a" : _recentReturns.Average().ToString("F1", CultureInfo.InvariantCulture);
-        double eta = (_config.Run.TotalSteps - steps) / Math.Max(sessionSps, 1e-9);
-        _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"step {steps,12:N0} / {_config.Run.TotalSteps:N0}  {windowSps,6:N0} SPS  return(last {_recentReturns.Count}) {ret,8}  friction {_env.Frictions[0]:G4}  " +
-            $"mem {Environment.WorkingSet >> 20} MB (managed {GC.GetTotalMemory(false) >> 20} MB)  ETA {Duration(eta)}"));
-    }
-
-    private static string Duration(double seconds)
-    {
-        var t = TimeSpan.FromSeconds(Math.Max(0, Math.Min(seconds, TimeSpan.MaxValue.TotalSeconds / 2)));
-        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:D2}s" : $"{t.Seconds}s";
+        try
+        {
+            _dir.RecordSession(what, _env.TotalSteps, _config.Run.TotalSteps, detail);
+        }
+        catch (TrainingException)
+        {
+            // The history is a courtesy; the original error is what matters.
+        }
     }
 
     public void Dispose()
     {
-        _episodes.Dispose();
-        _updates.Dispose();
-        _ppo.Dispose();
-        _rollout.Dispose();
-        _generator.Dispose();
-        (_hook as IDisposable)?.Dispose();
-        _optimizer.Dispose();
-        _nets.Dispose();
-        _env.Dispose();
+        _logs?.Dispose();
+        _ppo?.Dispose();
+        _rollout?.Dispose();
+        _generator?.Dispose();
+        _optimizer?.Dispose();
+        _nets?.Dispose();
+        _env?.Dispose();
+        _dir.Dispose();
     }
 }

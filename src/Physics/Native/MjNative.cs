@@ -53,7 +53,17 @@ internal static unsafe partial class MjNative
     {
         if (Volatile.Read(ref _checked)) return;
         if (TryLoad() == IntPtr.Zero) throw new PhysicsException(_loadError!);
-        int v = mj_version();
+        int v;
+        try
+        {
+            v = mj_version();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // CBPGPU_MUJOCO_LIB named a library that loads but is not MuJoCo.
+            string which = Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } custom ? $"{PathVariable}={custom}" : "the library found";
+            throw new PhysicsException($"{which} is not MuJoCo (it has no mj_version); point {PathVariable} at libmujoco.so.2.2.2 or unset it to use the system library (sudo apt-get install libmujoco2.2.2)");
+        }
         if (v != MjLayout.HeaderVersion)
             throw new PhysicsException($"found MuJoCo {v / 100}.{v / 10 % 10}.{v % 10} but this build reads MuJoCo 2.2.2 structs; install it with: sudo apt-get install libmujoco2.2.2");
         Volatile.Write(ref _checked, true);

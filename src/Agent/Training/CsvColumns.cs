@@ -1,0 +1,30 @@
+using System.Collections;
+
+namespace CbpGpu.Agent.Training;
+
+/// <summary>
+/// The columns of one CSV log, each declared once with the value it holds, so the header and the rows cannot drift
+/// apart. Integers are written as integers and reals round-trippable ("R"), as <see cref="CsvLog"/> formats them.
+/// </summary>
+public sealed class CsvColumns<T> : IEnumerable<string>
+{
+    private readonly List<(string Name, Action<CsvLog, T> Write)> _columns = [];
+
+    public void Add(string name, Func<T, long> value) => _columns.Add((name, (log, row) => log.Field(value(row))));
+
+    public void Add(string name, Func<T, double> value) => _columns.Add((name, (log, row) => log.Field(value(row))));
+
+    public int Count => _columns.Count;
+
+    public string Header => string.Join(',', _columns.Select(c => c.Name));
+
+    public void WriteRow(CsvLog log, T row)
+    {
+        foreach (var c in _columns) c.Write(log, row);
+        log.EndRow();
+    }
+
+    public IEnumerator<string> GetEnumerator() => _columns.Select(c => c.Name).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

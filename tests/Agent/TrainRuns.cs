@@ -1,0 +1,32 @@
+using CbpGpu.Agent.Settings;
+using CbpGpu.Agent.Training;
+using CbpGpu.Kernels;
+
+namespace CbpGpu.Tests.Agent;
+
+/// <summary>Small real training runs (MuJoCo Ant, TorchSharp) for the trainer tests, and ways to look at their files.</summary>
+internal static class TrainRuns
+{
+    /// <summary>16 envs x 128 steps per update (2,048 env steps), constant friction, checkpoint every update.</summary>
+    public static TrainConfig Config(long steps, PpoMethod method = PpoMethod.Standard, int envs = 16, ulong seed = 7, int checkpointEvery = 1) =>
+        new(EnvSettings.Constant(envs, 1.0), PpoSettings.For(method), new RunSettings(seed, steps, "cpu", 1, 2, checkpointEvery),
+            method == PpoMethod.Cbp ? CbpSettings.Nature2024 with { MaturityThreshold = 50, ReplacementRate = 1e-2 } : null);
+
+    public static TrainResult Train(string dir, TrainConfig config, bool resume = false, CancellationToken stop = default)
+    {
+        using var trainer = new Trainer(config, dir, resume, TextWriter.Null);
+        return trainer.Run(stop);
+    }
+
+    /// <summary>Every file of the directory, by name, with its bytes; the lock file (which only names its last holder) aside.</summary>
+    public static Dictionary<string, byte[]> Snapshot(string dir) =>
+        Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != RunLock.FileName).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    /// <summary>updates.csv without its timing columns (the only ones that differ between identical runs).</summary>
+    public static string[] UpdatesWithoutTimings(string dir) =>
+        File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile)).Select(l => string.Join(',', l.Split(',')[..^3])).ToArray();
+
+    public static byte[] Episodes(string dir) => File.ReadAllBytes(Path.Combine(dir, RunDirectory.EpisodesFile));
+
+    public static string NewRoot(string name) => Path.Combine(Path.GetTempPath(), $"cbpgpu-{name}-{Guid.NewGuid():N}");
+}

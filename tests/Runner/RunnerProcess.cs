@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CbpGpu.Tests.Runner;
+
+/// <summary>The real Runner as a child process (what a user, a script or Slurm runs), with its output collected.</summary>
+internal sealed class RunnerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new(), _stderr = new();
+
+    public RunnerProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        string runner = Path.Combine(AppContext.BaseDirectory, "Runner.dll");
+        if (!File.Exists(runner)) throw new FileNotFoundException($"{runner} missing from the test output");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h
+            : Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(runner);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        _process = new Process { StartInfo = psi };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Pid => _process.Id;
+
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var p = new RunnerProcess(args, environment);
+        int code = p.WaitForExit(TimeSpan.FromMinutes(5));
+        return (code, p.Stdout, p.Stderr);
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Runner did not exit within {timeout}; stderr: {Stderr}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits until <paramref name="ready"/> holds (polling), failing if the process exits first.</summary>
+    public void WaitUntil(Func<bool> ready, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!ready())
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"Runner exited ({_process.ExitCode}) before {what}; stderr: {Stderr}");
+            if (clock.Elapsed > timeout) throw new TimeoutException($"no {what} within {timeout}");
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Sends a POSIX signal (kill(2)), as a scheduler or a shell would.</summary>
+    public void Signal(int signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}
