@@ -23,7 +23,7 @@ public sealed class TrainCommand : RunnerCommand
         ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
 
     private readonly Option<string> _out = OptionFactory.Text(
-        "--out", "DIR", $"run directory: {Trainer.ConfigFile}, {Trainer.EpisodesFile}, {Trainer.UpdatesFile}, {Checkpoint.FileName}", required: true);
+        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}", required: true);
 
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
@@ -54,13 +54,13 @@ public sealed class TrainCommand : RunnerCommand
         "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)");
 
     private readonly Option<int> _checkpointEvery = OptionFactory.Count(
-        "--checkpoint-every", "K", $"write {Checkpoint.FileName} every K updates (0: not by count) and at the end", 100, 0, int.MaxValue);
+        "--checkpoint-every", "K", $"write {RunDirectory.CheckpointFile} every K updates (0: not by count) and at the end", 100, 0, int.MaxValue);
 
     private readonly Option<double> _checkpointMinutes = OptionFactory.Real(
         "--checkpoint-minutes", "M", "also write it when M minutes of wall time have passed since the last one (0: not by time)", 10, 0, double.PositiveInfinity);
 
     private readonly Option<bool> _resume = OptionFactory.Switch(
-        "--resume", "continue the run in --out from its checkpoint (same flags; --steps may grow)");
+        "--resume", "continue the run in --out from its checkpoint (same flags; --steps may change, not below the steps done)");
 
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
@@ -105,7 +105,7 @@ public sealed class TrainCommand : RunnerCommand
     public TrainCommand() : base("train", "train PPO (std | ns | l2 | cbp) on Slippery Ant, with logs and checkpoints", $"""
         Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value.
 
-        {Trainer.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
+        {RunDirectory.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
         update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation) and timings.
 
         Threads: env stepping and the PPO update take turns, so each may use every core. On the 2-core dev
