@@ -19,17 +19,17 @@ public sealed class PpoUpdate : IDisposable
 {
     private readonly ActorCritic _nets;
     private readonly IParameterOptimizer _optimizer;
-    private readonly IAfterStepHook? _afterStep;
+    private readonly IContinualBackprop? _cbp;
     private readonly PpoSettings _s;
     private readonly Generator _generator;
     private readonly Device _device;
     private readonly Tensor _stats;   // [epochs * minibatches, 4]: policy loss, value loss, approx KL, clip fraction
 
-    public PpoUpdate(ActorCritic nets, IParameterOptimizer optimizer, IAfterStepHook? afterStep, PpoSettings settings, Generator generator, Device device)
+    public PpoUpdate(ActorCritic nets, IParameterOptimizer optimizer, IContinualBackprop? cbp, PpoSettings settings, Generator generator, Device device)
     {
         _nets = nets;
         _optimizer = optimizer;
-        _afterStep = afterStep;
+        _cbp = cbp;
         _s = settings;
         _generator = generator;
         _device = device;
@@ -114,7 +114,7 @@ public sealed class PpoUpdate : IDisposable
                 _optimizer.ZeroGrad();
                 loss.backward();
                 _optimizer.Step();
-                _afterStep?.AfterStep(new HiddenActivations(policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()));
+                _cbp?.AfterStep([policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()]);
 
                 using (no_grad())
                 {

@@ -33,8 +33,9 @@ public sealed class Trainer : IDisposable
     private readonly Device _device;
     private readonly VectorEnv _env;
     private readonly ActorCritic _nets;
+    private readonly OptimizerPair _pair;
     private readonly IParameterOptimizer _optimizer;
-    private readonly IAfterStepHook? _hook;
+    private readonly IContinualBackprop? _hook;
     private readonly long[] _replacedBefore;
     private readonly int[] _ages;
     private readonly long[] _ageCounts;
@@ -48,12 +49,7 @@ public sealed class Trainer : IDisposable
     private int _updateCount;
     private long _episodeCount;
 
-    /// <param name="optimizerFactory">Default: <see cref="OptimizerFactory.CreateOptimizer"/> (Adam as the config says).</param>
-    /// <param name="hookFactory">Called after every optimizer step; default <see cref="OptimizerFactory.CreateHook"/> (CBP when the config has it).</param>
-    public Trainer(
-        TrainConfig config, string outDir, bool resume, TextWriter progress,
-        Func<FlatParameters, PpoSettings, IParameterOptimizer>? optimizerFactory = null,
-        Func<FlatParameters, IParameterOptimizer, IAfterStepHook?>? hookFactory = null)
+    public Trainer(TrainConfig config, string outDir, bool resume, TextWriter progress)
     {
         _config = config;
         _dir = outDir;
@@ -77,8 +73,9 @@ public sealed class Trainer : IDisposable
         using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
             _nets.Parameters.Initialize(init);
         _generator = new Generator(run.Seed + 1, _device);
-        _optimizer = (optimizerFactory ?? ((p, s) => OptimizerFactory.CreateOptimizer(p, s, run.Optimizer)))(_nets.Parameters, ppo);
-        _hook = (hookFactory ?? ((p, o) => OptimizerFactory.CreateHook(p, o, config.Cbp, run.Seed ^ 0xCB9_0000_5EEDUL)))(_nets.Parameters, _optimizer);
+        _pair = OptimizerPair.Create(_nets.Parameters, ppo.Adam, config.Cbp, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL);
+        _optimizer = _pair.Optimizer;
+        _hook = _pair.Cbp;
         _replacedBefore = new long[_nets.Layout.HiddenLayers.Count];
         _ages = new int[_nets.Layout.HiddenUnits];
         _ageCounts = new long[UnitAgeHistogram.Bins];
@@ -108,7 +105,7 @@ public sealed class Trainer : IDisposable
     /// <summary>replaced_&lt;layer&gt; (units CBP replaced during the update), then age_&lt;bin&gt;_&lt;layer&gt; (<see cref="UnitAgeHistogram"/>).</summary>
     private string UnitColumns()
     {
-        var names = _nets.Layout.HiddenLayers.Select(l => l.Name.Replace('.', '_')).ToArray();
+        var names = _nets.Layout.HiddenLayerNames.Select(n => n.Replace('.', '_')).ToArray();
         var columns = names.Select(n => $"replaced_{n}")
             .Concat(names.SelectMany(n => UnitAgeHistogram.BinNames.Select(b => $"age_{b}_{n}")));
         return string.Join(',', columns) + ",";
@@ -394,7 +391,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Replacements during this update and the unit-age histogram of each hidden layer.</summary>
     private void LogUnits()
     {
-        var cbp = _hook as IContinualBackpropHook;
+        var cbp = _hook;
         int layers = _replacedBefore.Length;
         for (int l = 0; l < layers; l++)
         {
@@ -443,8 +440,7 @@ public sealed class Trainer : IDisposable
         _ppo.Dispose();
         _rollout.Dispose();
         _generator.Dispose();
-        (_hook as IDisposable)?.Dispose();
-        _optimizer.Dispose();
+        _pair.Dispose();
         _nets.Dispose();
         _env.Dispose();
     }
