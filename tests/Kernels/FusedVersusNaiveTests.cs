@@ -105,9 +105,10 @@ public class FusedVersusNaiveTests(IlgpuCpuFixture ilgpu, ITestOutputHelper outp
         {
             var range = new Range((int)s.Offset, (int)(s.Offset + s.Length));
             Assert.Equal(nt[range], ft[range]);
-            // m averages gradients of magnitude up to 1 with weight 1 - beta1 = 0.01 per step; its roundings
-            // are relative to that scale where the average cancels towards 0.
-            AssertClose(nm[range], fm[range], null, Relative, Relative * 0.01, $"m of {s.Name}");
+            // m = 0.99 m + 0.01 g is rounded differently each step in the two op orders (about 2^-23 of
+            // |m| + 0.01 |g|, |g| <= 1) and remembers each rounding for ~100 steps: 1e-5 of that scale
+            // (1.7e-8 at |m| = 2.4e-3 measured, against 1.2e-7 allowed there).
+            AssertClose(nm[range], fm[range], null, 1e-5, 1e-5 * 0.01, $"m of {s.Name}");
             AssertClose(nv[range], fv[range], null, Relative, 0, $"v of {s.Name}");
         }
         Assert.Contains(fm, m => m != 0);
