@@ -10,56 +10,55 @@ namespace CbpGpu.Agent.Optimization;
 /// </summary>
 internal sealed class FusedCbp : IContinualBackprop
 {
+    private readonly ICbpKernels _kernels;
+    private readonly ContinualBackprop _engine;
+
     /// <param name="seed">Seeds the replacement decisions and the fresh weights.</param>
     public FusedCbp(ICbpKernels kernels, ulong seed)
     {
-        Kernels = kernels;
-        Engine = new ContinualBackprop(kernels, new SplitMix64(seed));
+        _kernels = kernels;
+        _engine = new ContinualBackprop(kernels, new SplitMix64(seed));
     }
-
-    public ICbpKernels Kernels { get; }
-
-    public ContinualBackprop Engine { get; }
 
     public void AfterStep(IReadOnlyList<Tensor> hiddenActivations)
     {
-        if (hiddenActivations.Count != Kernels.Layers.Count)
-            throw new ArgumentException($"{hiddenActivations.Count} activation tensors for {Kernels.Layers.Count} hidden layers.");
+        if (hiddenActivations.Count != _kernels.Layers.Count)
+            throw new ArgumentException($"{hiddenActivations.Count} activation tensors for {_kernels.Layers.Count} hidden layers.");
         for (int l = 0; l < hiddenActivations.Count; l++)
         {
             var h = hiddenActivations[l];
-            if (h.ndim != 2 || h.shape[1] != Kernels.Layers[l].Units)
-                throw new ArgumentException($"Activations of layer {l} have shape [{string.Join(", ", h.shape)}], expected [batch, {Kernels.Layers[l].Units}].");
+            if (h.ndim != 2 || h.shape[1] != _kernels.Layers[l].Units)
+                throw new ArgumentException($"Activations of layer {l} have shape [{string.Join(", ", h.shape)}], expected [batch, {_kernels.Layers[l].Units}].");
             var view = TensorMemory.Of(h, $"the activations of hidden layer {l}");
-            Engine.Observe(l, view.AsSpan(), (int)h.shape[0]);
+            _engine.Observe(l, view.AsSpan(), (int)h.shape[0]);
         }
-        Engine.GenerateAndTest();
+        _engine.GenerateAndTest();
     }
 
-    public long TotalReplaced(int layer) => Engine.TotalReplaced(layer);
+    public long TotalReplaced(int layer) => _engine.TotalReplaced(layer);
 
-    public void CopyAges(int layer, Span<int> destination) => Engine.Ages(layer).CopyTo(destination);
+    public void CopyAges(int layer, Span<int> destination) => _engine.Ages(layer).CopyTo(destination);
 
     public void Save(BinaryWriter writer)
     {
-        var layers = new CbpState.Layer[Kernels.Layers.Count];
+        var layers = new CbpState.Layer[_kernels.Layers.Count];
         for (int l = 0; l < layers.Length; l++)
         {
-            int n = Kernels.Layers[l].Units;
-            layers[l] = new CbpState.Layer(Engine.Chooser.Accumulated[l], new int[n], new float[n], new float[n]);
-            Kernels.ReadUnitState(l, layers[l].Age, layers[l].F, layers[l].U);
+            int n = _kernels.Layers[l].Units;
+            layers[l] = new CbpState.Layer(_engine.Chooser.Accumulated[l], new int[n], new float[n], new float[n]);
+            _kernels.ReadUnitState(l, layers[l].Age, layers[l].F, layers[l].U);
         }
-        CbpState.Write(writer, Engine.Chooser.Random.State, layers);
+        CbpState.Write(writer, _engine.Chooser.Random.State, layers);
     }
 
     public void Load(BinaryReader reader)
     {
-        var (random, layers) = CbpState.Read(reader, Kernels.Layers);
+        var (random, layers) = CbpState.Read(reader, _kernels.Layers);
         for (int l = 0; l < layers.Length; l++)
-            Kernels.WriteUnitState(l, layers[l].Age, layers[l].F, layers[l].U);
-        CbpState.Apply(Engine.Chooser, random, layers);
-        Engine.ReloadAges();
+            _kernels.WriteUnitState(l, layers[l].Age, layers[l].F, layers[l].U);
+        CbpState.Apply(_engine.Chooser, random, layers);
+        _engine.ReloadAges();
     }
 
-    public void Dispose() => Kernels.Dispose();
+    public void Dispose() => _kernels.Dispose();
 }

@@ -16,7 +16,6 @@ internal sealed class NaiveCbp : IContinualBackprop
     private readonly CbpSettings _settings;
     private readonly ReplacementChooser _chooser;
     private readonly Tensor[] _age, _f, _u, _fhat, _uhat;
-    private readonly int[][] _lastReplaced;
     private readonly long[] _total;
 
     /// <summary>One hidden layer's tensors as views into a flat tensor: W_in, bias, W_out, next bias.</summary>
@@ -69,12 +68,8 @@ internal sealed class NaiveCbp : IContinualBackprop
             _fhat[l] = zeros(layer.Units);
             _uhat[l] = zeros(layer.Units);
         }
-        _lastReplaced = new int[n][];
         _total = new long[n];
     }
-
-    /// <summary>The units the latest <see cref="AfterStep"/> replaced in this layer.</summary>
-    public int[] LastReplaced(int layer) => _lastReplaced[layer] ?? [];
 
     public void AfterStep(IReadOnlyList<Tensor> hiddenActivations)
     {
@@ -108,12 +103,12 @@ internal sealed class NaiveCbp : IContinualBackprop
             using var scope = NewDisposeScope();
             int[] ages = _age[l].data<int>().ToArray();
             int count = _chooser.DrawCount(l, ReplacementChooser.CountEligible(ages, _settings.MaturityThreshold));
-            _lastReplaced[l] = new int[count];
             if (count == 0) continue;
-            ReplacementChooser.SelectLowest(ages, _uhat[l].data<float>().ToArray(), _settings.MaturityThreshold, _lastReplaced[l]);
+            var chosen = new int[count];
+            ReplacementChooser.SelectLowest(ages, _uhat[l].data<float>().ToArray(), _settings.MaturityThreshold, chosen);
             var keys = new ulong[count];
             _chooser.DrawKeys(keys);
-            Replace(l, _lastReplaced[l], keys);
+            Replace(l, chosen, keys);
             _total[l] += count;
         }
     }
