@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
+using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace CbpGpu.Bench;
 
@@ -13,38 +13,33 @@ namespace CbpGpu.Bench;
 [Config(typeof(BenchConfig))]
 public class AgedAdamStepBenchmarks
 {
-    private Tensor? _data, _grad;
-    private List<Parameter>? _views;
-    private NaiveAgedAdam? _naive;
-    private FusedAgedAdam? _fused;
+    private FlatParameters? _naiveParameters, _fusedParameters;
+    private OptimizerPair? _naive, _fused;
     private KernelEngine? _cuda;
 
     /// <summary>Hidden width in units of 256: 1 is the real size (~191k parameters), 10 is ten times wider (~13.7M).</summary>
     [Params(1, 10)]
     public int Width { get; set; }
 
-    private static AdamHyperparameters Hyperparameters => AdamHyperparameters.Cbp();
+    private static AdamSettings Adam => PpoSettings.For(PpoMethod.Cbp).Adam;
 
     [GlobalSetup(Targets = [nameof(Naive), nameof(FusedCpu)])]
     public void SetupTorch()
     {
-        var (layers, length, policyLength) = BenchNetwork.Layout(Width);
-        _data = zeros(length);
-        _grad = zeros(length);
-        BenchNetwork.Fill(BenchSpan.Of(_data), BenchSpan.Of(_grad), layers, seed: 1);
-        (_views, _) = BenchNetwork.Views(_data, _grad, layers, policyLength);
-        _naive = new NaiveAgedAdam(_views.ToArray(), Hyperparameters);
-        _fused = new FusedAgedAdam(_data, _grad, Hyperparameters);
+        _naiveParameters = BenchNetwork.Agent(Width, seed: 1);
+        _fusedParameters = BenchNetwork.Agent(Width, seed: 1);
+        _naive = OptimizerPair.Create(_naiveParameters, Adam, null, OptimizerImpl.Naive, 0);
+        _fused = OptimizerPair.Create(_fusedParameters, Adam, null, OptimizerImpl.Fused, 0);
     }
 
     [GlobalSetup(Target = nameof(FusedCuda))]
-    public void SetupCuda() => _cuda = new KernelEngine(KernelEngine.Target.Cuda, Width, CbpSettings.Seed2023, Hyperparameters, seed: 1);
+    public void SetupCuda() => _cuda = new KernelEngine(KernelEngine.Target.Cuda, Width, CbpSettings.Seed2023, Adam, seed: 1);
 
     [Benchmark(Baseline = true)]
-    public void Naive() => _naive!.Step();
+    public void Naive() => _naive!.Optimizer.Step();
 
     [Benchmark]
-    public void FusedCpu() => _fused!.Step();
+    public void FusedCpu() => _fused!.Optimizer.Step();
 
     [Benchmark, BenchmarkCategory(BenchConfig.Cuda)]
     public void FusedCuda() => _cuda!.Adam.Step();
@@ -54,10 +49,9 @@ public class AgedAdamStepBenchmarks
     {
         _naive?.Dispose();
         _fused?.Dispose();
-        _views?.ForEach(p => p.Dispose());
-        _data?.Dispose();
-        _grad?.Dispose();
+        _naiveParameters?.Dispose();
+        _fusedParameters?.Dispose();
         _cuda?.Dispose();
-        (_naive, _fused, _views, _data, _grad, _cuda) = (null, null, null, null, null, null);
+        (_naive, _fused, _naiveParameters, _fusedParameters, _cuda) = (null, null, null, null, null);
     }
 }

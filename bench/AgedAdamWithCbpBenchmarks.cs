@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
+using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Bench;
@@ -14,53 +15,45 @@ namespace CbpGpu.Bench;
 [Config(typeof(BenchConfig))]
 public class AgedAdamWithCbpBenchmarks
 {
-    private Tensor? _data, _grad;
-    private List<Parameter>? _views;
+    private FlatParameters? _naiveParameters, _fusedParameters;
     private Tensor[]? _activations;
-    private NaiveAgedAdam? _naiveAdam;
-    private NaiveCbp? _naiveCbp;
-    private FusedAgedAdam? _fusedAdam;
-    private FusedCbp? _fusedCbp;
+    private OptimizerPair? _naive, _fused;
     private KernelEngine? _cuda;
 
     [Params(1, 10)]
     public int Width { get; set; }
 
-    private static AdamHyperparameters Hyperparameters => AdamHyperparameters.Cbp();
+    private static AdamSettings Adam => PpoSettings.For(PpoMethod.Cbp).Adam;
 
     private static CbpSettings Settings => CbpSettings.Seed2023;
 
     [GlobalSetup(Targets = [nameof(Naive), nameof(FusedCpu)])]
     public void SetupTorch()
     {
-        var (layers, length, policyLength) = BenchNetwork.Layout(Width);
-        _data = zeros(length);
-        _grad = zeros(length);
-        BenchNetwork.Fill(BenchSpan.Of(_data), BenchSpan.Of(_grad), layers, seed: 1);
-        (_views, var hidden) = BenchNetwork.Views(_data, _grad, layers, policyLength);
+        _naiveParameters = BenchNetwork.Agent(Width, seed: 1);
+        _fusedParameters = BenchNetwork.Agent(Width, seed: 1);
+        var layers = _fusedParameters.Layout.HiddenLayers.ToArray();
         _activations = BenchNetwork.Activations(layers, seed: 2)
             .Select((h, l) => tensor(h).view(BenchNetwork.Batch, layers[l].Units)).ToArray();
-        _naiveAdam = new NaiveAgedAdam(_views.ToArray(), Hyperparameters);
-        _naiveCbp = new NaiveCbp(hidden, Settings, _naiveAdam, seed: 3);
-        _fusedAdam = new FusedAgedAdam(_data, _grad, Hyperparameters);
-        _fusedCbp = new FusedCbp(_fusedAdam, layers, Settings, seed: 3);
+        _naive = OptimizerPair.Create(_naiveParameters, Adam, Settings, OptimizerImpl.Naive, 3);
+        _fused = OptimizerPair.Create(_fusedParameters, Adam, Settings, OptimizerImpl.Fused, 3);
     }
 
     [GlobalSetup(Target = nameof(FusedCuda))]
-    public void SetupCuda() => _cuda = new KernelEngine(KernelEngine.Target.Cuda, Width, Settings, Hyperparameters, seed: 1);
+    public void SetupCuda() => _cuda = new KernelEngine(KernelEngine.Target.Cuda, Width, Settings, Adam, seed: 1);
 
     [Benchmark(Baseline = true)]
-    public int Naive()
+    public void Naive()
     {
-        _naiveAdam!.Step();
-        return _naiveCbp!.AfterStep(_activations!);
+        _naive!.Optimizer.Step();
+        _naive.Cbp!.AfterStep(_activations!);
     }
 
     [Benchmark]
-    public int FusedCpu()
+    public void FusedCpu()
     {
-        _fusedAdam!.Step();
-        return _fusedCbp!.AfterStep(_activations!);
+        _fused!.Optimizer.Step();
+        _fused.Cbp!.AfterStep(_activations!);
     }
 
     [Benchmark, BenchmarkCategory(BenchConfig.Cuda)]
@@ -69,16 +62,12 @@ public class AgedAdamWithCbpBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _naiveCbp?.Dispose();
-        _naiveAdam?.Dispose();
-        _fusedCbp?.Dispose();
-        _fusedAdam?.Dispose();
-        _views?.ForEach(p => p.Dispose());
+        _naive?.Dispose();
+        _fused?.Dispose();
+        _naiveParameters?.Dispose();
+        _fusedParameters?.Dispose();
         if (_activations is not null) foreach (var a in _activations) a.Dispose();
-        _data?.Dispose();
-        _grad?.Dispose();
         _cuda?.Dispose();
-        (_naiveCbp, _naiveAdam, _fusedCbp, _fusedAdam, _views, _activations, _data, _grad, _cuda) =
-            (null, null, null, null, null, null, null, null, null);
+        (_naive, _fused, _naiveParameters, _fusedParameters, _activations, _cuda) = (null, null, null, null, null, null);
     }
 }

@@ -1,6 +1,5 @@
-using CbpGpu.Agent.Optimization;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Bench;
@@ -8,7 +7,8 @@ namespace CbpGpu.Bench;
 /// <summary>
 /// The two networks of SPEC §3 (obs -> W -> W -> 8 policy mean, obs -> W -> W -> 1 value, plus an
 /// 8-float log-std), all parameters in one flat float32 buffer and all gradients in another, as
-/// the Agent keeps them. W = 256 * width: 191,249 parameters at width 1, ~13.7M at width 10.
+/// the Agent keeps them (<see cref="Agent"/> is the Agent's own, with its alignment padding). W = 256 * width:
+/// 191,249 parameters at width 1, ~13.7M at width 10.
 /// </summary>
 public static class BenchNetwork
 {
@@ -60,30 +60,16 @@ public static class BenchNetwork
         }).ToArray();
     }
 
-    /// <summary>
-    /// The naive reference's view of a flat tensor: one Parameter per weight and bias (views of the
-    /// flat data, .grad the matching view of the flat gradient), like the Agent's FlatParameters.
-    /// </summary>
-    public static (List<Parameter> Parameters, List<NaiveHiddenLayer> Hidden) Views(Tensor data, Tensor grad, HiddenLayerLayout[] layers, int policyLength)
+    /// <summary>The Agent's own flat parameters of these networks, LeCun-uniform, with a gradient in [-1, 1) on every parameter.</summary>
+    public static FlatParameters Agent(int width, int seed)
     {
-        var parameters = new List<Parameter>();
-        var cache = new Dictionary<int, Parameter>();
-        Parameter View(int offset, params long[] shape)
-        {
-            if (cache.TryGetValue(offset, out var existing)) return existing;
-            long n = shape.Aggregate(1L, (a, b) => a * b);
-            var p = new Parameter(data.narrow(0, offset, n).view(shape), requires_grad: true);
-            p.grad = grad.narrow(0, offset, n).view(shape);
-            parameters.Add(p);
-            cache[offset] = p;
-            return p;
-        }
-        var hidden = new List<NaiveHiddenLayer>();
-        foreach (var l in layers)
-            hidden.Add(new NaiveHiddenLayer(
-                View(l.WeightInOffset, l.Units, l.FanIn), View(l.BiasOffset, l.Units),
-                View(l.WeightOutOffset, l.NextOut, l.Units), View(l.NextBiasOffset, l.NextOut)));
-        View(policyLength, Actions); // log-std
-        return (parameters, hidden);
+        var parameters = new FlatParameters(new ParameterLayout(Observation, Hidden(width), Actions), CPU);
+        using var generator = new Generator((ulong)seed);
+        parameters.Initialize(generator);
+        var random = new Random(seed);
+        var gradients = BenchSpan.Of(parameters.Grad);
+        foreach (var s in parameters.Layout.Parameters)
+            Uniform(gradients.Slice((int)s.Offset, (int)s.Length), 1f, random);
+        return parameters;
     }
 }

@@ -40,7 +40,7 @@ public static class CudaCheck
     {
         var settings = new CbpSettings(utility, 0.99, ReplacementRate: steps >= 100 ? 0.01 : 0.3, MaturityThreshold: steps >= 100 ? 20 : 2,
             ReplacementCountRule.Probabilistic, NextBiasCorrection: true, ResetOptimizerState: true);
-        var h = AdamHyperparameters.Cbp(1e-3);
+        var h = new AdamSettings(1e-3, 0.99, 0.99, 1e-8, 1e-4);
         using var cpu = new KernelEngine(KernelEngine.Target.CpuLoops, width, settings, h, seed: 5);
         using var gpu = new KernelEngine(target, width, settings, h, seed: 5);
         var random = new Random(6);
@@ -69,7 +69,7 @@ public static class CudaCheck
 
     private static void Time(int width)
     {
-        var h = AdamHyperparameters.Cbp();
+        var h = new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4);
         foreach (var target in new[] { KernelEngine.Target.CpuLoops, KernelEngine.Target.Cuda })
         {
             using var engine = new KernelEngine(target, width, CbpSettings.Seed2023, h, seed: 1);
@@ -111,9 +111,8 @@ public static class CudaCheck
             float[] start = parameters.AsSpan().ToArray();
             using var context = IlgpuDevices.CreateContext();
             using var cuda = IlgpuDevices.TryCreateCuda(context)!;
-            using var p = ExternalMemory<float>.Wrap(cuda, parameters);
-            using var g = ExternalMemory<float>.Wrap(cuda, gradients.View);
-            using var adam = new IlgpuAgedAdam(cuda, p.View, g.View, AdamHyperparameters.Standard(1e-2));
+            using var backend = new IlgpuKernelBackend(cuda, parameters, gradients.View);
+            using var adam = backend.CreateAgedAdam(new AdamSettings(1e-2, 0.9, 0.999, 1e-8, 0), [], null).Adam;
             adam.Step();
             // First step: theta -= lr * g / (|g| + eps), read back from host memory the kernel wrote.
             double worst = 0;

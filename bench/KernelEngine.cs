@@ -13,11 +13,11 @@ public sealed class KernelEngine : IDisposable
 {
     private readonly Context? _context;
     private readonly Accelerator? _accelerator;
-    private readonly ExternalMemory<float>? _parameterMemory, _gradientMemory;
+    private readonly IKernelBackend _backend;
 
     public enum Target { CpuLoops, Cuda, IlgpuCpuSimulator }
 
-    public KernelEngine(Target target, int width, CbpSettings settings, AdamHyperparameters hyperparameters, int seed)
+    public KernelEngine(Target target, int width, CbpSettings settings, AdamSettings adam, int seed)
     {
         var (layers, length, _) = BenchNetwork.Layout(width);
         Layers = layers;
@@ -26,9 +26,7 @@ public sealed class KernelEngine : IDisposable
         BenchNetwork.Fill(Parameters.Span, Gradients.Span, layers, seed);
         if (target == Target.CpuLoops)
         {
-            var adam = new CpuAgedAdam(Parameters.View, Gradients.View, hyperparameters);
-            Adam = adam;
-            Cbp = new CpuCbpKernels(Parameters.View, layers, settings, adam);
+            _backend = new CpuKernelBackend(Parameters.View, Gradients.View);
         }
         else
         {
@@ -36,12 +34,11 @@ public sealed class KernelEngine : IDisposable
             _accelerator = target == Target.Cuda
                 ? IlgpuDevices.TryCreateCuda(_context) ?? throw new InvalidOperationException("No CUDA device: ILGPU found none (is the NVIDIA driver's libcuda.so present?).")
                 : IlgpuDevices.CreateCpuSimulator(_context);
-            _parameterMemory = ExternalMemory<float>.Wrap(_accelerator, Parameters.View);
-            _gradientMemory = ExternalMemory<float>.Wrap(_accelerator, Gradients.View);
-            var adam = new IlgpuAgedAdam(_accelerator, _parameterMemory.View, _gradientMemory.View, hyperparameters);
-            Adam = adam;
-            Cbp = new IlgpuCbpKernels(_accelerator, _parameterMemory.View, layers, settings, adam);
+            _backend = new IlgpuKernelBackend(_accelerator, Parameters.View, Gradients.View);
         }
+        var (optimizer, cbp) = _backend.CreateAgedAdam(adam, layers, settings);
+        Adam = optimizer;
+        Cbp = cbp!;
         Engine = new ContinualBackprop(Cbp, new SplitMix64((ulong)seed));
         Activations = BenchNetwork.Activations(layers, seed + 1);
     }
@@ -60,7 +57,7 @@ public sealed class KernelEngine : IDisposable
 
     public float[][] Activations { get; }
 
-    public string Device => _accelerator?.Name ?? $"CPU loops ({Environment.ProcessorCount} threads)";
+    public string Device => _backend.Device;
 
     /// <summary>One optimizer step followed by CBP on this engine's fixed minibatch activations.</summary>
     public int StepWithCbp()
@@ -68,7 +65,7 @@ public sealed class KernelEngine : IDisposable
         Adam.Step();
         for (int l = 0; l < Layers.Length; l++) Engine.Observe(l, Activations[l], BenchNetwork.Batch);
         int replaced = Engine.GenerateAndTest();
-        (Cbp as IlgpuCbpKernels)?.Synchronize();
+        _backend.Synchronize();
         return replaced;
     }
 
@@ -76,8 +73,7 @@ public sealed class KernelEngine : IDisposable
     {
         Cbp.Dispose();
         Adam.Dispose();
-        _parameterMemory?.Dispose();
-        _gradientMemory?.Dispose();
+        _backend.Dispose();
         _accelerator?.Dispose();
         _context?.Dispose();
         Parameters.Dispose();

@@ -1,1 +1,4 @@
-namespace CbpGpu.Agent;
+using System.Runtime.CompilerServices;
+
+// The tests drive the optimizers on other kernel backends (ILGPU's CPU accelerator) and read their state.
+[assembly: InternalsVisibleTo("CbpGpu.Tests")]

@@ -1,5 +1,5 @@
 using CbpGpu.Agent.Networks;
-using CbpGpu.Agent.Settings;
+using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
@@ -11,7 +11,7 @@ namespace CbpGpu.Agent;
 /// Adam leaks its weight-decayed gradient copy every step (measured: +1 MB per step, 5 GB after 5000 steps).
 /// The math is the same as torch's weight_decay. After <see cref="Step"/> the flat gradient holds g + wd * theta.
 /// </summary>
-public sealed class TorchAdamOptimizer : IParameterOptimizer
+internal sealed class TorchAdamOptimizer : IParameterOptimizer
 {
     private readonly FlatParameters _parameters;
     private readonly TorchSharp.Modules.Adam _adam;

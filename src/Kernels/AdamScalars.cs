@@ -18,14 +18,14 @@ public struct AdamScalars
     /// <summary>Index of the last bias-correction table entry; every step count beyond it uses that entry.</summary>
     public int LastTableIndex;
 
-    public static AdamScalars From(in AdamHyperparameters h, int lastTableIndex) => new()
+    public static AdamScalars From(AdamSettings h, int lastTableIndex) => new()
     {
         LearningRate = (float)h.LearningRate,
         Beta1 = (float)h.Beta1,
         OneMinusBeta1 = (float)(1.0 - h.Beta1),
         Beta2 = (float)h.Beta2,
         OneMinusBeta2 = (float)(1.0 - h.Beta2),
-        Epsilon = (float)h.Epsilon,
+        Epsilon = (float)h.Eps,
         WeightDecay = (float)h.WeightDecay,
         LastTableIndex = lastTableIndex,
     };

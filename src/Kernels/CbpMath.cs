@@ -69,6 +69,43 @@ public static class CbpMath
         return (2f * unit - 1f) * bound;
     }
 
+    /// <summary>
+    /// Element j of a replaced unit's incoming row from its key (j &lt; fanIn), or its bias (j == fanIn),
+    /// which restarts at 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float FreshIncoming(ulong key, int j, int fanIn, float bound) =>
+        j < fanIn ? InitialWeight(key, j, bound) : 0f;
+
+    /// <summary>
+    /// Removes a replaced unit's outgoing weight W_out[k,i]; with the correction its mean output
+    /// W_out[k,i] * fhat_i first moves into the next layer's bias, so the next layer's input keeps its mean.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RemoveOutgoing(ref float weight, ref float nextBias, float fhat, CbpScalars s)
+    {
+        if (s.NextBiasCorrection != 0) nextBias += weight * fhat;
+        weight = 0f;
+    }
+
+    /// <summary>A replaced weight starts over in aged Adam too: no moments, step count 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ResetOptimizerState(ref float m, ref float v, ref int t)
+    {
+        m = 0f;
+        v = 0f;
+        t = 0;
+    }
+
+    /// <summary>A replaced unit starts with no history: age, running mean activation and utility 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ResetUnit(ref int age, ref float f, ref float u)
+    {
+        age = 0;
+        f = 0f;
+        u = 0f;
+    }
+
     /// <summary>b = sqrt(3 / fan_in), the LeCun-uniform bound of SPEC §3.</summary>
     public static float InitialBound(int fanIn) => (float)Math.Sqrt(3.0 / fanIn);
 }

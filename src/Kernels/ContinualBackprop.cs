@@ -46,8 +46,6 @@ public sealed class ContinualBackprop
         _total = new long[layers];
     }
 
-    public ICbpKernels Kernels => _kernels;
-
     public ReplacementChooser Chooser => _chooser;
 
     /// <summary>Unit ages of a layer (host mirror of the kernels' ages).</summary>

@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace CbpGpu.Kernels;
 
 /// <summary>
 /// Where one hidden layer's weights sit in the flat parameter buffer (float offsets).
 /// W_in is [Units x FanIn] row-major (torch Linear weight of this layer), bias [Units],
 /// W_out is [NextOut x Units] row-major (the next Linear's weight), next bias [NextOut].
+/// Blittable, so the ILGPU kernels take it as an argument as it is.
 /// </summary>
 public readonly record struct HiddenLayerLayout(
     int WeightInOffset,
@@ -48,7 +51,6 @@ public readonly record struct HiddenLayerLayout(
         return n;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> if a block is empty or leaves the buffer.</summary>
     /// <summary>
     /// Validates every layer and places their per-unit CBP state (age, f, u, ...) one after another in a single
     /// buffer: returns each layer's first index there, the total number of units and the widest layer.
@@ -68,6 +70,15 @@ public readonly record struct HiddenLayerLayout(
         return offsets;
     }
 
+    /// <summary>Flat offset of element <paramref name="j"/> of unit <paramref name="unit"/>'s incoming row; j = FanIn is its bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int IncomingOffset(int unit, int j) => j < FanIn ? WeightInOffset + unit * FanIn + j : BiasOffset + unit;
+
+    /// <summary>Flat offset of W_out[k, unit].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int OutgoingOffset(int k, int unit) => WeightOutOffset + k * Units + unit;
+
+    /// <summary>Throws <see cref="ArgumentException"/> if a block is empty or leaves the buffer.</summary>
     public void Validate(long parameterCount)
     {
         if (FanIn <= 0 || Units <= 0 || NextOut <= 0)

@@ -9,11 +9,6 @@ public interface IAgedAdam : IDisposable
     /// <summary>Number of parameters.</summary>
     int Length { get; }
 
-    AdamHyperparameters Hyperparameters { get; }
-
-    /// <summary>Changes the learning rate for the following steps (betas are fixed: they size the tables).</summary>
-    void SetLearningRate(double learningRate);
-
     /// <summary>One optimizer step over all parameters; the parameters are updated when it returns.</summary>
     void Step();
 

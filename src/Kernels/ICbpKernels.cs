@@ -29,9 +29,6 @@ public interface ICbpKernels : IDisposable
     /// <summary>uhat of the layer's units from the latest statistics update.</summary>
     void ReadUtilities(int layer, Span<float> destination);
 
-    /// <summary>fhat of the layer's units from the latest statistics update.</summary>
-    void ReadMeanActivations(int layer, Span<float> destination);
-
     /// <summary>Unit ages of the layer.</summary>
     void ReadAges(int layer, Span<int> destination);
 

@@ -1,6 +1,8 @@
 using CbpGpu.Agent;
 using CbpGpu.Agent.Networks;
+using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
+using CbpGpu.Kernels;
 using Xunit;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -30,15 +32,11 @@ public sealed class FlatParametersTests
         Assert.Equal([8L, 256L], l.PolicyW3.Shape);
         Assert.Equal([1L, 256L], l.ValueW3.Shape);
 
-        var h2 = l.HiddenLayers[1];
-        Assert.Equal(("policy.h2", 256, 256, 8), (h2.Name, h2.Units, h2.FanIn, h2.NextOut));
-        Assert.Same(l.PolicyW2, h2.InWeight);
-        Assert.Same(l.PolicyB2, h2.Bias);
-        Assert.Same(l.PolicyW3, h2.OutWeight);
-        Assert.Same(l.PolicyB3, h2.NextBias);
-        var v1 = l.HiddenLayers[2];
-        Assert.Equal(("value.h1", 111, 256), (v1.Name, v1.FanIn, v1.NextOut));
-        Assert.Same(l.ValueW2, v1.OutWeight);
+        Assert.Equal(["policy.h1", "policy.h2", "value.h1", "value.h2"], l.HiddenLayerNames);
+        Assert.Equal(new HiddenLayerLayout((int)l.PolicyW1.Offset, 111, (int)l.PolicyB1.Offset, 256, (int)l.PolicyW2.Offset, 256, (int)l.PolicyB2.Offset), l.HiddenLayers[0]);
+        Assert.Equal(new HiddenLayerLayout((int)l.PolicyW2.Offset, 256, (int)l.PolicyB2.Offset, 256, (int)l.PolicyW3.Offset, 8, (int)l.PolicyB3.Offset), l.HiddenLayers[1]);
+        Assert.Equal(new HiddenLayerLayout((int)l.ValueW1.Offset, 111, (int)l.ValueB1.Offset, 256, (int)l.ValueW2.Offset, 256, (int)l.ValueB2.Offset), l.HiddenLayers[2]);
+        Assert.Equal(new HiddenLayerLayout((int)l.ValueW2.Offset, 256, (int)l.ValueB2.Offset, 256, (int)l.ValueW3.Offset, 1, (int)l.ValueB3.Offset), l.HiddenLayers[3]);
     }
 
     [Fact]
@@ -135,7 +133,8 @@ public sealed class FlatParametersTests
         using var nets = new ActorCritic(3, 4, 2, CPU);
         var p = nets.Parameters;
         int n = (int)p.Layout.TotalSize;
-        using IParameterOptimizer adam = new TorchAdamOptimizer(p, s);
+        using var pair = OptimizerPair.Create(p, s, null, OptimizerImpl.Torch, 0);
+        var adam = pair.Optimizer;
         var theta = new double[n];
         var m = new double[n];
         var v = new double[n];

@@ -17,7 +17,7 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
     {
         var settings = new CbpSettings(utility, 0.99, ReplacementRate: 0.05, MaturityThreshold: 5,
             ReplacementCountRule.Probabilistic, correct, reset);
-        var h = AdamHyperparameters.Cbp(learningRate: 1e-2);
+        var h = new AdamSettings(1e-2, 0.99, 0.99, 1e-8, 1e-4);
         using var cpuNet = new TestNetwork(input: 7, hidden1: 12, hidden2: 10, actions: 3, seed: 5);
         using var gpuNet = new TestNetwork(input: 7, hidden1: 12, hidden2: 10, actions: 3, seed: 5);
         using var cpu = KernelBackend.Cpu(cpuNet, h, settings);

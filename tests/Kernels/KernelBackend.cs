@@ -3,38 +3,28 @@ using ILGPU.Runtime;
 
 namespace CbpGpu.Tests.Kernels;
 
-/// <summary>Aged Adam plus CBP kernels over a test network, on the CPU loops or on an ILGPU accelerator.</summary>
+/// <summary>Aged Adam plus CBP kernels over a test network, from the CPU-loop or the ILGPU <see cref="IKernelBackend"/>.</summary>
 internal sealed class KernelBackend : IDisposable
 {
-    private readonly ExternalMemory<float>? _parameters;
-    private readonly ExternalMemory<float>? _gradients;
+    private readonly IKernelBackend _backend;
 
-    private KernelBackend(IAgedAdam adam, ICbpKernels cbp, ExternalMemory<float>? parameters, ExternalMemory<float>? gradients)
+    private KernelBackend(IKernelBackend backend, TestNetwork net, AdamSettings h, CbpSettings s)
     {
+        _backend = backend;
+        var (adam, cbp) = backend.CreateAgedAdam(h, net.Layers, s);
         Adam = adam;
-        Cbp = cbp;
-        _parameters = parameters;
-        _gradients = gradients;
+        Cbp = cbp!;
     }
 
     public IAgedAdam Adam { get; }
 
     public ICbpKernels Cbp { get; }
 
-    public static KernelBackend Cpu(TestNetwork net, AdamHyperparameters h, CbpSettings s)
-    {
-        var adam = new CpuAgedAdam(net.Parameters.View, net.Gradients.View, h);
-        return new KernelBackend(adam, new CpuCbpKernels(net.Parameters.View, net.Layers, s, adam), null, null);
-    }
+    public static KernelBackend Cpu(TestNetwork net, AdamSettings h, CbpSettings s) =>
+        new(new CpuKernelBackend(net.Parameters.View, net.Gradients.View), net, h, s);
 
-    public static KernelBackend Ilgpu(Accelerator accelerator, TestNetwork net, AdamHyperparameters h, CbpSettings s)
-    {
-        var parameters = ExternalMemory<float>.Wrap(accelerator, net.Parameters.View);
-        var gradients = ExternalMemory<float>.Wrap(accelerator, net.Gradients.View);
-        var adam = new IlgpuAgedAdam(accelerator, parameters.View, gradients.View, h);
-        var cbp = new IlgpuCbpKernels(accelerator, parameters.View, net.Layers, s, adam);
-        return new KernelBackend(adam, cbp, parameters, gradients);
-    }
+    public static KernelBackend Ilgpu(Accelerator accelerator, TestNetwork net, AdamSettings h, CbpSettings s) =>
+        new(new IlgpuKernelBackend(accelerator, net.Parameters.View, net.Gradients.View), net, h, s);
 
     public (float[] M, float[] V, int[] T) ReadAdam()
     {
@@ -59,7 +49,6 @@ internal sealed class KernelBackend : IDisposable
     {
         Cbp.Dispose();
         Adam.Dispose();
-        _parameters?.Dispose();
-        _gradients?.Dispose();
+        _backend.Dispose();
     }
 }

@@ -23,7 +23,7 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
     {
         using var net = new TestNetwork(input: 6, hidden1: 10, hidden2: 8, actions: 3, seed: 21);
         var settings = CbpSettings.Seed2023 with { ResetOptimizerState = resetOptimizer, NextBiasCorrection = nextBiasCorrection };
-        var h = AdamHyperparameters.Cbp();
+        var h = new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4);
         using var backend = onIlgpu ? KernelBackend.Ilgpu(ilgpu.Accelerator, net, h, settings) : KernelBackend.Cpu(net, h, settings);
         var random = new Random(22);
 
@@ -55,8 +55,6 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
             float[] g0 = net.Gradients.Span.ToArray();
             var (m0, v0, t0) = backend.ReadAdam();
             var units0 = Enumerable.Range(0, net.Layers.Length).Select(backend.ReadUnits).ToArray();
-            var fhat = new float[L.Units];
-            backend.Cbp.ReadMeanActivations(layer, fhat);
 
             backend.Cbp.Replace(layer, units, keys);
 
@@ -65,31 +63,55 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
             float[] mExpected = (float[])m0.Clone(), vExpected = (float[])v0.Clone();
             int[] tExpected = (int[])t0.Clone();
             var changed = new List<int>();
-            float bound = MathF.Sqrt(3f / L.FanIn);
+            double bound = Math.Sqrt(3.0 / L.FanIn);
             for (int r = 0; r < units.Length; r++)
             {
+                // Row element j is U(-b, b) from the (j+1)-th output of SplitMix64 seeded with the unit's key:
+                // its top 24 bits as u in [0, 1), w = (2u - 1) b (exact in double, then rounded once like the float product).
+                var stream = new SplitMix64(keys[r]);
                 for (int j = 0; j < L.FanIn; j++)
                 {
                     int o = L.WeightInOffset + units[r] * L.FanIn + j;
-                    p[o] = CbpMath.InitialWeight(keys[r], j, bound);
+                    double u = (stream.NextUInt64() >> 40) / 16777216.0;
+                    p[o] = (float)((2 * u - 1) * (float)bound);
                     changed.Add(o);
                 }
                 p[L.BiasOffset + units[r]] = 0f;
                 changed.Add(L.BiasOffset + units[r]);
             }
+            // The next bias gains W_out[k,i] * fhat_i, fhat = f / (1 - 0.99^age) of the statistics above (float64 here).
+            var (age1Before, f1Before, _) = units0[layer];
+            var nextBias = new double[L.NextOut];
+            var nextBiasScale = new double[L.NextOut];
             for (int k = 0; k < L.NextOut; k++)
+            {
+                nextBias[k] = p0[L.NextBiasOffset + k];
+                nextBiasScale[k] = Math.Abs(nextBias[k]);
                 for (int r = 0; r < units.Length; r++)
                 {
                     int o = L.WeightOutOffset + k * L.Units + units[r];
-                    if (nextBiasCorrection) p[L.NextBiasOffset + k] += p0[o] * fhat[units[r]];
+                    if (nextBiasCorrection)
+                    {
+                        double term = p0[o] * (f1Before[units[r]] / (1 - Math.Pow(0.99, age1Before[units[r]])));
+                        nextBias[k] += term;
+                        nextBiasScale[k] += Math.Abs(term);
+                    }
                     p[o] = 0f;
                     changed.Add(o);
                 }
+            }
             if (resetOptimizer)
                 foreach (int o in changed) { mExpected[o] = 0f; vExpected[o] = 0f; tExpected[o] = 0; }
 
             string at = $"layer {layer} units [{string.Join(",", units)}]";
-            Tolerance.BitwiseEqual(p, net.Parameters.Span, "parameters after replacement in " + at);
+            var actual = net.Parameters.Span;
+            for (int k = 0; k < L.NextOut; k++)
+            {
+                // A few float roundings of fhat and of the products and sums.
+                Tolerance.Within(nextBias[k], actual[L.NextBiasOffset + k], 1e-6 * nextBiasScale[k], $"next bias [{k}] in " + at);
+                p[L.NextBiasOffset + k] = actual[L.NextBiasOffset + k];
+            }
+            Tolerance.BitwiseEqual(p, actual, "parameters after replacement in " + at);
             Tolerance.BitwiseEqual(g0, net.Gradients.Span, "gradients after replacement in " + at);
             var (m1, v1, t1) = backend.ReadAdam();
             Tolerance.BitwiseEqual(mExpected, m1, "m " + at);
@@ -111,7 +133,7 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
                 for (int j = 0; j < L.FanIn; j++)
                 {
                     float w = net.Parameters.Span[L.WeightInOffset + unit * L.FanIn + j];
-                    Assert.InRange(w, -bound, bound);
+                    Assert.InRange(w, -(float)bound, (float)bound);
                     Assert.NotEqual(p0[L.WeightInOffset + unit * L.FanIn + j], w);
                 }
             if (nextBiasCorrection)
@@ -123,7 +145,7 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
     public void RejectsDuplicateOrOutOfRangeUnitsAndMissingKeys()
     {
         using var net = new TestNetwork(4, 6, 5, 2, seed: 1);
-        using var backend = KernelBackend.Cpu(net, AdamHyperparameters.Cbp(), CbpSettings.Seed2023);
+        using var backend = KernelBackend.Cpu(net, new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4), CbpSettings.Seed2023);
         Assert.Throws<ArgumentException>(() => backend.Cbp.Replace(0, [1, 1], [1UL, 2UL]));
         Assert.Throws<ArgumentOutOfRangeException>(() => backend.Cbp.Replace(0, [6], [1UL]));
         Assert.Throws<ArgumentException>(() => backend.Cbp.Replace(0, [1], []));

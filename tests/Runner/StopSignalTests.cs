@@ -52,7 +52,7 @@ public sealed partial class StopSignalTests : IDisposable
             $"stopping on {name}: finishing the current update, then writing the checkpoint (send it again to kill)",
             (await stderr).Trim());
         Assert.Equal($"to continue: Runner {string.Join(' ', args)} --resume", stdout[^1]);
-        Assert.True(File.Exists(Path.Combine(outDir, Checkpoint.FileName)));
+        Assert.True(File.Exists(Path.Combine(outDir, RunDirectory.CheckpointFile)));
         Assert.Contains(stdout, l => l.StartsWith("stopped at step ", StringComparison.Ordinal));
     }
 }

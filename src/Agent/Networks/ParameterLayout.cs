@@ -1,3 +1,5 @@
+using CbpGpu.Kernels;
+
 namespace CbpGpu.Agent.Networks;
 
 /// <summary>Where one parameter lives in the flat tensors: elements [Offset, Offset + Length), row-major Shape.</summary>
@@ -13,15 +15,6 @@ public sealed record ParameterSlice(string Name, long Offset, long[] Shape)
         }
     }
 }
-
-/// <summary>
-/// One hidden layer as CBP sees it: its <see cref="Units"/> units, their incoming weights
-/// <see cref="InWeight"/> [Units x FanIn] (torch Linear layout: row i = unit i), their biases, the next layer's
-/// weights <see cref="OutWeight"/> [NextOut x Units] (column i = unit i) and the next layer's bias.
-/// </summary>
-public sealed record HiddenLayerSlices(
-    string Name, int Units, int FanIn, int NextOut,
-    ParameterSlice InWeight, ParameterSlice Bias, ParameterSlice OutWeight, ParameterSlice NextBias);
 
 /// <summary>
 /// The layout of every parameter of the policy and value networks in one contiguous float32 tensor (and the
@@ -64,11 +57,12 @@ public sealed class ParameterLayout
         TotalSize = offset;
         HiddenLayers =
         [
-            new("policy.h1", h, observationSize, h, PolicyW1, PolicyB1, PolicyW2, PolicyB2),
-            new("policy.h2", h, h, actionSize, PolicyW2, PolicyB2, PolicyW3, PolicyB3),
-            new("value.h1", h, observationSize, h, ValueW1, ValueB1, ValueW2, ValueB2),
-            new("value.h2", h, h, 1, ValueW2, ValueB2, ValueW3, ValueB3),
+            Hidden(PolicyW1, PolicyB1, PolicyW2, PolicyB2),
+            Hidden(PolicyW2, PolicyB2, PolicyW3, PolicyB3),
+            Hidden(ValueW1, ValueB1, ValueW2, ValueB2),
+            Hidden(ValueW2, ValueB2, ValueW3, ValueB3),
         ];
+        HiddenLayerNames = ["policy.h1", "policy.h2", "value.h1", "value.h2"];
         Weights = [PolicyW1, PolicyW2, PolicyW3, ValueW1, ValueW2, ValueW3];
     }
 
@@ -82,8 +76,14 @@ public sealed class ParameterLayout
     /// <summary>Every parameter in flat order.</summary>
     public IReadOnlyList<ParameterSlice> Parameters { get; }
 
-    /// <summary>policy.h1, policy.h2, value.h1, value.h2: the order of <see cref="HiddenActivations"/>.</summary>
-    public IReadOnlyList<HiddenLayerSlices> HiddenLayers { get; }
+    /// <summary>
+    /// Where CBP finds each hidden layer's weights in the flat tensors: policy.h1, policy.h2, value.h1, value.h2
+    /// (<see cref="HiddenLayerNames"/>), the order in which the activations are passed to CBP.
+    /// </summary>
+    public IReadOnlyList<HiddenLayerLayout> HiddenLayers { get; }
+
+    /// <summary>The names of <see cref="HiddenLayers"/>, same order.</summary>
+    public IReadOnlyList<string> HiddenLayerNames { get; }
 
     /// <summary>The six Linear weights (policy l1, l2, mean; value l1, l2, out), for per-layer statistics.</summary>
     public IReadOnlyList<ParameterSlice> Weights { get; }
@@ -101,4 +101,12 @@ public sealed class ParameterLayout
     public ParameterSlice ValueB2 { get; }
     public ParameterSlice ValueW3 { get; }
     public ParameterSlice ValueB3 { get; }
+
+    // W_in [units x fan_in] (row i = unit i), the next Linear's W_out [next_out x units] (column i = unit i).
+    private static HiddenLayerLayout Hidden(ParameterSlice inWeight, ParameterSlice bias, ParameterSlice outWeight, ParameterSlice nextBias) =>
+        new(Offset(inWeight), (int)inWeight.Shape[1], Offset(bias), (int)inWeight.Shape[0],
+            Offset(outWeight), (int)outWeight.Shape[0], Offset(nextBias));
+
+    private static int Offset(ParameterSlice s) =>
+        s.Offset + s.Length <= int.MaxValue ? (int)s.Offset : throw new ArgumentException($"{s.Name} lies beyond the 2^31 floats the kernels address.");
 }

@@ -1,37 +1,52 @@
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// The reference for <see cref="FusedAgedAdam"/>: aged Adam (SPEC §4) written as ordinary
-/// TorchSharp ops, one op at a time for each parameter tensor (about twenty launches per tensor
-/// per step), the way a Python implementation with per-element step counters (the reproduction
-/// report's CAdam) runs. Reads each parameter's .grad like torch.optim does.
+/// The reference for the fused aged Adam: aged Adam (SPEC §4) written as ordinary TorchSharp ops, one op at a
+/// time for each parameter tensor (about twenty launches per tensor per step), the way a Python implementation
+/// with per-element step counters (the reproduction report's CAdam) runs. Reads each parameter's .grad like
+/// torch.optim does. The moments and counters are kept in flat tensors laid out like the parameters, so the
+/// naive CBP finds a replaced weight's state where it finds the weight.
 /// </summary>
-public sealed class NaiveAgedAdam : IParameterOptimizer
+internal sealed class NaiveAgedAdam : IParameterOptimizer
 {
     private readonly Tensor[] _parameters;
     private readonly Tensor[] _m, _v, _t;
-    private readonly AdamHyperparameters _h;
+    private readonly AdamSettings _h;
 
-    public NaiveAgedAdam(IReadOnlyList<Tensor> parameters, AdamHyperparameters hyperparameters)
+    public NaiveAgedAdam(FlatParameters parameters, AdamSettings settings)
     {
-        hyperparameters.Validate();
-        _h = hyperparameters;
-        _parameters = parameters.ToArray();
-        _m = _parameters.Select(p => zeros_like(p)).ToArray();
-        _v = _parameters.Select(p => zeros_like(p)).ToArray();
-        _t = _parameters.Select(p => zeros_like(p, dtype: ScalarType.Int32)).ToArray();
+        settings.Validate();
+        _h = settings;
+        var layout = parameters.Layout;
+        M = zeros(layout.TotalSize);
+        V = zeros(layout.TotalSize);
+        T = zeros(layout.TotalSize, ScalarType.Int32);
+        int count = layout.Parameters.Count;
+        _parameters = new Tensor[count];
+        _m = new Tensor[count];
+        _v = new Tensor[count];
+        _t = new Tensor[count];
+        for (int i = 0; i < count; i++)
+        {
+            var s = layout.Parameters[i];
+            _parameters[i] = parameters.All[i];
+            _m[i] = M.narrow(0, s.Offset, s.Length).view(s.Shape);
+            _v[i] = V.narrow(0, s.Offset, s.Length).view(s.Shape);
+            _t[i] = T.narrow(0, s.Offset, s.Length).view(s.Shape);
+        }
     }
 
-    /// <summary>The moments and step counters of one of the parameter tensors (same object as passed in).</summary>
-    public (Tensor M, Tensor V, Tensor T) StateOf(Tensor parameter)
-    {
-        int i = Array.FindIndex(_parameters, p => ReferenceEquals(p, parameter));
-        if (i < 0) throw new ArgumentException("That tensor is not one of this optimizer's parameters.", nameof(parameter));
-        return (_m[i], _v[i], _t[i]);
-    }
+    /// <summary>First moments of every parameter, flat, laid out like <see cref="FlatParameters.Data"/>.</summary>
+    public Tensor M { get; }
+
+    public Tensor V { get; }
+
+    /// <summary>Step counters (int32), laid out like the parameters.</summary>
+    public Tensor T { get; }
 
     /// <summary>Zeroes every parameter's .grad in place (the trainer's .grad tensors are views of one flat gradient).</summary>
     public void ZeroGrad()
@@ -61,43 +76,29 @@ public sealed class NaiveAgedAdam : IParameterOptimizer
             var g = grad.add(theta, alpha: _h.WeightDecay);
             m.mul_(_h.Beta1).add_(g, alpha: 1 - _h.Beta1);
             v.mul_(_h.Beta2).addcmul_(g, g, value: 1 - _h.Beta2);
-            var denominator = v.sqrt().div_(sqrtBias2).add_(_h.Epsilon);
+            var denominator = v.sqrt().div_(sqrtBias2).add_(_h.Eps);
             theta.sub_(stepSize.mul_(m).div_(denominator));
         }
     }
 
-    /// <summary>The state of every parameter tensor back to back, in <see cref="AgedAdamState"/>'s format.</summary>
-    public void Save(BinaryWriter writer)
-    {
-        var m = new List<float>();
-        var v = new List<float>();
-        var t = new List<int>();
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            m.AddRange(_m[i].data<float>());
-            v.AddRange(_v[i].data<float>());
-            t.AddRange(_t[i].data<int>());
-        }
-        AgedAdamState.Write(writer, m.ToArray(), v.ToArray(), t.ToArray());
-    }
+    public void Save(BinaryWriter writer) =>
+        AgedAdamState.Write(writer, M.data<float>().ToArray(), V.data<float>().ToArray(), T.data<int>().ToArray());
 
     public void Load(BinaryReader reader)
     {
-        long length = _parameters.Sum(p => p.numel());
-        var (m, v, t) = AgedAdamState.Read(reader, checked((int)length));
-        int at = 0;
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            int n = (int)_parameters[i].numel();
-            using (var x = tensor(m.AsSpan(at, n).ToArray())) _m[i].copy_(x.view(_m[i].shape));
-            using (var x = tensor(v.AsSpan(at, n).ToArray())) _v[i].copy_(x.view(_v[i].shape));
-            using (var x = tensor(t.AsSpan(at, n).ToArray())) _t[i].copy_(x.view(_t[i].shape));
-            at += n;
-        }
+        var (m, v, t) = AgedAdamState.Read(reader, (int)M.numel());
+        using (var x = tensor(m)) M.copy_(x);
+        using (var x = tensor(v)) V.copy_(x);
+        using (var x = tensor(t)) T.copy_(x);
     }
 
     public void Dispose()
     {
-        foreach (var x in _m.Concat(_v).Concat(_t)) x.Dispose();
+        foreach (var x in _m) x.Dispose();
+        foreach (var x in _v) x.Dispose();
+        foreach (var x in _t) x.Dispose();
+        M.Dispose();
+        V.Dispose();
+        T.Dispose();
     }
 }

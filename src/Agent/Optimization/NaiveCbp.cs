@@ -1,60 +1,89 @@
-using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// The reference for <see cref="FusedCbp"/>: Continual Backprop (SPEC §4) in ordinary TorchSharp
-/// ops per layer, in the shape of the published gnt.py and the reproduction's cbp.py, with the
-/// host decisions of <see cref="ReplacementChooser"/> so that it makes the same choices as the
-/// fused kernels from the same seed.
+/// The reference for the fused CBP: Continual Backprop (SPEC §4) in ordinary TorchSharp ops per layer, in the
+/// shape of the published gnt.py and the reproduction's cbp.py, with the host decisions of
+/// <see cref="ReplacementChooser"/> so that it makes the same choices as the fused kernels from the same seed.
 /// </summary>
-public sealed class NaiveCbp : IContinualBackpropHook, IDisposable
+internal sealed class NaiveCbp : IContinualBackprop
 {
-    private readonly NaiveHiddenLayer[] _layers;
+    private readonly HiddenLayerLayout[] _layers;
+    private readonly LayerViews[] _weights;
+    private readonly LayerViews[][] _optimizerState;
     private readonly CbpSettings _settings;
-    private readonly NaiveAgedAdam? _optimizer;
     private readonly ReplacementChooser _chooser;
     private readonly Tensor[] _age, _f, _u, _fhat, _uhat;
-    private readonly int[][] _lastReplaced;
     private readonly long[] _total;
 
-    public NaiveCbp(IReadOnlyList<NaiveHiddenLayer> layers, CbpSettings settings, NaiveAgedAdam? optimizer, ulong seed)
+    /// <summary>One hidden layer's tensors as views into a flat tensor: W_in, bias, W_out, next bias.</summary>
+    private sealed record LayerViews(Tensor InWeight, Tensor Bias, Tensor OutWeight, Tensor NextBias)
+    {
+        public static LayerViews Of(Tensor flat, HiddenLayerLayout l) => new(
+            flat.narrow(0, l.WeightInOffset, (long)l.Units * l.FanIn).view(l.Units, l.FanIn),
+            flat.narrow(0, l.BiasOffset, l.Units),
+            flat.narrow(0, l.WeightOutOffset, (long)l.NextOut * l.Units).view(l.NextOut, l.Units),
+            flat.narrow(0, l.NextBiasOffset, l.NextOut));
+
+        public void Dispose()
+        {
+            InWeight.Dispose();
+            Bias.Dispose();
+            OutWeight.Dispose();
+            NextBias.Dispose();
+        }
+    }
+
+    /// <param name="parameters">The flat float32 parameter tensor, rewritten in place on replacement.</param>
+    /// <param name="optimizer">The optimizer over the same parameters; required when the settings reset its state.</param>
+    public NaiveCbp(Tensor parameters, IReadOnlyList<HiddenLayerLayout> layers, CbpSettings settings, NaiveAgedAdam? optimizer, ulong seed)
     {
         settings.Validate();
         if (settings.ResetOptimizerState && optimizer is null)
             throw new ArgumentException("CBP settings reset the optimizer state, but no optimizer was given.");
+        foreach (var layer in layers) layer.Validate(parameters.numel());
         _layers = layers.ToArray();
         _settings = settings;
-        _optimizer = optimizer;
         _chooser = new ReplacementChooser(settings, _layers.Length, new SplitMix64(seed));
-        long Units(int l) => _layers[l].InWeight.shape[0];
-        _age = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l), ScalarType.Int32)).ToArray();
-        _f = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l))).ToArray();
-        _u = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l))).ToArray();
-        _fhat = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l))).ToArray();
-        _uhat = Enumerable.Range(0, _layers.Length).Select(l => zeros(Units(l))).ToArray();
-        _lastReplaced = new int[_layers.Length][];
-        _total = new long[_layers.Length];
+        int n = _layers.Length;
+        _weights = new LayerViews[n];
+        _optimizerState = new LayerViews[n][];
+        _age = new Tensor[n];
+        _f = new Tensor[n];
+        _u = new Tensor[n];
+        _fhat = new Tensor[n];
+        _uhat = new Tensor[n];
+        for (int l = 0; l < n; l++)
+        {
+            var layer = _layers[l];
+            _weights[l] = LayerViews.Of(parameters, layer);
+            _optimizerState[l] = optimizer is null || !settings.ResetOptimizerState
+                ? []
+                : [LayerViews.Of(optimizer.M, layer), LayerViews.Of(optimizer.V, layer), LayerViews.Of(optimizer.T, layer)];
+            _age[l] = zeros(layer.Units, ScalarType.Int32);
+            _f[l] = zeros(layer.Units);
+            _u[l] = zeros(layer.Units);
+            _fhat[l] = zeros(layer.Units);
+            _uhat[l] = zeros(layer.Units);
+        }
+        _total = new long[n];
     }
 
-    public int[] LastReplaced(int layer) => _lastReplaced[layer] ?? [];
-
-    public (Tensor Age, Tensor F, Tensor U) UnitState(int layer) => (_age[layer], _f[layer], _u[layer]);
-
-    /// <summary>Generate-and-test from one [batch x units] activation tensor per hidden layer; returns units replaced.</summary>
-    public int AfterStep(IReadOnlyList<Tensor> activations)
+    public void AfterStep(IReadOnlyList<Tensor> hiddenActivations)
     {
+        if (hiddenActivations.Count != _layers.Length)
+            throw new ArgumentException($"{hiddenActivations.Count} activation tensors for {_layers.Length} hidden layers.");
         using var noGrad = no_grad();
         double eta = _settings.Decay;
-        // (sum(0) would bind to sum(ScalarType) through the literal-0-to-enum conversion.)
         // Test: score every layer before changing any (gnt.py's test_features).
+        // (sum(0) would bind to sum(ScalarType) through the literal-0-to-enum conversion.)
         for (int l = 0; l < _layers.Length; l++)
         {
             using var scope = NewDisposeScope();
-            var (wIn, _, wOut, _) = _layers[l];
-            var h = activations[l];
+            var (wIn, _, wOut, _) = _weights[l];
+            var h = hiddenActivations[l];
             _age[l].add_(1);
             var biasCorrection = _age[l].to_type(ScalarType.Float64).mul_(Math.Log(eta)).exp_().neg_().add_(1).to_type(ScalarType.Float32);
             var meanH = h.mean([0]);
@@ -69,27 +98,20 @@ public sealed class NaiveCbp : IContinualBackpropHook, IDisposable
             _uhat[l].copy_(_u[l].div(biasCorrection));
         }
         // Generate: replace the chosen units, layer by layer.
-        int total = 0;
         for (int l = 0; l < _layers.Length; l++)
         {
             using var scope = NewDisposeScope();
             int[] ages = _age[l].data<int>().ToArray();
             int count = _chooser.DrawCount(l, ReplacementChooser.CountEligible(ages, _settings.MaturityThreshold));
-            _lastReplaced[l] = new int[count];
             if (count == 0) continue;
-            ReplacementChooser.SelectLowest(ages, _uhat[l].data<float>().ToArray(), _settings.MaturityThreshold, _lastReplaced[l]);
+            var chosen = new int[count];
+            ReplacementChooser.SelectLowest(ages, _uhat[l].data<float>().ToArray(), _settings.MaturityThreshold, chosen);
             var keys = new ulong[count];
             _chooser.DrawKeys(keys);
-            Replace(l, _lastReplaced[l], keys);
+            Replace(l, chosen, keys);
             _total[l] += count;
-            total += count;
         }
-        return total;
     }
-
-    /// <summary>The trainer's hook: the four hidden layers' activations of this minibatch.</summary>
-    public void AfterStep(in HiddenActivations activations) =>
-        AfterStep([activations[0], activations[1], activations[2], activations[3]]);
 
     public long TotalReplaced(int layer) => _total[layer];
 
@@ -106,7 +128,7 @@ public sealed class NaiveCbp : IContinualBackpropHook, IDisposable
 
     public void Load(BinaryReader reader)
     {
-        var (random, layers) = CbpState.Read(reader, _age.Select(a => (int)a.shape[0]).ToArray());
+        var (random, layers) = CbpState.Read(reader, _layers);
         for (int l = 0; l < layers.Length; l++)
         {
             using (var x = tensor(layers[l].Age)) _age[l].copy_(x);
@@ -118,8 +140,8 @@ public sealed class NaiveCbp : IContinualBackpropHook, IDisposable
 
     private void Replace(int l, int[] units, ulong[] keys)
     {
-        var (wIn, bias, wOut, nextBias) = _layers[l];
-        int fanIn = (int)wIn.shape[1];
+        var (wIn, bias, wOut, nextBias) = _weights[l];
+        int fanIn = _layers[l].FanIn;
         float bound = CbpMath.InitialBound(fanIn);
         var fresh = new float[units.Length * fanIn];
         for (int r = 0; r < units.Length; r++)
@@ -133,21 +155,26 @@ public sealed class NaiveCbp : IContinualBackpropHook, IDisposable
             foreach (int unit in units)
                 nextBias.add_(wOut.select(1, unit).mul(_fhat[l][unit]));
         wOut.index_fill_(1, index, 0);
-        if (_settings.ResetOptimizerState)
+        foreach (var state in _optimizerState[l])
         {
-            foreach (var x in Unpack(_optimizer!.StateOf(wIn))) x.index_fill_(0, index, 0);
-            foreach (var x in Unpack(_optimizer.StateOf(bias))) x.index_fill_(0, index, 0);
-            foreach (var x in Unpack(_optimizer.StateOf(wOut))) x.index_fill_(1, index, 0);
+            state.InWeight.index_fill_(0, index, 0);
+            state.Bias.index_fill_(0, index, 0);
+            state.OutWeight.index_fill_(1, index, 0);
         }
         _age[l].index_fill_(0, index, 0);
         _f[l].index_fill_(0, index, 0);
         _u[l].index_fill_(0, index, 0);
     }
 
-    private static Tensor[] Unpack((Tensor M, Tensor V, Tensor T) state) => [state.M, state.V, state.T];
-
     public void Dispose()
     {
-        foreach (var x in _age.Concat(_f).Concat(_u).Concat(_fhat).Concat(_uhat)) x.Dispose();
+        foreach (var w in _weights) w.Dispose();
+        foreach (var states in _optimizerState)
+            foreach (var s in states) s.Dispose();
+        foreach (var x in _age) x.Dispose();
+        foreach (var x in _f) x.Dispose();
+        foreach (var x in _u) x.Dispose();
+        foreach (var x in _fhat) x.Dispose();
+        foreach (var x in _uhat) x.Dispose();
     }
 }

@@ -1,35 +1,97 @@
-// TEMPORARY (trainer branch): adapter over the old factory with the kernels branch's contract; replaced at merge.
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
-using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Optimization;
 
+/// <summary>
+/// The optimizer and, with CBP, its Continual Backprop on the same implementation (which may reset the
+/// optimizer's per-weight state). The one place that turns <see cref="OptimizerImpl"/> into both.
+/// </summary>
 public sealed class OptimizerPair : IDisposable
 {
-    private OptimizerPair(IParameterOptimizer optimizer, IContinualBackprop? cbp) { Optimizer = optimizer; Cbp = cbp; }
-    public IParameterOptimizer Optimizer { get; }
-    public IContinualBackprop? Cbp { get; }
+    private readonly IKernelBackend? _backend;
 
-    public static OptimizerPair Create(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, OptimizerImpl impl, ulong cbpSeed)
+    private OptimizerPair(IParameterOptimizer optimizer, IContinualBackprop? cbp, IKernelBackend? backend)
     {
-        var ppo = PpoSettings.For(PpoMethod.Standard) with { Adam = adam };
-        var opt = OptimizerFactory.CreateOptimizer(parameters, ppo, impl);
-        var hook = OptimizerFactory.CreateHook(parameters, opt, cbp, cbpSeed);
-        return new OptimizerPair(opt, hook is null ? null : new Adapter(hook));
+        Optimizer = optimizer;
+        Cbp = cbp;
+        _backend = backend;
     }
 
-    public void Dispose() { Cbp?.Dispose(); Optimizer.Dispose(); }
+    public IParameterOptimizer Optimizer { get; }
 
-    private sealed class Adapter(IContinualBackpropHook h) : IContinualBackprop, IAfterStepHook
+    /// <summary>null without CBP.</summary>
+    public IContinualBackprop? Cbp { get; }
+
+    /// <param name="cbp">CBP over <see cref="ParameterLayout.HiddenLayers"/>, or null for none.</param>
+    /// <param name="cbpSeed">Seeds CBP's replacement decisions and fresh weights.</param>
+    public static OptimizerPair Create(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, OptimizerImpl impl, ulong cbpSeed) =>
+        impl switch
+        {
+            OptimizerImpl.Fused => CreateFused(parameters, adam, cbp, cbpSeed, static (p, g) => new CpuKernelBackend(p, g)),
+            OptimizerImpl.Naive => CreateNaive(parameters, adam, cbp, cbpSeed),
+            OptimizerImpl.Torch => CreateTorch(parameters, adam, cbp, cbpSeed),
+            _ => throw new ArgumentOutOfRangeException(nameof(impl), impl, null),
+        };
+
+    /// <summary>Aged Adam and CBP as fused kernels on the backend <paramref name="backendOver"/> makes over the flat parameter and gradient memory.</summary>
+    internal static OptimizerPair CreateFused(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, ulong cbpSeed,
+        Func<NativeView<float>, NativeView<float>, IKernelBackend> backendOver)
     {
-        public void AfterStep(IReadOnlyList<Tensor> a) => h.AfterStep(new HiddenActivations(a[0], a[1], a[2], a[3]));
-        public void AfterStep(in HiddenActivations a) => h.AfterStep(a);
-        public long TotalReplaced(int layer) => h.TotalReplaced(layer);
-        public void CopyAges(int layer, Span<int> d) => h.CopyAges(layer, d);
-        public void Save(BinaryWriter w) => h.Save(w);
-        public void Load(BinaryReader r) => h.Load(r);
-        public void Dispose() => (h as IDisposable)?.Dispose();
+        var backend = backendOver(
+            TensorMemory.Of(parameters.Data, "the parameter tensor"), TensorMemory.Of(parameters.Grad, "the gradient tensor"));
+        try
+        {
+            var (engine, kernels) = backend.CreateAgedAdam(adam, parameters.Layout.HiddenLayers, cbp);
+            return new OptimizerPair(
+                new FusedAgedAdam(parameters.Grad, engine), kernels is null ? null : new FusedCbp(kernels, cbpSeed), backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    private static OptimizerPair CreateNaive(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, ulong cbpSeed)
+    {
+        var optimizer = new NaiveAgedAdam(parameters, adam);
+        try
+        {
+            return new OptimizerPair(optimizer,
+                cbp is null ? null : new NaiveCbp(parameters.Data, parameters.Layout.HiddenLayers, cbp, optimizer, cbpSeed), null);
+        }
+        catch
+        {
+            optimizer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>TorchSharp's Adam keeps no per-weight step counters, so CBP runs on the CPU loops next to it without resetting any.</summary>
+    private static OptimizerPair CreateTorch(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, ulong cbpSeed)
+    {
+        var optimizer = new TorchAdamOptimizer(parameters, adam);
+        if (cbp is null) return new OptimizerPair(optimizer, null, null);
+        var backend = new CpuKernelBackend(
+            TensorMemory.Of(parameters.Data, "the parameter tensor"), TensorMemory.Of(parameters.Grad, "the gradient tensor"));
+        try
+        {
+            return new OptimizerPair(optimizer, new FusedCbp(backend.CreateCbp(parameters.Layout.HiddenLayers, cbp), cbpSeed), backend);
+        }
+        catch
+        {
+            optimizer.Dispose();
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Cbp?.Dispose();
+        Optimizer.Dispose();
+        _backend?.Dispose();
     }
 }

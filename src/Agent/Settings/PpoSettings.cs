@@ -1,13 +1,9 @@
+using CbpGpu.Kernels;
+
 namespace CbpGpu.Agent.Settings;
 
 /// <summary>The optimizer variants of SPEC §3 (PPO+CBP's CBP settings are <see cref="TrainConfig.Cbp"/>).</summary>
 public enum PpoMethod { Standard, NsAdam, L2, Cbp }
-
-/// <summary>
-/// Adam over both networks. <see cref="WeightDecay"/> is classic L2 added to the gradient
-/// (g += wd * theta before the moments), not AdamW's decoupled decay.
-/// </summary>
-public sealed record AdamSettings(double LearningRate, double Beta1, double Beta2, double Eps, double WeightDecay);
 
 /// <summary>PPO as in the published runs (SPEC §3); every field is what the update reads.</summary>
 public sealed record PpoSettings(

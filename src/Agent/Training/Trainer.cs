@@ -84,7 +84,7 @@ public sealed class Trainer : IDisposable
             _ages = new int[layout.HiddenUnits];
             _progress = new TrainingProgress(progress, run.TotalSteps);
             string[] weightNames = [.. layout.Weights.Select(w => w.Name)];
-            string[] layerNames = [.. layout.HiddenLayers.Select(l => l.Name)];
+            string[] layerNames = [.. layout.HiddenLayerNames];
 
             if (checkpoint is not null && saved is not null && savedConfig is not null)
             {

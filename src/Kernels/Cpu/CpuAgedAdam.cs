@@ -22,16 +22,15 @@ public sealed unsafe class CpuAgedAdam : IAgedAdam
     private readonly NativeBuffer<float> _sqrtBias2;
     private readonly ParallelChunks _chunks;
     private readonly Action<int> _stepChunk;
-    private AdamScalars _scalars;
+    private readonly AdamScalars _scalars;
 
-    public CpuAgedAdam(NativeView<float> parameters, NativeView<float> gradients, AdamHyperparameters hyperparameters, int maxDegreeOfParallelism = 0)
+    public CpuAgedAdam(NativeView<float> parameters, NativeView<float> gradients, AdamSettings hyperparameters, int maxDegreeOfParallelism = 0)
     {
         hyperparameters.Validate();
         if (parameters.Length != gradients.Length)
             throw new ArgumentException($"{parameters.Length} parameters but {gradients.Length} gradients.");
         _parameters = parameters;
         _gradients = gradients;
-        Hyperparameters = hyperparameters;
         _m = new NativeBuffer<float>(parameters.Length);
         _v = new NativeBuffer<float>(parameters.Length);
         _t = new NativeBuffer<int>(parameters.Length);
@@ -46,22 +45,12 @@ public sealed unsafe class CpuAgedAdam : IAgedAdam
 
     public int Length => _parameters.Length;
 
-    public AdamHyperparameters Hyperparameters { get; private set; }
-
     /// <summary>First moments; the CBP kernels zero entries of replaced weights.</summary>
     internal NativeView<float> M => _m.View;
 
     internal NativeView<float> V => _v.View;
 
     internal NativeView<int> T => _t.View;
-
-    public void SetLearningRate(double learningRate)
-    {
-        var h = Hyperparameters with { LearningRate = learningRate };
-        h.Validate();
-        Hyperparameters = h;
-        _scalars.LearningRate = (float)learningRate;
-    }
 
     public void Step() => _chunks.Run(_stepChunk);
 

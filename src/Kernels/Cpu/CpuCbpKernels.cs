@@ -133,7 +133,8 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         var L = _layers[layer];
         CbpArguments.CheckReplacement(L, units, noiseKeys);
         float* p = _parameters.Pointer;
-        bool reset = _scalars.ResetOptimizerState != 0;
+        var s = _scalars;
+        bool reset = s.ResetOptimizerState != 0;
         float* m = reset ? _optimizer!.M.Pointer : null, v = reset ? _optimizer!.V.Pointer : null;
         int* t = reset ? _optimizer!.T.Pointer : null;
         int so = _stateOffsets[layer];
@@ -144,31 +145,25 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
             int unit = units[r];
             for (int j = 0; j <= L.FanIn; j++)
             {
-                int o = j < L.FanIn ? L.WeightInOffset + unit * L.FanIn + j : L.BiasOffset + unit;
-                p[o] = j < L.FanIn ? CbpMath.InitialWeight(noiseKeys[r], j, bound) : 0f;
-                if (reset) m[o] = v[o] = t[o] = 0;
+                int o = L.IncomingOffset(unit, j);
+                p[o] = CbpMath.FreshIncoming(noiseKeys[r], j, L.FanIn, bound);
+                if (reset) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o]);
             }
-            _age.View.Pointer[so + unit] = 0;
-            _f.View.Pointer[so + unit] = 0f;
-            _u.View.Pointer[so + unit] = 0f;
+            CbpMath.ResetUnit(ref _age.View.Pointer[so + unit], ref _f.View.Pointer[so + unit], ref _u.View.Pointer[so + unit]);
         }
-        bool correct = _scalars.NextBiasCorrection != 0;
         float* fhat = _fhat.View.Pointer + so;
         for (int k = 0; k < L.NextOut; k++)
         {
             for (int r = 0; r < units.Length; r++)
             {
-                int o = L.WeightOutOffset + k * L.Units + units[r];
-                if (correct) p[L.NextBiasOffset + k] += p[o] * fhat[units[r]];
-                p[o] = 0f;
-                if (reset) m[o] = v[o] = t[o] = 0;
+                int o = L.OutgoingOffset(k, units[r]);
+                CbpMath.RemoveOutgoing(ref p[o], ref p[L.NextBiasOffset + k], fhat[units[r]], s);
+                if (reset) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o]);
             }
         }
     }
 
     public void ReadUtilities(int layer, Span<float> destination) => Slice(_uhat, layer).CopyTo(destination);
-
-    public void ReadMeanActivations(int layer, Span<float> destination) => Slice(_fhat, layer).CopyTo(destination);
 
     public void ReadAges(int layer, Span<int> destination) => Slice(_age, layer).CopyTo(destination);
 

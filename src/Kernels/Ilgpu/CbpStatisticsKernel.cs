@@ -8,29 +8,31 @@ namespace CbpGpu.Kernels;
 /// </summary>
 public static class CbpStatisticsKernel
 {
+    /// <param name="stateOffset">Where the layer's units start in the unit-state buffers.</param>
+    /// <param name="batch">Rows of the activation matrix.</param>
     public static void Run(
         Index1D unit,
         ArrayView<float> activations, ArrayView<float> p,
         ArrayView<int> age, ArrayView<float> f, ArrayView<float> u, ArrayView<float> fhat, ArrayView<float> uhat,
-        ArrayView<float> biasCorrection, LayerArguments L, CbpScalars s)
+        ArrayView<float> biasCorrection, HiddenLayerLayout layer, int stateOffset, int batch, CbpScalars s)
     {
         int i = unit;
         float sumH = 0f, sumAbsH = 0f;
-        for (int b = 0; b < L.Count; b++)
+        for (int b = 0; b < batch; b++)
         {
-            float x = activations[b * L.Units + i];
+            float x = activations[b * layer.Units + i];
             sumH += x;
             sumAbsH += Math.Abs(x);
         }
         float sumAbsOut = 0f;
-        for (int k = 0; k < L.NextOut; k++) sumAbsOut += Math.Abs(p[L.WeightOut + k * L.Units + i]);
+        for (int k = 0; k < layer.NextOut; k++) sumAbsOut += Math.Abs(p[layer.OutgoingOffset(k, i)]);
         float sumAbsIn = 0f;
-        int row = L.WeightIn + i * L.FanIn;
-        for (int j = 0; j < L.FanIn; j++) sumAbsIn += Math.Abs(p[row + j]);
+        int row = layer.WeightInOffset + i * layer.FanIn;
+        for (int j = 0; j < layer.FanIn; j++) sumAbsIn += Math.Abs(p[row + j]);
 
-        int at = L.StateOffset + i;
+        int at = stateOffset + i;
         int c = CbpMath.AdvanceAge(ref age[at], s.LastTableIndex);
         CbpMath.UpdateUnit(ref f[at], ref u[at], out fhat[at], out uhat[at],
-            sumH / L.Count, sumAbsH / L.Count, sumAbsOut, L.NextOut, sumAbsIn, biasCorrection[c], s);
+            sumH / batch, sumAbsH / batch, sumAbsOut, layer.NextOut, sumAbsIn, biasCorrection[c], s);
     }
 }

@@ -17,9 +17,9 @@ public sealed class IlgpuAgedAdam : IAgedAdam
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _t;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<int>, ArrayView<float>, ArrayView<float>, AdamScalars> _kernel;
-    private AdamScalars _scalars;
+    private readonly AdamScalars _scalars;
 
-    public IlgpuAgedAdam(Accelerator accelerator, ArrayView<float> parameters, ArrayView<float> gradients, AdamHyperparameters hyperparameters)
+    public IlgpuAgedAdam(Accelerator accelerator, ArrayView<float> parameters, ArrayView<float> gradients, AdamSettings hyperparameters)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         hyperparameters.Validate();
@@ -30,7 +30,6 @@ public sealed class IlgpuAgedAdam : IAgedAdam
         _accelerator = accelerator;
         _parameters = parameters;
         _gradients = gradients;
-        Hyperparameters = hyperparameters;
         int n = (int)parameters.Length;
         _m = accelerator.Allocate1D<float>(n);
         _v = accelerator.Allocate1D<float>(n);
@@ -50,9 +49,7 @@ public sealed class IlgpuAgedAdam : IAgedAdam
 
     public int Length => (int)_parameters.Length;
 
-    public AdamHyperparameters Hyperparameters { get; private set; }
-
-    public Accelerator Accelerator => _accelerator;
+    internal Accelerator Accelerator => _accelerator;
 
     internal ArrayView<float> M => _m.View;
 
@@ -60,24 +57,12 @@ public sealed class IlgpuAgedAdam : IAgedAdam
 
     internal ArrayView<int> T => _t.View;
 
-    public void SetLearningRate(double learningRate)
-    {
-        var h = Hyperparameters with { LearningRate = learningRate };
-        h.Validate();
-        Hyperparameters = h;
-        _scalars.LearningRate = (float)learningRate;
-    }
-
     /// <summary>Launches the step and waits for it, so the host sees the new parameters.</summary>
     public void Step()
     {
-        Launch();
+        _kernel(Length, _parameters, _gradients, _m.View, _v.View, _t.View, _inverseBias1.View, _sqrtBias2.View, _scalars);
         _accelerator.Synchronize();
     }
-
-    /// <summary>Launches the step without waiting (for benchmarks that synchronise themselves).</summary>
-    public void Launch() =>
-        _kernel(Length, _parameters, _gradients, _m.View, _v.View, _t.View, _inverseBias1.View, _sqrtBias2.View, _scalars);
 
     public void ReadState(Span<float> m, Span<float> v, Span<int> t)
     {

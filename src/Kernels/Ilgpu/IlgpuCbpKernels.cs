@@ -23,11 +23,11 @@ public sealed class IlgpuCbpKernels : ICbpKernels
     private readonly CbpScalars _scalars;
 
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArguments, CbpScalars> _statistics;
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars> _statistics;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
-        ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArguments, CbpScalars> _incoming;
+        ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, float, CbpScalars> _incoming;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
-        ArrayView<float>, LayerArguments, CbpScalars> _outgoing;
+        ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars> _outgoing;
 
     /// <param name="optimizer">The optimizer over the same parameters on the same accelerator; required when the settings reset its state.</param>
     public IlgpuCbpKernels(Accelerator accelerator, ArrayView<float> parameters, IReadOnlyList<HiddenLayerLayout> layers,
@@ -64,13 +64,13 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         _biasCorrection = accelerator.Allocate1D(table);
         _scalars = CbpScalars.From(settings, table.Length - 1);
         _statistics = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>,
-            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LayerArguments, CbpScalars>(
-            CbpStatisticsKernel.Run);
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, int,
+            CbpScalars>(CbpStatisticsKernel.Run);
         _incoming = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, LayerArguments,
-            CbpScalars>(CbpReplacementKernels.Incoming);
+            ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout,
+            int, float, CbpScalars>(CbpReplacementKernels.Incoming);
         _outgoing = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<int>, ArrayView<int>, ArrayView<float>, LayerArguments, CbpScalars>(CbpReplacementKernels.Outgoing);
+            ArrayView<int>, ArrayView<int>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars>(CbpReplacementKernels.Outgoing);
         accelerator.Synchronize();
     }
 
@@ -91,7 +91,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         // Synchronous: the caller may free the activations as soon as this returns.
         _activations.View.AsContiguous().SubView(0, activations.Length).CopyFromCPU(activations);
         _statistics(L.Units, _activations.View, _parameters, _age.View, _f.View, _u.View, _fhat.View, _uhat.View,
-            _biasCorrection.View, LayerArguments.From(L, _stateOffsets[layer], batchSize), _scalars);
+            _biasCorrection.View, L, _stateOffsets[layer], batchSize, _scalars);
     }
 
     public void Replace(int layer, ReadOnlySpan<int> units, ReadOnlySpan<ulong> noiseKeys)
@@ -101,20 +101,18 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         if (units.Length == 0) return;
         _units.View.AsContiguous().SubView(0, units.Length).CopyFromCPU(units);
         _keys.View.AsContiguous().SubView(0, noiseKeys.Length).CopyFromCPU(noiseKeys);
-        var args = LayerArguments.From(L, _stateOffsets[layer], units.Length);
+        int stateOffset = _stateOffsets[layer];
         var m = _optimizer?.M ?? ArrayView<float>.Empty;
         var v = _optimizer?.V ?? ArrayView<float>.Empty;
         var t = _optimizer?.T ?? ArrayView<int>.Empty;
         _incoming(units.Length * (L.FanIn + 1), _parameters, m, v, t, _units.View, _keys.View, _age.View, _f.View, _u.View,
-            args, _scalars);
-        _outgoing(L.NextOut, _parameters, m, v, t, _units.View, _fhat.View, args, _scalars);
+            L, stateOffset, CbpMath.InitialBound(L.FanIn), _scalars);
+        _outgoing(L.NextOut, _parameters, m, v, t, _units.View, _fhat.View, L, stateOffset, units.Length, _scalars);
         // The host (TorchSharp) reads the parameters next.
         _accelerator.Synchronize();
     }
 
     public void ReadUtilities(int layer, Span<float> destination) => Read(_uhat, layer, destination);
-
-    public void ReadMeanActivations(int layer, Span<float> destination) => Read(_fhat, layer, destination);
 
     public void ReadAges(int layer, Span<int> destination) => Read(_age, layer, destination);
 
@@ -133,9 +131,6 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         Slice(_f, layer).CopyFromCPU(f);
         Slice(_u, layer).CopyFromCPU(u);
     }
-
-    /// <summary>Waits for launched kernels.</summary>
-    public void Synchronize() => _accelerator.Synchronize();
 
     public void Dispose()
     {

@@ -4,21 +4,8 @@ namespace CbpGpu.Kernels;
 /// Adam's settings (SPEC §3/§4). <see cref="WeightDecay"/> is L2 added to the gradient
 /// (g += wd * theta), as torch's Adam does, not AdamW's decoupled decay.
 /// </summary>
-public readonly record struct AdamHyperparameters(
-    double LearningRate,
-    double Beta1,
-    double Beta2,
-    double Epsilon,
-    double WeightDecay)
+public sealed record AdamSettings(double LearningRate, double Beta1, double Beta2, double Eps, double WeightDecay)
 {
-    /// <summary>Standard PPO of SPEC §3: betas (0.9, 0.999), no weight decay.</summary>
-    public static AdamHyperparameters Standard(double learningRate = 1e-4) =>
-        new(learningRate, 0.9, 0.999, 1e-8, 0.0);
-
-    /// <summary>PPO+CBP of SPEC §3: betas (0.99, 0.99), weight decay 1e-4.</summary>
-    public static AdamHyperparameters Cbp(double learningRate = 1e-4) =>
-        new(learningRate, 0.99, 0.99, 1e-8, 1e-4);
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad field and its valid range.</summary>
     public void Validate()
     {
@@ -29,8 +16,8 @@ public readonly record struct AdamHyperparameters(
             throw new ArgumentException($"Adam beta1 must be in [0, {BiasCorrectionTable.MaxDecay}], got {Beta1}.");
         if (!(Beta2 >= 0 && Beta2 <= BiasCorrectionTable.MaxDecay))
             throw new ArgumentException($"Adam beta2 must be in [0, {BiasCorrectionTable.MaxDecay}], got {Beta2}.");
-        if (!(Epsilon > 0 && double.IsFinite(Epsilon)))
-            throw new ArgumentException($"Adam epsilon must be finite and > 0, got {Epsilon}.");
+        if (!(Eps > 0 && double.IsFinite(Eps)))
+            throw new ArgumentException($"Adam eps must be finite and > 0, got {Eps}.");
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay)))
             throw new ArgumentException($"Adam weight decay must be finite and >= 0, got {WeightDecay}.");
     }
