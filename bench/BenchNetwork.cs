@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace CbpGpu.Bench;
 
 /// <summary>
-/// The two networks of SPEC §3 (obs -> W -> W -> 8 policy mean, obs -> W -> W -> 1 value, plus an
+/// The two networks of docs/ppo.md#networks (obs -> W -> W -> 8 policy mean, obs -> W -> W -> 1 value, plus an
 /// 8-float log-std), all parameters in one flat float32 buffer and all gradients in another, as
 /// the Agent keeps them (<see cref="Agent"/> is the Agent's own, with its alignment padding). W = 256 * width:
 /// 191,249 parameters at width 1, ~13.7M at width 10.

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent;
 
 /// <summary>
-/// Continual Backprop's generate-and-test (SPEC §4), run after every optimizer step. It rewrites the flat
+/// Continual Backprop's generate-and-test (docs/cbp.md#order-within-one-optimizer-step), run after every optimizer step. It rewrites the flat
 /// parameters in place (and, with the reproduction's settings, the optimizer's per-weight state). Layers are
 /// indexed in <see cref="Networks.ParameterLayout.HiddenLayers"/> order.
 /// </summary>

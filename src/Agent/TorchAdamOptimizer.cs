@@ -6,7 +6,7 @@ namespace CbpGpu.Agent;
 
 /// <summary>
 /// TorchSharp's torch.optim.Adam over the one flat parameter (one set of tensor ops per step, not one per layer).
-/// L2 (SPEC §3: wd * theta added to the gradient before the moments, classic Adam weight_decay, not AdamW) is
+/// L2 (docs/ppo.md#l2-regularisation: wd * theta added to the gradient before the moments, classic Adam weight_decay, not AdamW) is
 /// applied here, in place on the flat gradient, and torch's Adam runs with weight_decay 0: TorchSharp 0.107's
 /// Adam leaks its weight-decayed gradient copy every step (measured: +1 MB per step, 5 GB after 5000 steps).
 /// The math is the same as torch's weight_decay. After <see cref="Step"/> the flat gradient holds g + wd * theta.

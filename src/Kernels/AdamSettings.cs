@@ -1,7 +1,7 @@
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// Adam's settings (SPEC §3/§4). <see cref="WeightDecay"/> is L2 added to the gradient
+/// Adam's settings (docs/ppo.md#methods, docs/aged-adam.md#update). <see cref="WeightDecay"/> is L2 added to the gradient
 /// (g += wd * theta), as torch's Adam does, not AdamW's decoupled decay.
 /// </summary>
 public sealed record AdamSettings(double LearningRate, double Beta1, double Beta2, double Eps, double WeightDecay)

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// The per-element math of Adam with one step counter per element (SPEC §4), shared by the CPU
+/// The per-element math of Adam with one step counter per element (docs/aged-adam.md#update), shared by the CPU
 /// loops and the ILGPU kernels so both run exactly the same arithmetic:
 ///   g += wd*theta; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; t += 1;
 ///   theta -= lr * (m / (1 - b1^t)) / (sqrt(v) / sqrt(1 - b2^t) + eps).

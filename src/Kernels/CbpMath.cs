@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// The per-unit math of Continual Backprop (SPEC §4), shared by the CPU loops and the ILGPU
+/// The per-unit math of Continual Backprop (docs/cbp.md#per-unit-statistics), shared by the CPU loops and the ILGPU
 /// kernels. Per unit and step: age += 1; f = eta f + (1-eta) mean_batch(h);
 /// u = eta u + (1-eta) y; fhat = f/(1-eta^age); uhat = u/(1-eta^age).
 ///
@@ -106,6 +106,6 @@ public static class CbpMath
         u = 0f;
     }
 
-    /// <summary>b = sqrt(3 / fan_in), the LeCun-uniform bound of SPEC §3.</summary>
+    /// <summary>b = sqrt(3 / fan_in), the LeCun-uniform bound of docs/ppo.md#initialisation.</summary>
     public static float InitialBound(int fanIn) => (float)Math.Sqrt(3.0 / fanIn);
 }

@@ -1,7 +1,7 @@
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// Continual Backprop's settings (SPEC §4). Presets: <see cref="Nature2024"/> (the authors'
+/// Continual Backprop's settings (docs/cbp.md#presets). Presets: <see cref="Nature2024"/> (the authors'
 /// released RL setup) and <see cref="Seed2023"/> (the reproduction report).
 /// </summary>
 /// <param name="Utility">Instantaneous utility type.</param>

@@ -1,7 +1,7 @@
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// Generate-and-test after every optimizer step (SPEC §4), over any <see cref="ICbpKernels"/>.
+/// Generate-and-test after every optimizer step (docs/cbp.md#order-within-one-optimizer-step), over any <see cref="ICbpKernels"/>.
 /// Per step: <see cref="Observe"/> each hidden layer's activations of the minibatch (age += 1,
 /// f, u), then <see cref="GenerateAndTest"/> decides for every observed layer, in layer order,
 /// how many and which units to replace and replaces them. As in gnt.py, all layers are scored

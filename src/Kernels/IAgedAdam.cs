@@ -1,7 +1,7 @@
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// Adam with one step counter per element (SPEC §4) over one flat parameter buffer and one flat
+/// Adam with one step counter per element (docs/aged-adam.md#update) over one flat parameter buffer and one flat
 /// gradient buffer, one fused pass per <see cref="Step"/>.
 /// </summary>
 public interface IAgedAdam : IDisposable

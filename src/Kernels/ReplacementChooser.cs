@@ -1,7 +1,7 @@
 namespace CbpGpu.Kernels;
 
 /// <summary>
-/// The host-side decisions of generate-and-test (SPEC §4): how many units a layer replaces this
+/// The host-side decisions of generate-and-test (docs/cbp.md#replacement-count): how many units a layer replaces this
 /// step and which ones, plus the one random key per replaced unit that seeds its new incoming
 /// row (<see cref="CbpMath.InitialWeight"/>). Tiny and branchy, so it runs on the host; every
 /// implementation (fused CPU, ILGPU, naive torch) calls it in the same order with the same

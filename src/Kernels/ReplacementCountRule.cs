@@ -1,6 +1,6 @@
 namespace CbpGpu.Kernels;
 
-/// <summary>How many units a layer replaces after one step, from n = rr * |eligible| (SPEC §4).</summary>
+/// <summary>How many units a layer replaces after one step, from n = rr * |eligible| (docs/cbp.md#replacement-count).</summary>
 public enum ReplacementCountRule
 {
     /// <summary>Published rule: if n &lt; 1 replace one unit with probability n, else floor(n).</summary>

@@ -1,6 +1,6 @@
 namespace CbpGpu.Kernels;
 
-/// <summary>The instantaneous utility of a hidden unit (SPEC §4).</summary>
+/// <summary>The instantaneous utility of a hidden unit (docs/cbp.md#utility).</summary>
 public enum UtilityKind
 {
     /// <summary>mean_k |W_out[k,i]| * mean_batch |h_i| (published RL runs).</summary>

@@ -1,6 +1,6 @@
 namespace CbpGpu.Physics;
 
-/// <summary>The Ant task settings (SPEC section 2). Defaults are the published Gym Ant-v3 ones.</summary>
+/// <summary>The Ant task settings (docs/ant.md#task-settings). Defaults are the published Gym Ant-v3 ones.</summary>
 /// <param name="Observation">Which observation vector the env produces.</param>
 /// <param name="MaxEpisodeSteps">Episodes are truncated after this many env steps (1000; 500 under seed2023).</param>
 /// <param name="ResetNoise">qpos = rest + U(-noise, noise), qvel = noise * N(0, 1) at every reset.</param>

@@ -1,6 +1,6 @@
 namespace CbpGpu.Physics;
 
-/// <summary>How the ground friction changes during a run (SPEC section 2).</summary>
+/// <summary>How the ground friction changes during a run (docs/friction.md#protocols).</summary>
 public enum FrictionProtocol
 {
     /// <summary>One fixed friction for the whole run.</summary>

@@ -3,7 +3,7 @@ using CbpGpu.Physics.Native;
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// One Ant (Gym Ant-v3 semantics, SPEC section 2) with its own mjModel copy, so its ground friction can differ from
+/// One Ant (Gym Ant-v3 semantics, docs/ant.md#step) with its own mjModel copy, so its ground friction can differ from
 /// other envs, and its own RNG for reset noise. Episode bookkeeping lives here; auto-reset is the caller's choice.
 /// </summary>
 public sealed unsafe class SlipperyAnt : IDisposable

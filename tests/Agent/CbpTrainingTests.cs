@@ -89,7 +89,7 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// Units the accumulate rule replaces in one layer during two updates, by a plain simulation of SPEC §4: every
+    /// Units the accumulate rule replaces in one layer during two updates, by a plain simulation of docs/cbp.md#replacement-count: every
     /// step ages every unit by one, n = rate * (units older than maturity) is added to a carried fraction whose
     /// integer part is replaced (their ages drop to 0). Which units are chosen does not change the counts.
     /// </summary>

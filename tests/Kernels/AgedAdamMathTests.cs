@@ -88,7 +88,7 @@ public class AgedAdamMathTests
 
             for (int i = 0; i < n; i++)
             {
-                // Float64 reference of SPEC §4, from the same float state.
+                // Float64 reference of docs/aged-adam.md#update, from the same float state.
                 double g = grad.Span[i] + wd * theta0[i];
                 double mr = beta1 * m0[i] + (1 - beta1) * g;
                 double vr = beta2 * v0[i] + (1 - beta2) * g * g;

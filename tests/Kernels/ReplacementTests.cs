@@ -3,7 +3,7 @@ using Xunit;
 
 namespace CbpGpu.Tests.Kernels;
 
-/// <summary>After a replacement, exactly what SPEC §4 names has changed, on the CPU loops and in the ILGPU kernels.</summary>
+/// <summary>After a replacement, exactly what docs/cbp.md#replacing-a-unit names has changed, on the CPU loops and in the ILGPU kernels.</summary>
 [Collection(IlgpuCpuCollection.Name)]
 public class ReplacementTests(IlgpuCpuFixture ilgpu)
 {
@@ -58,7 +58,7 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
 
             backend.Cbp.Replace(layer, units, keys);
 
-            // What SPEC §4 says, written out element by element.
+            // What docs/cbp.md#replacing-a-unit says, written out element by element.
             float[] p = (float[])p0.Clone();
             float[] mExpected = (float[])m0.Clone(), vExpected = (float[])v0.Clone();
             int[] tExpected = (int[])t0.Clone();

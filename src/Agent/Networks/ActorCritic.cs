@@ -11,7 +11,7 @@ public readonly record struct ValueOutput(Tensor Value, Tensor H1, Tensor H2);
 
 /// <summary>
 /// The policy (obs -> H -> ReLU -> H -> ReLU -> A mean, plus log_std) and the separate value network
-/// (obs -> H -> ReLU -> H -> ReLU -> 1) of SPEC §3, both reading their weights from one <see cref="FlatParameters"/>.
+/// (obs -> H -> ReLU -> H -> ReLU -> 1) of docs/ppo.md#networks, both reading their weights from one <see cref="FlatParameters"/>.
 /// </summary>
 public sealed class ActorCritic : IDisposable
 {

@@ -63,7 +63,7 @@ public sealed class FlatParameters : IDisposable
 
     public void ZeroGrad() => Grad.zero_();
 
-    /// <summary>LeCun-uniform init (SPEC §3): every Linear weight U(-sqrt(3/fan_in), +sqrt(3/fan_in)), biases 0, log_std 0.</summary>
+    /// <summary>LeCun-uniform init (docs/ppo.md#initialisation): every Linear weight U(-sqrt(3/fan_in), +sqrt(3/fan_in)), biases 0, log_std 0.</summary>
     public void Initialize(Generator generator)
     {
         using var noGrad = no_grad();

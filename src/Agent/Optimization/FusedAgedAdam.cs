@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// Aged Adam (SPEC §4) as one fused pass per step (<see cref="IAgedAdam"/>, on whatever
+/// Aged Adam (docs/aged-adam.md#update) as one fused pass per step (<see cref="IAgedAdam"/>, on whatever
 /// <see cref="IKernelBackend"/> made it) over the flat parameter and gradient tensors, without copying them.
 /// </summary>
 internal sealed class FusedAgedAdam(Tensor gradients, IAgedAdam engine) : IParameterOptimizer

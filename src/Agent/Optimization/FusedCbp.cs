@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// Continual Backprop (SPEC §4) with the statistics and replacements fused into a few passes over the flat
+/// Continual Backprop (docs/cbp.md#where-it-runs) with the statistics and replacements fused into a few passes over the flat
 /// parameters (<see cref="ICbpKernels"/>, made by the same <see cref="IKernelBackend"/> as the optimizer whose
 /// state they may reset), driven by <see cref="ContinualBackprop"/>.
 /// </summary>

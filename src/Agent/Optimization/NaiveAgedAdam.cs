@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// The reference for the fused aged Adam: aged Adam (SPEC §4) written as ordinary TorchSharp ops, one op at a
+/// The reference for the fused aged Adam: aged Adam (docs/aged-adam.md#update) written as ordinary TorchSharp ops, one op at a
 /// time for each parameter tensor (about twenty launches per tensor per step), the way a Python implementation
 /// with per-element step counters (the reproduction report's CAdam) runs. Reads each parameter's .grad like
 /// torch.optim does. The moments and counters are kept in flat tensors laid out like the parameters, so the

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// The reference for the fused CBP: Continual Backprop (SPEC §4) in ordinary TorchSharp ops per layer, in the
+/// The reference for the fused CBP: Continual Backprop (docs/cbp.md) in ordinary TorchSharp ops per layer, in the
 /// shape of the published gnt.py and the reproduction's cbp.py, with the host decisions of
 /// <see cref="ReplacementChooser"/> so that it makes the same choices as the fused kernels from the same seed.
 /// </summary>

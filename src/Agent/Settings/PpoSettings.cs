@@ -2,10 +2,10 @@ using CbpGpu.Kernels;
 
 namespace CbpGpu.Agent.Settings;
 
-/// <summary>The optimizer variants of SPEC §3 (PPO+CBP's CBP settings are <see cref="TrainConfig.Cbp"/>).</summary>
+/// <summary>The optimizer variants of docs/ppo.md#methods (PPO+CBP's CBP settings are <see cref="TrainConfig.Cbp"/>).</summary>
 public enum PpoMethod { Standard, NsAdam, L2, Cbp }
 
-/// <summary>PPO as in the published runs (SPEC §3); every field is what the update reads.</summary>
+/// <summary>PPO as in the published runs (docs/ppo.md#one-update); every field is what the update reads.</summary>
 public sealed record PpoSettings(
     PpoMethod Method,
     AdamSettings Adam,
@@ -25,7 +25,7 @@ public sealed record PpoSettings(
     /// <summary>Rollout length per env so that one update sees <see cref="BatchSize"/> transitions.</summary>
     public int StepsPerEnv(int numEnvs) => BatchSize / numEnvs;
 
-    /// <summary>The SPEC §3 table: Standard PPO, NS-Adam, PPO+L2, PPO+CBP (lr 1e-4, eps 1e-8 for all).</summary>
+    /// <summary>The table of docs/ppo.md#methods: Standard PPO, NS-Adam, PPO+L2, PPO+CBP (lr 1e-4, eps 1e-8 for all).</summary>
     public static PpoSettings For(PpoMethod method, bool bootstrapTruncation = false) => new(
         method,
         method switch

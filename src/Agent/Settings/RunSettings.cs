@@ -11,6 +11,6 @@ public sealed record RunSettings(
     OptimizerImpl Optimizer = OptimizerImpl.Fused,
     double CheckpointMinutes = 10)
 {
-    /// <summary>Run lengths of the two protocols (SPEC §2).</summary>
+    /// <summary>Run lengths of the two protocols (docs/friction.md#protocols).</summary>
     public static long DefaultSteps(string preset) => preset == "seed2023" ? 100_000_000 : 20_000_000;
 }

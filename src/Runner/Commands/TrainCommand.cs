@@ -9,7 +9,7 @@ using CbpGpu.Runner.Cli;
 
 namespace CbpGpu.Runner.Commands;
 
-/// <summary>`Runner train`: PPO on Slippery Ant with one of the SPEC §3 optimizer variants, PPO+CBP included.</summary>
+/// <summary>`Runner train`: PPO on Slippery Ant with one of the optimizer variants of docs/ppo.md#methods, PPO+CBP included.</summary>
 public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", Seed2023 = "seed2023", Constant = "constant";

@@ -1,5 +1,5 @@
 /*
- * Independent reference for the Slippery Ant of SPEC section 2, written straight against the MuJoCo 2.2.2 C API
+ * Independent reference for the Slippery Ant of docs/ant.md, written straight against the MuJoCo 2.2.2 C API
  * with its own MJCF (every attribute spelled out, no <default> classes), to cross-check the C# environment.
  *
  * usage: ant_reference FRICTION ACTIONS_FILE [111|27|contact]
