@@ -57,7 +57,11 @@ public sealed class TrainProcessTests : IDisposable
             run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(2), "two updates");
             run.Signal(signal);
             Assert.Equal(128 + signal, run.WaitForExit(TimeSpan.FromMinutes(2)));
-            Assert.Contains("--resume", run.Stderr + run.Stdout);
+            string name = signal switch { SigTerm => "SIGTERM", SigInt => "SIGINT", _ => "SIGHUP" };
+            Assert.Equal($"stopping on {name}: finishing the current update, then writing the checkpoint (send it again to kill)", run.Stderr.Trim());
+            string[] stdout = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(stdout, l => l.StartsWith("stopped at step ", StringComparison.Ordinal));
+            Assert.Equal($"to continue: Runner {string.Join(' ', Train(dir))} --resume", stdout[^1]);
         }
         int stoppedAt = Updates(dir);
         Assert.InRange(stoppedAt, 2, 7);

@@ -116,7 +116,6 @@ public sealed class Trainer : IDisposable
     }
 
     public ActorCritic Networks => _nets;
-    public VectorEnv Env => _env;
 
     /// <summary>The last rollout (overwritten by every update).</summary>
     public Rollout Rollout => _rollout;
