@@ -1,6 +1,5 @@
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
-using CbpGpu.Physics;
 using Xunit;
 
 namespace CbpGpu.Tests.Agent;
@@ -100,40 +99,5 @@ public sealed class TrainerTests : IDisposable
 
         var missing = Assert.Throws<TrainingException>(() => Train("nothing-here", Config(2048), resume: true));
         Assert.Contains("no checkpoint", missing.Message);
-    }
-}
-
-/// <summary>--bootstrap-truncation: V(last observation) is computed exactly where an episode was cut by the time limit.</summary>
-public sealed class TruncationBootstrapTests : IDisposable
-{
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cbpgpu-bootstrap-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root)) Directory.Delete(_root, true);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ValuesOfTruncatedEpisodesAreFilledOnlyWhenBootstrapping(bool bootstrap)
-    {
-        // 20-step episodes, so the 128-step rollout of each of the 16 envs holds several truncations.
-        var env = EnvSettings.Constant(16, 1.0) with { Ant = new AntConfig(MaxEpisodeSteps: 20) };
-        var config = new TrainConfig(env, PpoSettings.For(PpoMethod.Standard, bootstrap), new RunSettings(5, 2048, "cpu", 2, 2, 0));
-        using var trainer = new Trainer(config, Path.Combine(_root, bootstrap.ToString()), false, TextWriter.Null);
-        trainer.Run(CancellationToken.None);
-        var r = trainer.Rollout;
-        int truncations = 0;
-        for (int k = 0; k < r.Size; k++)
-        {
-            if (r.Truncated[k] && !r.Terminated[k])
-            {
-                truncations++;
-                if (bootstrap) Assert.NotEqual(0f, r.TruncatedValues[k]);
-            }
-            if (!bootstrap || !r.Truncated[k]) Assert.Equal(0f, r.TruncatedValues[k]);
-        }
-        Assert.True(truncations >= 16, $"expected truncations in every env, got {truncations}");
     }
 }

@@ -39,7 +39,7 @@ public sealed class Trainer : IDisposable
     private readonly int[] _ages;
     private readonly long[] _ageCounts;
     private readonly Generator _generator;
-    private readonly RolloutBuffer _rollout;
+    private readonly Rollout _rollout;
     private readonly PpoUpdate _ppo;
     private readonly CsvLog _episodes;
     private readonly CsvLog _updates;
@@ -82,7 +82,7 @@ public sealed class Trainer : IDisposable
         _replacedBefore = new long[_nets.Layout.HiddenLayers.Count];
         _ages = new int[_nets.Layout.HiddenUnits];
         _ageCounts = new long[UnitAgeHistogram.Bins];
-        _rollout = new RolloutBuffer(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
+        _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
         _ppo = new PpoUpdate(_nets, _optimizer, _hook, ppo, _generator, _device);
 
         if (checkpoint is not null)
@@ -116,9 +116,6 @@ public sealed class Trainer : IDisposable
 
     public ActorCritic Networks => _nets;
     public VectorEnv Env => _env;
-
-    /// <summary>The last rollout (for inspection; overwritten by every update).</summary>
-    public RolloutBuffer Rollout => _rollout;
 
     private static Checkpoint ReadCheckpointFor(TrainConfig config, string dir)
     {
@@ -277,106 +274,29 @@ public sealed class Trainer : IDisposable
         return new TrainResult(sessionUpdates, _env.TotalSteps, session, seconds, envTotal, actTotal, updateTotal, stopped);
     }
 
-    /// <summary>Fills the rollout: act with the current policy, step the envs, record what happened.</summary>
-    private (double EnvSeconds, double ActSeconds) CollectRollout()
+    /// <summary>Fills the rollout with the current policy, logging the episodes that end on the way.</summary>
+    private RolloutTimes CollectRollout()
     {
-        var b = _rollout;
-        int n = b.Envs;
-        long envTicks = 0, actTicks = 0;
-        for (int t = 0; t < b.Steps; t++)
+        try
         {
-            long a0 = Stopwatch.GetTimestamp();
-            using (var scope = NewDisposeScope())
-            using (no_grad())
-            {
-                _env.Observations.CopyTo(b.ObservationRow(t));
-                var obs = b.Observations[t].to(_device);
-                var policy = _nets.Policy(obs);
-                var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, _generator);
-                b.Actions[t].copy_(action);
-                b.LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
-                b.Values[t].copy_(_nets.Value(obs).Value);
-            }
-            long e0 = Stopwatch.GetTimestamp();
-            try
-            {
-                _env.Step(b.ActionRow(t));
-            }
-            catch (ArgumentException e)
-            {
-                // The env refuses non-finite actions; name the update so the logs can be matched.
-                _episodes.Flush();
-                _updates.Flush();
-                throw new TrainingException($"update {_updateCount + 1}, step {_env.TotalSteps:N0}: {e.Message.Split(" (Parameter")[0]}; logs up to here are in {_dir}", e);
-            }
-            long e1 = Stopwatch.GetTimestamp();
-            envTicks += e1 - e0;
-
-            _env.Rewards.CopyTo(b.Rewards, t * n);
-            _env.Terminated.CopyTo(b.Terminated, t * n);
-            _env.Truncated.CopyTo(b.Truncated, t * n);
-            CheckFinite(_env.Observations, "observation", _env.ObservationSize);
-            CheckFinite(_env.Rewards, "reward", 1);
-            for (int i = 0; i < n; i++)
-                if (_env.Terminated[i] || _env.Truncated[i])
-                    EndEpisode(i);
-            if (_config.Ppo.BootstrapTruncation) ValueOfTruncated(t);
-            actTicks += Stopwatch.GetTimestamp() - e1 + (e0 - a0);
+            return _rollout.Collect(_env, _nets, _generator, _device, _config.Ppo.BootstrapTruncation, LogEndedEpisodes);
         }
-        using (var scope = NewDisposeScope())
-        using (no_grad())
+        catch (InvalidDataException e)
         {
-            long a0 = Stopwatch.GetTimestamp();
-            var obs = tensor(_env.Observations, [n, b.ObservationSize]).to(_device);
-            _nets.Value(obs).Value.cpu().data<float>().CopyTo(b.LastValues);
-            actTicks += Stopwatch.GetTimestamp() - a0;
+            throw new TrainingException($"update {_updateCount + 1}: {e.Message}; logs up to here are in {_dir}", e);
         }
-        return (envTicks / (double)Stopwatch.Frequency, actTicks / (double)Stopwatch.Frequency);
     }
 
-    private void EndEpisode(int env)
+    private void LogEndedEpisodes(int step)
     {
-        int o = _env.ObservationSize;
-        CheckFinite(_env.FinalObservations.AsSpan(env * o, o), "final observation", o, env);
-        double ret = _env.EpisodeReturns[env];
-        _episodes.Field(_env.TotalSteps).Field(env).Field(ret).Field(_env.EpisodeLengths[env]).Field(_env.EpisodeFrictions[env]).EndRow();
-        _episodeCount++;
-        _recentReturns.Enqueue(ret);
-        if (_recentReturns.Count > RecentEpisodes) _recentReturns.Dequeue();
-    }
-
-    /// <summary>V(last observation) of episodes that were cut by the time limit, for correct bootstrapping.</summary>
-    private void ValueOfTruncated(int t)
-    {
-        int n = _rollout.Envs, o = _env.ObservationSize;
-        int count = 0;
-        for (int i = 0; i < n; i++)
-            if (_env.Truncated[i] && !_env.Terminated[i]) count++;
-        if (count == 0) return;
-        var rows = new float[count * o];
-        var which = new int[count];
-        for (int i = 0, k = 0; i < n; i++)
-            if (_env.Truncated[i] && !_env.Terminated[i])
-            {
-                _env.FinalObservations.AsSpan(i * o, o).CopyTo(rows.AsSpan(k * o, o));
-                which[k++] = i;
-            }
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var values = _nets.Value(tensor(rows, [count, o]).to(_device)).Value.cpu().data<float>().ToArray();
-        for (int k = 0; k < count; k++) _rollout.TruncatedValues[t * n + which[k]] = values[k];
-    }
-
-    /// <summary>Rows of <paramref name="rowSize"/> values per env, starting at env <paramref name="firstEnv"/>.</summary>
-    private void CheckFinite(ReadOnlySpan<float> values, string what, int rowSize, int firstEnv = 0)
-    {
-        for (int k = 0; k < values.Length; k++)
+        for (int i = 0; i < _env.NumEnvs; i++)
         {
-            if (float.IsFinite(values[k])) continue;
-            int e = firstEnv + k / rowSize;
-            _episodes.Flush();
-            _updates.Flush();
-            throw new TrainingException($"{what} of env {e} is {values[k]} at step {_env.TotalSteps:N0} (update {_updateCount + 1}); logs up to here are in {_dir}");
+            if (!_env.Terminated[i] && !_env.Truncated[i]) continue;
+            double ret = _env.EpisodeReturns[i];
+            _episodes.Field(_env.TotalSteps).Field(i).Field(ret).Field(_env.EpisodeLengths[i]).Field(_env.EpisodeFrictions[i]).EndRow();
+            _episodeCount++;
+            _recentReturns.Enqueue(ret);
+            if (_recentReturns.Count > RecentEpisodes) _recentReturns.Dequeue();
         }
     }
 
