@@ -71,6 +71,8 @@ public sealed class RolloutTests : IDisposable
     [Fact]
     public void TruncationBootstrapsExactlyTheValueOfTheTruncatedEpisodesFinalObservation()
     {
+        // A rollout before this one cut episodes at other steps (12 is no multiple of 5); none of its values may remain.
+        _rollout.Collect(_env, _nets, _generator, CPU, true, _ => { });
         var truncations = CollectRecordingTruncations(bootstrapTruncation: true);
         Gae(bootstrapTruncation: true);
         foreach (var (t, i, final, reset) in truncations)
