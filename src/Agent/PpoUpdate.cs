@@ -10,7 +10,7 @@ public sealed record UpdateStats(
     string? NonFinite);
 
 /// <summary>
-/// PPO (SPEC §3) in the order it runs: generalised advantage estimation over the rollout, then
+/// PPO (docs/ppo.md#one-update) in the order it runs: generalised advantage estimation over the rollout, then
 /// <see cref="PpoSettings.Epochs"/> passes of shuffled minibatches with the clipped surrogate objective plus the
 /// value regression, one optimizer over both networks, and after every optimizer step the hook where Continual
 /// Backprop plugs in.
@@ -71,33 +71,44 @@ public sealed class PpoUpdate : IDisposable
     public static Tensor ClippedSurrogateLoss(Tensor ratio, Tensor advantages, double clip) =>
         -min(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages).mean();
 
+    /// <summary>
+    /// Advantages scaled to mean 0 and (unbiased) std 1. Applied to the whole batch, once per update, as the published
+    /// code does (+ 1e-8 where it skips an all-zero std), so every minibatch sees the same scale.
+    /// </summary>
+    public static Tensor NormalizeAdvantages(Tensor advantages) =>
+        (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+
+    /// <summary>
+    /// The sample indices of one epoch's minibatches: a fresh permutation of 0..batch-1 (one draw from
+    /// <paramref name="generator"/>) cut into <paramref name="count"/> consecutive slices, so every sample is used exactly once.
+    /// </summary>
+    public static Tensor[] ShuffledMinibatches(int batch, int count, Generator generator, Device device) =>
+        randperm(batch, generator: generator, device: device).split(batch / count);
+
     /// <summary>Runs GAE on the rollout, then the epochs of minibatch updates.</summary>
     public UpdateStats Run(Rollout rollout)
     {
-        Gae(rollout.Steps, rollout.Envs, rollout.Rewards, rollout.ValueSpan, rollout.LastValues,
-            rollout.Terminated, rollout.Truncated, rollout.TruncatedValues,
-            _s.Gamma, _s.GaeLambda, _s.BootstrapTruncation, rollout.Advantages, rollout.Returns);
+        Gae(rollout.Steps, rollout.Envs, rollout.RewardSpan, rollout.ValueSpan, rollout.LastValueSpan,
+            rollout.TerminatedSpan, rollout.TruncatedSpan, rollout.TruncatedValueSpan,
+            _s.Gamma, _s.GaeLambda, _s.BootstrapTruncation, rollout.AdvantageSpan, rollout.ReturnSpan);
 
         using var updateScope = NewDisposeScope();
         int batch = rollout.Size;
         var obs = rollout.Observations.view(batch, rollout.ObservationSize).to(_device);
         var actions = rollout.Actions.view(batch, rollout.ActionSize).to(_device);
         var oldLogProbs = rollout.LogProbs.view(batch).to(_device);
-        var advantages = tensor(rollout.Advantages).to(_device);
-        var returns = tensor(rollout.Returns).to(_device);
-        // Normalised over the whole batch, once (as the published code; + 1e-8 where it skips an all-zero std).
-        if (_s.NormalizeAdvantages)
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+        var advantages = rollout.Advantages.view(batch).to(_device);
+        var returns = rollout.Returns.view(batch).to(_device);
+        if (_s.NormalizeAdvantages) advantages = NormalizeAdvantages(advantages);
 
-        int minibatchSize = batch / _s.Minibatches;
         for (int epoch = 0; epoch < _s.Epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
-            var permutation = randperm(batch, generator: _generator, device: _device);
+            var minibatches = ShuffledMinibatches(batch, _s.Minibatches, _generator, _device);
             for (int m = 0; m < _s.Minibatches; m++)
             {
                 using var minibatchScope = NewDisposeScope();
-                var idx = permutation.narrow(0, m * minibatchSize, minibatchSize);
+                var idx = minibatches[m];
                 var mbObs = obs.index_select(0, idx);
                 var mbAdvantages = advantages.index_select(0, idx);
 

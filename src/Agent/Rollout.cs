@@ -1,21 +1,27 @@
-// TEMPORARY (trainer branch): the ppo branch delivers the real Rollout; replaced at merge.
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Physics;
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
 
-/// <summary>
-/// One rollout: <see cref="Steps"/> steps of <see cref="Envs"/> envs, index [t, i] = t * Envs + i. Observations,
-/// actions, log-probs and values live in CPU tensors (the update reads them as a [Steps*Envs, ...] batch without
-/// copying); rewards and episode ends live in arrays for GAE.
-/// </summary>
+/// <summary>Where <see cref="Rollout.Collect"/> spent its time: stepping the envs, and everything else (acting, recording).</summary>
 public readonly record struct RolloutTimes(double EnvSeconds, double ActSeconds);
 
+/// <summary>
+/// One rollout: <see cref="Steps"/> steps of <see cref="Envs"/> envs, and how it is collected.
+/// Every per-step quantity is a CPU tensor of shape [Steps, Envs, ...], index [t, i] = t * Envs + i (episode flags as
+/// Bool tensors). One representation because the two kinds of readers want the same memory: the update takes the whole
+/// rollout as one [Steps * Envs, ...] batch (a view and one transfer per quantity, nothing gathered from managed arrays),
+/// while the env copies and the GAE loop work element-wise on spans over the tensors' own storage (contiguous, never
+/// moved by libtorch), so nothing is kept twice.
+/// </summary>
 public sealed class Rollout : IDisposable
 {
+    private readonly Tensor _valueInput;     // [Envs, ObservationSize]: observations valued outside the rollout rows
+    private readonly int[] _truncatedEnvs;   // which env each _valueInput row came from
+
     public Rollout(int steps, int envs, int observationSize, int actionSize)
     {
         Steps = steps;
@@ -26,14 +32,15 @@ public sealed class Rollout : IDisposable
         Actions = zeros([steps, envs, actionSize], ScalarType.Float32);
         LogProbs = zeros([steps, envs], ScalarType.Float32);
         Values = zeros([steps, envs], ScalarType.Float32);
-        int n = steps * envs;
-        Rewards = new float[n];
-        Terminated = new bool[n];
-        Truncated = new bool[n];
-        TruncatedValues = new float[n];
-        LastValues = new float[envs];
-        Advantages = new float[n];
-        Returns = new float[n];
+        Rewards = zeros([steps, envs], ScalarType.Float32);
+        Terminated = zeros([steps, envs], ScalarType.Bool);
+        Truncated = zeros([steps, envs], ScalarType.Bool);
+        TruncatedValues = zeros([steps, envs], ScalarType.Float32);
+        LastValues = zeros([envs], ScalarType.Float32);
+        Advantages = zeros([steps, envs], ScalarType.Float32);
+        Returns = zeros([steps, envs], ScalarType.Float32);
+        _valueInput = zeros([envs, observationSize], ScalarType.Float32);
+        _truncatedEnvs = new int[envs];
     }
 
     public int Steps { get; }
@@ -54,80 +61,118 @@ public sealed class Rollout : IDisposable
     /// <summary>[Steps, Envs]: V_old(s) at sampling time.</summary>
     public Tensor Values { get; }
 
-    public float[] Rewards { get; }
-    public bool[] Terminated { get; }
-    public bool[] Truncated { get; }
+    /// <summary>[Steps, Envs]</summary>
+    public Tensor Rewards { get; }
 
-    /// <summary>V(last observation of the episode) where a step truncated; read only when bootstrapping truncation.</summary>
-    public float[] TruncatedValues { get; }
+    /// <summary>[Steps, Envs], Bool: the episode ended in a terminal state at this step.</summary>
+    public Tensor Terminated { get; }
 
-    /// <summary>V(observation after the last step), per env: the bootstrap for unfinished episodes.</summary>
-    public float[] LastValues { get; }
+    /// <summary>[Steps, Envs], Bool: the episode hit the time limit at this step.</summary>
+    public Tensor Truncated { get; }
 
-    public float[] Advantages { get; }
-    public float[] Returns { get; }
+    /// <summary>[Steps, Envs]: V(final observation) where an episode was truncated and not terminated, when bootstrapping truncation; 0 elsewhere.</summary>
+    public Tensor TruncatedValues { get; }
 
-    public Span<float> ObservationRow(int t) =>
-        MemoryMarshal.Cast<byte, float>(Observations.bytes).Slice(t * Envs * ObservationSize, Envs * ObservationSize);
+    /// <summary>[Envs]: V(observation after the last step), the bootstrap of unfinished episodes.</summary>
+    public Tensor LastValues { get; }
 
-    public Span<float> ActionRow(int t) =>
-        MemoryMarshal.Cast<byte, float>(Actions.bytes).Slice(t * Envs * ActionSize, Envs * ActionSize);
+    /// <summary>[Steps, Envs]: written by GAE.</summary>
+    public Tensor Advantages { get; }
 
-    public ReadOnlySpan<float> ValueSpan => MemoryMarshal.Cast<byte, float>(Values.bytes);
+    /// <summary>[Steps, Envs]: advantages + values, the value targets; written by GAE.</summary>
+    public Tensor Returns { get; }
 
+    public Span<float> RewardSpan => Floats(Rewards);
+    public Span<float> ValueSpan => Floats(Values);
+    public Span<float> LastValueSpan => Floats(LastValues);
+    public Span<bool> TerminatedSpan => MemoryMarshal.Cast<byte, bool>(Terminated.bytes);
+    public Span<bool> TruncatedSpan => MemoryMarshal.Cast<byte, bool>(Truncated.bytes);
+    public Span<float> TruncatedValueSpan => Floats(TruncatedValues);
+    public Span<float> AdvantageSpan => Floats(Advantages);
+    public Span<float> ReturnSpan => Floats(Returns);
+
+    private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+
+    /// <summary>
+    /// Fills the rollout: for each of <see cref="Steps"/> steps, acts with the current policy on
+    /// <see cref="VectorEnv.Observations"/> (sampling with <paramref name="generator"/>), steps <paramref name="env"/> and
+    /// records the transition; then V(env.Observations) as the bootstrap of unfinished episodes. After every env step
+    /// calls <paramref name="afterStep"/>(t), when the env still shows that step's outcome (episodes that ended...).
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// A non-finite observation, reward, final observation or action (which the env refuses); the message names the
+    /// quantity, the env and the env step, so that the caller can add which update it was.
+    /// </exception>
     public RolloutTimes Collect(VectorEnv env, ActorCritic nets, Generator generator, Device device, bool bootstrapTruncation, Action<int> afterStep)
     {
-        int n = Envs;
         long envTicks = 0, actTicks = 0;
+        TruncatedValueSpan.Clear();
         for (int t = 0; t < Steps; t++)
         {
             long a0 = Stopwatch.GetTimestamp();
-            using (var scope = NewDisposeScope())
-            using (no_grad())
-            {
-                env.Observations.CopyTo(ObservationRow(t));
-                var obs = Observations[t].to(device);
-                var policy = nets.Policy(obs);
-                var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, generator);
-                Actions[t].copy_(action);
-                LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
-                Values[t].copy_(nets.Value(obs).Value);
-            }
+            Act(t, env.Observations, nets, generator, device);
             long e0 = Stopwatch.GetTimestamp();
-            try
-            {
-                env.Step(ActionRow(t));
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException(e.Message.Split(" (Parameter")[0], e);
-            }
+            Step(env, t);
             long e1 = Stopwatch.GetTimestamp();
             envTicks += e1 - e0;
-            env.Rewards.CopyTo(Rewards, t * n);
-            env.Terminated.CopyTo(Terminated, t * n);
-            env.Truncated.CopyTo(Truncated, t * n);
-            CheckFinite(env.Observations, "observation", env.ObservationSize, 0, env.TotalSteps);
-            CheckFinite(env.Rewards, "reward", 1, 0, env.TotalSteps);
-            int o = env.ObservationSize;
-            for (int i = 0; i < n; i++)
-                if (env.Terminated[i] || env.Truncated[i])
-                    CheckFinite(env.FinalObservations.AsSpan(i * o, o), "final observation", o, i, env.TotalSteps);
-            afterStep(t);
+            Record(t, env);
             if (bootstrapTruncation) ValueOfTruncated(t, env, nets, device);
             actTicks += Stopwatch.GetTimestamp() - e1 + (e0 - a0);
+            afterStep(t);
         }
+        long l0 = Stopwatch.GetTimestamp();
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            long a0 = Stopwatch.GetTimestamp();
-            var obs = tensor(env.Observations, [n, ObservationSize]).to(device);
-            nets.Value(obs).Value.cpu().data<float>().CopyTo(LastValues);
-            actTicks += Stopwatch.GetTimestamp() - a0;
+            env.Observations.CopyTo(Floats(_valueInput));
+            LastValues.copy_(nets.Value(_valueInput.to(device)).Value);
         }
+        actTicks += Stopwatch.GetTimestamp() - l0;
         return new RolloutTimes(envTicks / (double)Stopwatch.Frequency, actTicks / (double)Stopwatch.Frequency);
     }
 
+    /// <summary>Observation, sampled action, its log-probability and the value of step <paramref name="t"/>.</summary>
+    private void Act(int t, ReadOnlySpan<float> observations, ActorCritic nets, Generator generator, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        observations.CopyTo(Floats(Observations).Slice(t * Envs * ObservationSize, Envs * ObservationSize));
+        var obs = Observations[t].to(device);
+        var policy = nets.Policy(obs);
+        var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, generator);
+        Actions[t].copy_(action);
+        LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
+        Values[t].copy_(nets.Value(obs).Value);
+    }
+
+    private void Step(VectorEnv env, int t)
+    {
+        try
+        {
+            env.Step(Floats(Actions).Slice(t * Envs * ActionSize, Envs * ActionSize));
+        }
+        catch (ArgumentException e)
+        {
+            // The env refuses non-finite actions; ArgumentException.Message ends in the parameter name, not wanted here.
+            throw new InvalidDataException($"{e.Message.Split(" (Parameter")[0]} (at step {env.TotalSteps:N0})", e);
+        }
+    }
+
+    /// <summary>Reward and episode ends of step <paramref name="t"/>, after checking that what the env produced is finite.</summary>
+    private void Record(int t, VectorEnv env)
+    {
+        int o = ObservationSize;
+        CheckFinite(env.Observations, "observation", o, 0, env.TotalSteps);
+        CheckFinite(env.Rewards, "reward", 1, 0, env.TotalSteps);
+        for (int i = 0; i < Envs; i++)
+            if (env.Terminated[i] || env.Truncated[i])
+                CheckFinite(env.FinalObservations.AsSpan(i * o, o), "final observation", o, i, env.TotalSteps);
+        env.Rewards.CopyTo(RewardSpan.Slice(t * Envs, Envs));
+        env.Terminated.CopyTo(TerminatedSpan.Slice(t * Envs, Envs));
+        env.Truncated.CopyTo(TruncatedSpan.Slice(t * Envs, Envs));
+    }
+
+    /// <summary>Rows of <paramref name="rowSize"/> values per env, the first of them env <paramref name="firstEnv"/>.</summary>
     private static void CheckFinite(ReadOnlySpan<float> values, string what, int rowSize, int firstEnv, long step)
     {
         for (int k = 0; k < values.Length; k++)
@@ -135,25 +180,28 @@ public sealed class Rollout : IDisposable
                 throw new InvalidDataException($"{what} of env {firstEnv + k / rowSize} is {values[k]} at step {step:N0}");
     }
 
+    /// <summary>
+    /// V(final observation) of the episodes the time limit cut at step <paramref name="t"/> (and that did not also
+    /// terminate), valued as one batch of just those rows in env order.
+    /// </summary>
     private void ValueOfTruncated(int t, VectorEnv env, ActorCritic nets, Device device)
     {
-        int n = Envs, o = env.ObservationSize;
+        int o = ObservationSize;
+        var rows = Floats(_valueInput);
         int count = 0;
-        for (int i = 0; i < n; i++)
-            if (env.Truncated[i] && !env.Terminated[i]) count++;
-        if (count == 0) return;
-        var rows = new float[count * o];
-        var which = new int[count];
-        for (int i = 0, k = 0; i < n; i++)
+        for (int i = 0; i < Envs; i++)
             if (env.Truncated[i] && !env.Terminated[i])
             {
-                env.FinalObservations.AsSpan(i * o, o).CopyTo(rows.AsSpan(k * o, o));
-                which[k++] = i;
+                env.FinalObservations.AsSpan(i * o, o).CopyTo(rows.Slice(count * o, o));
+                _truncatedEnvs[count++] = i;
             }
+        if (count == 0) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var values = nets.Value(tensor(rows, [count, o]).to(device)).Value.cpu().data<float>().ToArray();
-        for (int k = 0; k < count; k++) TruncatedValues[t * n + which[k]] = values[k];
+        var values = nets.Value(_valueInput.narrow(0, 0, count).to(device)).Value.cpu();
+        var read = Floats(values);
+        var write = TruncatedValueSpan.Slice(t * Envs, Envs);
+        for (int k = 0; k < count; k++) write[_truncatedEnvs[k]] = read[k];
     }
 
     public void Dispose()
@@ -162,5 +210,13 @@ public sealed class Rollout : IDisposable
         Actions.Dispose();
         LogProbs.Dispose();
         Values.Dispose();
+        Rewards.Dispose();
+        Terminated.Dispose();
+        Truncated.Dispose();
+        TruncatedValues.Dispose();
+        LastValues.Dispose();
+        Advantages.Dispose();
+        Returns.Dispose();
+        _valueInput.Dispose();
     }
 }

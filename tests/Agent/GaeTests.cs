@@ -3,7 +3,7 @@ using Xunit;
 
 namespace CbpGpu.Tests.Agent;
 
-/// <summary>GAE against values worked out by hand (gamma = lambda = 0.5, so gamma * lambda = 0.25).</summary>
+/// <summary>GAE against values worked out by hand (gamma = lambda = 0.5, so gamma * lambda = 0.25) and against its definition in float64.</summary>
 public sealed class GaeTests
 {
     // Two envs, five steps, index t * 2 + i. Env 0 truncates at t = 1 and terminates at t = 2; env 1 never ends.
@@ -54,6 +54,61 @@ public sealed class GaeTests
         Assert.Equal([2.25f, 5f, 1.5f, 4.625f, 5.5f], Column(adv, 0));
         Assert.Equal([2.75f, 6f, 3f, 6.625f, 8f], Column(ret, 0));
         Assert.Equal(Env1Advantages, Column(adv, 1));
+    }
+
+    /// <summary>
+    /// The definition, summed forwards in float64: A_t = sum_l (gamma lambda)^l delta_{t+l} over the rest of the episode
+    /// inside the rollout, delta_j = r_j + gamma V(next_j) - V(s_j), where next_j is s_{j+1} (the bootstrap observation after
+    /// the last step), nothing after a termination, and after a truncation the final observation or nothing.
+    /// </summary>
+    private static double Reference(int steps, int envs, int t, int i, float[] r, float[] v, float[] last, bool[] term, bool[] trunc,
+        float[] truncValues, double gamma, double lambda, bool bootstrapTruncation)
+    {
+        double sum = 0, weight = 1;
+        for (int j = t; j < steps; j++)
+        {
+            int k = j * envs + i;
+            double next = term[k] ? 0 : trunc[k] ? (bootstrapTruncation ? truncValues[k] : 0) : j == steps - 1 ? last[i] : v[k + envs];
+            sum += weight * (r[k] + gamma * next - v[k]);
+            if (term[k] || trunc[k]) break;
+            weight *= gamma * lambda;
+        }
+        return sum;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MatchesTheForwardSumInFloat64OnRandomEpisodes(bool bootstrapTruncation)
+    {
+        const int steps = 64, envs = 3, n = steps * envs;
+        const double gamma = 0.99, lambda = 0.95;
+        var rng = new Random(17);
+        float[] r = new float[n], v = new float[n], truncValues = new float[n], last = new float[envs];
+        bool[] term = new bool[n], trunc = new bool[n];
+        for (int k = 0; k < n; k++)
+        {
+            r[k] = (float)(rng.NextDouble() * 4 - 1);
+            v[k] = (float)(rng.NextDouble() * 20 - 5);
+            term[k] = rng.NextDouble() < 0.04;
+            trunc[k] = rng.NextDouble() < 0.04;   // sometimes both, as when the last step of an episode also falls
+            truncValues[k] = trunc[k] ? (float)(rng.NextDouble() * 20 - 5) : 0;
+        }
+        for (int i = 0; i < envs; i++) last[i] = (float)(rng.NextDouble() * 20 - 5);
+        Assert.Contains(true, term);
+        Assert.Contains(true, trunc);
+
+        var adv = new float[n];
+        var ret = new float[n];
+        PpoUpdate.Gae(steps, envs, r, v, last, term, trunc, truncValues, gamma, lambda, bootstrapTruncation, adv, ret);
+        for (int t = 0; t < steps; t++)
+            for (int i = 0; i < envs; i++)
+            {
+                int k = t * envs + i;
+                double expected = Reference(steps, envs, t, i, r, v, last, term, trunc, truncValues, gamma, lambda, bootstrapTruncation);
+                Assert.Equal(expected, adv[k], 1e-5 * Math.Max(1, Math.Abs(expected)));
+                Assert.Equal(expected + v[k], ret[k], 1e-5 * Math.Max(1, Math.Abs(expected + v[k])));
+            }
     }
 
     private static float[] Column(float[] a, int env) => [a[env], a[2 + env], a[4 + env], a[6 + env], a[8 + env]];

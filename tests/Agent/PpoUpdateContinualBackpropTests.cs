@@ -70,8 +70,8 @@ public sealed class PpoUpdateContinualBackpropTests
         }
         for (int i = 0; i < rollout.Size; i++)
         {
-            rollout.Rewards[i] = (float)random.NextDouble();
-            rollout.Terminated[i] = random.Next(50) == 0;
+            rollout.RewardSpan[i] = (float)random.NextDouble();
+            rollout.TerminatedSpan[i] = random.Next(50) == 0;
         }
         return rollout;
     }

@@ -117,9 +117,6 @@ public sealed class Trainer : IDisposable
 
     public ActorCritic Networks => _nets;
 
-    /// <summary>The last rollout (overwritten by every update).</summary>
-    public Rollout Rollout => _rollout;
-
     /// <summary>Trains until <see cref="RunSettings.TotalSteps"/> or <paramref name="stop"/>; checkpoints and flushes on the way out.</summary>
     public TrainResult Run(CancellationToken stop)
     {
