@@ -23,7 +23,7 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
     private static readonly CbpSettings FastCbp = CbpSettings.Nature2024 with { MaturityThreshold = 50, ReplacementRate = 1e-2 };
 
     private static TrainConfig Config(long steps, PpoMethod method = PpoMethod.Cbp, OptimizerImpl impl = OptimizerImpl.Fused, CbpSettings? cbp = null) =>
-        new(EnvSettings.Constant(16, 1.0), PpoSettings.For(method), new RunSettings(5, steps, "cpu", 2, 2, 1, impl),
+        new(EnvSettings.Constant(16, 1.0), PpoSettings.For(method), new RunSettings(5, steps, "cpu", 1, 2, 1, impl),
             method == PpoMethod.Cbp ? cbp ?? FastCbp : null);
 
     private string Train(string name, TrainConfig config, bool resume = false)

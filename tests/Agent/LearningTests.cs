@@ -24,7 +24,7 @@ public sealed class LearningTests : IDisposable
     [Fact]
     public void RewardPerStepRisesWithin100kSteps()
     {
-        var config = new TrainConfig(EnvSettings.Constant(64, 1.0), PpoSettings.For(PpoMethod.Standard), new RunSettings(1, 100_000, "cpu", 2, 2, 0));
+        var config = new TrainConfig(EnvSettings.Constant(64, 1.0), PpoSettings.For(PpoMethod.Standard), new RunSettings(1, 100_000, "cpu", 1, 2, 0));
         using (var trainer = new Trainer(config, _dir, false, TextWriter.Null))
             trainer.Run(CancellationToken.None);
 

@@ -103,6 +103,9 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("already holds a run", Assert.Throws<TrainingException>(() => Train(dir, Config(2048))).Message);
         Assert.Contains("Ppo.Method", Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048, PpoMethod.NsAdam), resume: true)).Message);
         Assert.Contains("Env.NumEnvs", Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048, envs: 32), resume: true)).Message);
+        // libtorch rounds its reductions differently with another thread count, so it is part of what a run computes.
+        var otherThreads = Config(4 * 2048) with { Run = Config(4 * 2048).Run with { TorchThreads = 2 } };
+        Assert.Contains("Run.TorchThreads", Assert.Throws<TrainingException>(() => Train(dir, otherThreads, resume: true)).Message);
         Assert.Equal(before, Snapshot(dir));
 
         string checkpoint = Path.Combine(dir, RunDirectory.CheckpointFile);
