@@ -14,9 +14,6 @@ public sealed class BlockReader
 
     private BlockReader(Dictionary<string, (int, byte[])> blocks) => _blocks = blocks;
 
-    /// <summary>The block names in the file.</summary>
-    public IReadOnlyCollection<string> Names => _blocks.Keys;
-
     public static BlockReader Read(Stream stream, string magic, int formatVersion)
     {
         try

@@ -14,8 +14,6 @@ public sealed class CsvColumns<T> : IEnumerable<string>
 
     public void Add(string name, Func<T, double> value) => _columns.Add((name, (log, row) => log.Field(value(row))));
 
-    public int Count => _columns.Count;
-
     public string Header => string.Join(',', _columns.Select(c => c.Name));
 
     public void WriteRow(CsvLog log, T row)

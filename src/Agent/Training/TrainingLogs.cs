@@ -120,12 +120,6 @@ public sealed class TrainingLogs : IDisposable
 
     private static string ColumnName(string name) => name.Replace('.', '_');
 
-    public string EpisodesPath => _episodes.Path;
-    public string UpdatesPath => _updates.Path;
-
-    /// <summary>The header of updates.csv, as written.</summary>
-    public string UpdatesHeader => _updateColumns.Header;
-
     public long EpisodesLength => _episodes.Length;
     public long UpdatesLength => _updates.Length;
 
