@@ -182,6 +182,21 @@ public sealed unsafe class BulletAnt : IAnt
     public const string ResumeRefusal =
         "a Bullet Ant run cannot resume from a checkpoint: Bullet's contact and solver caches are not saved, so the resumed run would diverge (docs/bullet-ant.md#checkpoints)";
 
+    /// <summary>
+    /// The bench ceiling (docs/speed.md): ants[first..first+count) stepped in the shim's own C++ loop for steps
+    /// [from, to), torques and Bullet only; row s of <paramref name="actions"/> holds 8 floats per ant of the whole array.
+    /// </summary>
+    public static void StepRaw(BulletAnt[] ants, int first, int count, float[] actions, int from, int to)
+    {
+        int stride = ants.Length * IAnt.ActionSize;
+        if (first < 0 || count < 0 || first + count > ants.Length || from < 0 || to < from || (long)to * stride > actions.Length)
+            throw new ArgumentOutOfRangeException(nameof(actions), "the ants or steps asked for are outside the arrays given");
+        IntPtr* handles = stackalloc IntPtr[count];
+        for (int i = 0; i < count; i++) handles[i] = ants[first + i]._ant;
+        fixed (float* a = actions)
+            BulletNative.StepRaw(handles, count, first, a + (long)from * stride, to - from, stride);
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

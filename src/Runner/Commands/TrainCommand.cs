@@ -49,6 +49,7 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<int> _threads = SharedOptions.Threads(Environment.ProcessorCount, "threads for MuJoCo stepping (default: this machine's core count)");
     private readonly Option<int> _torchThreads = OptionFactory.Count("--torch-threads", "N", "threads for torch (see Threads below)", 1, 1, 256);
     private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
+    private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine();
 
     private readonly Option<bool> _bootstrapTruncation = OptionFactory.Switch(
         "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)");
@@ -130,7 +131,7 @@ public sealed class TrainCommand : RunnerCommand
 
         Option[] all =
         [
-            _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
+            _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs, _engine,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
         ];
         foreach (var option in all) Add(option);
@@ -163,13 +164,15 @@ public sealed class TrainCommand : RunnerCommand
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
 
-        var obs = _obs.Get(result);
+        var engine = _engine.Get(result);
+        var obs = SharedOptions.ObservationFor(result, _obs, engine);
         var env = preset switch
         {
             Seed2023 => EnvSettings.Seed2023(envs, obs),
             Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value, obs),
             _ => EnvSettings.Nature2024(envs, obs),
         };
+        env = env with { Ant = env.Ant with { Engine = engine } };
         var run = new RunSettings(
             (ulong)result.GetValue(_seed), steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
