@@ -459,6 +459,13 @@ void cbp_bullet_ant_link_positions(void* ant, double* out)
     }
 }
 
+// Whether each foot's collider touches the floor now (what the next observation's flags will show).
+void cbp_bullet_ant_foot_contacts(void* ant, float* out)
+{
+    auto* a = static_cast<Ant*>(ant);
+    for (int f = 0; f < kFeet; f++) out[f] = a->FootOnFloor(f) ? 1.0f : 0.0f;
+}
+
 // Torso position (3), quaternion x y z w (4), linear and angular velocity (6); joint q and qdot in action order.
 void cbp_bullet_ant_get_state(void* ant, double* base, double* q, double* qd)
 {

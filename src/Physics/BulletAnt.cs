@@ -126,6 +126,14 @@ public sealed unsafe class BulletAnt : IAnt
         return positions;
     }
 
+    /// <summary>1 for each foot (front_left, front_right, left_back, right_back) whose collider touches the floor now.</summary>
+    public float[] ReadFootContacts()
+    {
+        var c = new float[4];
+        fixed (float* p = c) BulletNative.FootContacts(_ant, p);
+        return c;
+    }
+
     /// <summary>Lateral friction of the floor, then of the torso and the 20 links' colliders.</summary>
     public double[] ReadFrictions()
     {

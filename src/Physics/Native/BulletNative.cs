@@ -20,6 +20,7 @@ internal static unsafe class BulletNative
     public static delegate* unmanaged<IntPtr, double*, void> Frictions;
     public static delegate* unmanaged<IntPtr, double*, void> Links;
     public static delegate* unmanaged<IntPtr, double*, void> LinkPositions;
+    public static delegate* unmanaged<IntPtr, float*, void> FootContacts;
     public static delegate* unmanaged<IntPtr, double*, double*, double*, void> GetState;
     public static delegate* unmanaged<IntPtr, double*, double*, double*, float*, void> SetState;
     public static delegate* unmanaged<IntPtr, float*, float*, double*, int> Step;
@@ -51,6 +52,7 @@ internal static unsafe class BulletNative
             Frictions = (delegate* unmanaged<IntPtr, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_frictions");
             Links = (delegate* unmanaged<IntPtr, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_links");
             LinkPositions = (delegate* unmanaged<IntPtr, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_link_positions");
+            FootContacts = (delegate* unmanaged<IntPtr, float*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_foot_contacts");
             GetState = (delegate* unmanaged<IntPtr, double*, double*, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_get_state");
             SetState = (delegate* unmanaged<IntPtr, double*, double*, double*, float*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_set_state");
             Step = (delegate* unmanaged<IntPtr, float*, float*, double*, int>)NativeLibrary.GetExport(h, "cbp_bullet_ant_step");
