@@ -6,6 +6,10 @@ set -euo pipefail
 
 need=()
 [ -e /usr/lib/x86_64-linux-gnu/libmujoco.so.2.2.2 ] || [ -e /usr/lib/aarch64-linux-gnu/libmujoco.so.2.2.2 ] || need+=(libmujoco2.2.2)
+# The build compiles the Bullet Ant shim (docs/bullet-ant.md#build) against Debian's double-precision Bullet.
+pkg-config --exists bullet-float64 2>/dev/null || need+=(libbullet-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 if [ "${1:-}" = "--for-tests" ]; then
   # The physics tests compile a C reference Ant and an offsetof() probe against the MuJoCo headers.
   [ -e /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)

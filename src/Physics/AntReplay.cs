@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// Plays a fixed action sequence on one Ant from the rest pose (no reset noise) and writes one CSV line per step,
+/// Plays a fixed action sequence on one Ant of either engine from the rest pose (no reset noise) and writes one CSV line per step,
 /// <c>reward,terminated,obs_0,...</c>, so another implementation of the same task can be compared value by value.
 /// </summary>
 public static class AntReplay
@@ -19,9 +19,9 @@ public static class AntReplay
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             string[] parts = line.Split(',');
-            if (parts.Length != SlipperyAnt.ActionSize)
-                throw new FormatException($"line {lineNumber}: expected {SlipperyAnt.ActionSize} comma-separated numbers, got {parts.Length}");
-            var row = new float[SlipperyAnt.ActionSize];
+            if (parts.Length != IAnt.ActionSize)
+                throw new FormatException($"line {lineNumber}: expected {IAnt.ActionSize} comma-separated numbers, got {parts.Length}");
+            var row = new float[IAnt.ActionSize];
             for (int k = 0; k < parts.Length; k++)
             {
                 string p = parts[k].Trim();
@@ -37,10 +37,11 @@ public static class AntReplay
     }
 
     /// <summary>Runs the actions in order, stopping after a termination; returns the number of steps written.</summary>
-    public static int Run(double friction, ObservationKind observation, IReadOnlyList<float[]> actions, TextWriter output)
+    /// <param name="friction">MuJoCo: every geom's sliding friction; Bullet: the floor's lateral friction.</param>
+    public static int Run(double friction, ObservationKind observation, IReadOnlyList<float[]> actions, TextWriter output, PhysicsEngine engine = PhysicsEngine.MuJoCo)
     {
-        var config = new AntConfig(observation, MaxEpisodeSteps: int.MaxValue, ResetNoise: 0.0);
-        using var ant = new SlipperyAnt(config, seed: 0, index: 0, friction);
+        var config = new AntConfig(observation, MaxEpisodeSteps: int.MaxValue, ResetNoise: 0.0, engine);
+        using var ant = IAnt.Create(config, seed: 0, index: 0, friction);
         var obs = new float[ant.ObservationSize];
         var line = new System.Text.StringBuilder();
         int steps = 0;

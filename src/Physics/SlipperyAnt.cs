@@ -6,9 +6,9 @@ namespace CbpGpu.Physics;
 /// One Ant (Gym Ant-v3 semantics, docs/ant.md#step) with its own mjModel copy, so its ground friction can differ from
 /// other envs, and its own RNG for reset noise. Episode bookkeeping lives here; auto-reset is the caller's choice.
 /// </summary>
-public sealed unsafe class SlipperyAnt : IDisposable
+public sealed unsafe class SlipperyAnt : IAnt
 {
-    public const int ActionSize = 8;
+    public const int ActionSize = IAnt.ActionSize;
     /// <summary>Body 0 is the world; the torso is the first body of the model.</summary>
     public const int TorsoBody = 1;
     public const int FrameSkip = 5;
@@ -31,6 +31,7 @@ public sealed unsafe class SlipperyAnt : IDisposable
     public SlipperyAnt(AntConfig config, ulong seed, int index = 0, double friction = 1.0)
     {
         config.Validate();
+        if (config.Engine != PhysicsEngine.MuJoCo) throw new ArgumentException($"a SlipperyAnt runs on MuJoCo, not {config.Engine}", nameof(config));
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         Config = config;
         _model = AntModel.Create();
@@ -104,7 +105,7 @@ public sealed unsafe class SlipperyAnt : IDisposable
     }
 
     /// <summary>The step proper; the caller has checked that the 8 actions are finite and that obs has room.</summary>
-    internal StepResult StepUnchecked(float* action, float* observation)
+    public StepResult StepUnchecked(float* action, float* observation)
     {
         double* xpos = _data.XposPtr, ctrl = _data.CtrlPtr;
         // Gym reads the torso's xpos before and after; after mj_step xpos holds the kinematics of the state before

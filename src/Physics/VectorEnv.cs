@@ -1,14 +1,14 @@
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// N Slippery Ants stepped in parallel on a <see cref="WorkerPool"/> (env i on the worker whose static range holds
+/// N Ants of either engine (<see cref="IAnt"/>) stepped in parallel on a <see cref="WorkerPool"/> (env i on the worker whose static range holds
 /// it), with auto-reset and the friction schedule. All per-step outputs are contiguous arrays owned here and
 /// overwritten by each <see cref="Step"/>; nothing is allocated per step. Env i behaves exactly like
-/// <c>new SlipperyAnt(ant, seed, i, friction)</c> driven by hand, whatever the thread count.
+/// <c>IAnt.Create(ant, seed, i, friction)</c> driven by hand, whatever the thread count.
 /// </summary>
 public sealed unsafe class VectorEnv : IDisposable
 {
-    public const int ActionSize = SlipperyAnt.ActionSize;
+    public const int ActionSize = IAnt.ActionSize;
 
     /// <summary>
     /// Version of what <see cref="SaveState"/> writes. The state carries no header of its own: a checkpoint stores it
@@ -16,7 +16,7 @@ public sealed unsafe class VectorEnv : IDisposable
     /// </summary>
     public const int StateVersion = 1;
 
-    private readonly SlipperyAnt[] _envs;
+    private readonly IAnt[] _envs;
     private readonly WorkerPool _pool;
     private readonly FrictionSchedule _schedule;
     private readonly AntConfig _ant;
@@ -38,10 +38,10 @@ public sealed unsafe class VectorEnv : IDisposable
         NumEnvs = numEnvs;
         ObservationSize = ant.ObservationSize;
         _scheduleFriction = _schedule.Current;
-        _envs = new SlipperyAnt[numEnvs];
+        _envs = new IAnt[numEnvs];
         try
         {
-            for (int i = 0; i < numEnvs; i++) _envs[i] = new SlipperyAnt(ant, seed, i, _scheduleFriction);
+            for (int i = 0; i < numEnvs; i++) _envs[i] = IAnt.Create(ant, seed, i, _scheduleFriction);
         }
         catch
         {
@@ -66,8 +66,8 @@ public sealed unsafe class VectorEnv : IDisposable
         _pool = new WorkerPool(Math.Min(threads, numEnvs));
         _stepPartition = StepPartition;
         _resetPartition = ResetPartition;
-        // Each SlipperyAnt starts its first episode in its constructor; here we only publish those observations,
-        // so env i stays identical to a lone SlipperyAnt(ant, seed, i) (no second reset drawing more noise).
+        // Each Ant starts its first episode in its constructor; here we only publish those observations,
+        // so env i stays identical to a lone IAnt.Create(ant, seed, i, friction) (no second reset drawing more noise).
         for (int i = 0; i < numEnvs; i++) _envs[i].WriteObservation(Observations.AsSpan(i * ObservationSize, ObservationSize));
     }
 
@@ -96,7 +96,7 @@ public sealed unsafe class VectorEnv : IDisposable
     public long TotalSteps { get; private set; }
 
     /// <summary>The env objects, for inspection (tests, diagnostics). Stepping them directly bypasses the schedule.</summary>
-    public SlipperyAnt GetEnv(int index) => _envs[index];
+    public IAnt GetEnv(int index) => _envs[index];
 
     /// <summary>Fresh episodes for all envs; pending friction changes are adopted, as at any episode end.</summary>
     public void Reset()
@@ -213,10 +213,12 @@ public sealed unsafe class VectorEnv : IDisposable
 
     /// <summary>
     /// Restores a <see cref="SaveState"/>; throws InvalidDataException naming the problem if the settings differ or
-    /// the data is truncated or corrupt, and then leaves this VectorEnv as it was.
+    /// the data is truncated or corrupt, and then leaves this VectorEnv as it was. Bullet Ants cannot be restored
+    /// (docs/bullet-ant.md#checkpoints): that throws too.
     /// </summary>
     public void LoadState(BinaryReader r)
     {
+        if (_ant.Engine != PhysicsEngine.MuJoCo) throw new InvalidDataException(BulletAnt.ResumeRefusal);
         var backup = new MemoryStream();
         using (var bw = new BinaryWriter(backup, System.Text.Encoding.UTF8, leaveOpen: true)) SaveState(bw);
         try

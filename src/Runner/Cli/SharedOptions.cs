@@ -15,6 +15,21 @@ public static class SharedOptions
         "111",
         ("111", ObservationKind.Standard), ("27", ObservationKind.NoContact), ("contact", ObservationKind.RealContact));
 
+    public static ChoiceOption<PhysicsEngine> Engine() => new(
+        "--engine",
+        "physics: mujoco (Gym's Ant-v3); bullet (PyBullet's AntBulletEnv-v0, quirks included, 28-float observation); " +
+        "bullet-fixed (bullet without the quirks docs/bullet-ant.md#quirks lists as worth switching off)",
+        "mujoco",
+        ("mujoco", PhysicsEngine.MuJoCo), ("bullet", PhysicsEngine.Bullet), ("bullet-fixed", PhysicsEngine.BulletFixed));
+
+    /// <summary>The --obs chosen; the Bullet Ant has only its 28 floats, so --obs with another engine is a usage error.</summary>
+    public static ObservationKind ObservationFor(ParseResult result, ChoiceOption<ObservationKind> obs, PhysicsEngine engine)
+    {
+        if (engine != PhysicsEngine.MuJoCo && result.GetResult(obs) is { Implicit: false })
+            throw new UsageException($"{obs.Name} applies to --engine mujoco only; the Bullet Ant observes 28 floats");
+        return obs.Get(result);
+    }
+
     /// <param name="defaultValue">Null makes the option required.</param>
     public static Option<double?> Friction(string description, double? defaultValue)
     {

@@ -18,10 +18,12 @@ public sealed class BenchEnvCommand : RunnerCommand
     private readonly Option<int> _steps = OptionFactory.Count("--steps", "S", "vector steps per measurement", 200, 1, 1_000_000);
     private readonly Option<int> _rounds = OptionFactory.Count("--rounds", "R", "raw/vector measurement pairs", 3, 1, 100);
     private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
+    private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine();
 
-    public BenchEnvCommand() : base("bench-env", "VectorEnv env steps/s against raw MuJoCo on the same threads", """
+    public BenchEnvCommand() : base("bench-env", "VectorEnv env steps/s against the raw physics on the same threads", """
         Steps N Slippery Ants with uniform random actions in [-1, 1] through VectorEnv on T threads, and, alternating
-        with it, runs raw MuJoCo on the same model, threads and partition of envs (5 mj_step per env step, nothing
+        with it, runs the raw physics on the same model, threads and partition of envs (MuJoCo: 5 mj_step per env
+        step; Bullet: torques and one 4-substep stepSimulation per env step in the shim's own C++ loop; nothing
         else). Each round measures both for S vector steps (S x N env steps) after a warm-up; the medians over the
         rounds are reported. The last line is the ratio vector/raw, e.g. `ratio 0.95`.
         """)
@@ -31,14 +33,18 @@ public sealed class BenchEnvCommand : RunnerCommand
         Add(_steps);
         Add(_rounds);
         Add(_obs);
-        SetAction(r => Measure(
-            r.GetValue(_envs), r.GetValue(_threads), r.GetValue(_steps), r.GetValue(_rounds), _obs.Get(r), r.InvocationConfiguration.Output));
+        Add(_engine);
+        SetAction(r =>
+        {
+            var engine = _engine.Get(r);
+            return Measure(r.GetValue(_envs), r.GetValue(_threads), r.GetValue(_steps), r.GetValue(_rounds),
+                new AntConfig(SharedOptions.ObservationFor(r, _obs, engine), Engine: engine), r.InvocationConfiguration.Output);
+        });
     }
 
-    private static unsafe int Measure(int envs, int threads, int steps, int rounds, ObservationKind kind, TextWriter output)
+    private static int Measure(int envs, int threads, int steps, int rounds, AntConfig ant, TextWriter output)
     {
         const int warmup = 10;
-        var ant = new AntConfig(kind);
         var rng = new Rng(12345, 0);
         int perStep = envs * VectorEnv.ActionSize;
         var actions = new float[(warmup + steps) * perStep];
@@ -46,7 +52,7 @@ public sealed class BenchEnvCommand : RunnerCommand
 
         using var vec = new VectorEnv(envs, ant, FrictionConfig.Constant(1.0), seed: 1, threads);
         threads = vec.Threads;
-        using var raw = new RawMuJoCo(envs, ant, threads, actions);
+        using IRawPhysics raw = ant.Engine == PhysicsEngine.MuJoCo ? new RawMuJoCo(envs, ant, threads, actions) : new RawBullet(envs, ant, threads, actions);
 
         RunVector(vec, actions, 0, warmup, perStep);
         raw.Run(0, warmup);
@@ -65,7 +71,7 @@ public sealed class BenchEnvCommand : RunnerCommand
                 $"round {r + 1}: raw {rawRates[r]:F0} env steps/s, vector {vecRates[r]:F0} env steps/s"));
         }
         double rawMedian = Median(rawRates), vecMedian = Median(vecRates);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw mujoco {rawMedian:F0} env steps/s (median; 5 mj_step per env step)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{raw.Description} {rawMedian:F0} env steps/s (median)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vector env {vecMedian:F0} env steps/s (median)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio {vecMedian / rawMedian:F2}"));
         return 0;
@@ -83,8 +89,54 @@ public sealed class BenchEnvCommand : RunnerCommand
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 
+    private interface IRawPhysics : IDisposable
+    {
+        string Description { get; }
+        void Run(int from, int to);
+    }
+
+    /// <summary>The Bullet ceiling: each thread runs the shim's C++ loop over its envs for all steps, no waiting.</summary>
+    private sealed class RawBullet : IRawPhysics
+    {
+        private readonly BulletAnt[] _envs;
+        private readonly WorkerPool _pool;
+        private readonly float[] _actions;
+        private readonly Action<int> _body;
+        private int _from, _to;
+
+        public RawBullet(int envs, AntConfig ant, int threads, float[] actions)
+        {
+            _envs = new BulletAnt[envs];
+            for (int i = 0; i < envs; i++) _envs[i] = new BulletAnt(ant, seed: 1, index: i);
+            _pool = new WorkerPool(threads);
+            _actions = actions;
+            _body = Body;
+        }
+
+        public string Description => "raw bullet (torques + stepSimulation in the shim's C++ loop)";
+
+        public void Run(int from, int to)
+        {
+            _from = from;
+            _to = to;
+            _pool.Run(_body);
+        }
+
+        private void Body(int w)
+        {
+            int lo = _pool.PartitionStart(w, _envs.Length), hi = _pool.PartitionStart(w + 1, _envs.Length);
+            BulletAnt.StepRaw(_envs, lo, hi - lo, _actions, _from, _to);
+        }
+
+        public void Dispose()
+        {
+            _pool.Dispose();
+            foreach (var e in _envs) e.Dispose();
+        }
+    }
+
     /// <summary>The ceiling: each thread runs its envs' mj_step loop for all steps without waiting for the others.</summary>
-    private sealed class RawMuJoCo : IDisposable
+    private sealed class RawMuJoCo : IRawPhysics
     {
         private readonly SlipperyAnt[] _envs;
         private readonly WorkerPool _pool;
@@ -100,6 +152,8 @@ public sealed class BenchEnvCommand : RunnerCommand
             _actions = actions;
             _body = Body;
         }
+
+        public string Description => "raw mujoco (5 mj_step per env step)";
 
         public void Run(int from, int to)
         {

@@ -58,6 +58,7 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<int> _threads = SharedOptions.Threads(Environment.ProcessorCount, "threads for MuJoCo stepping (default: this machine's core count)");
     private readonly Option<int> _torchThreads = OptionFactory.Count("--torch-threads", "N", "threads for torch (see Threads below)", 1, 1, 256);
     private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
+    private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine();
 
     private readonly Option<bool> _bootstrapTruncation = OptionFactory.Switch(
         "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)");
@@ -139,7 +140,7 @@ public sealed class TrainCommand : RunnerCommand
 
         Option[] all =
         [
-            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
+            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs, _engine,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
         ];
         foreach (var option in all) Add(option);
@@ -172,7 +173,8 @@ public sealed class TrainCommand : RunnerCommand
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
 
-        var obs = _obs.Get(result);
+        var engine = _engine.Get(result);
+        var obs = SharedOptions.ObservationFor(result, _obs, engine);
         var env = preset switch
         {
             Seed2023 => EnvSettings.Seed2023(envs, obs),
@@ -180,6 +182,7 @@ public sealed class TrainCommand : RunnerCommand
             NatureAnt => EnvSettings.NatureAnt(envs, obs),
             _ => EnvSettings.Nature2024(envs, obs),
         };
+        env = env with { Ant = env.Ant with { Engine = engine } };
         ulong seed = (ulong)result.GetValue(_seed);
         if (result.GetValue(_frictions) is string table)
         {
