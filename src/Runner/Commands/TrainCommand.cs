@@ -173,6 +173,12 @@ public sealed class TrainCommand : RunnerCommand
                 "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
                 "use --optimizer-impl fused or naive, or add --reset-adam-state false");
 
+        // The fused kernels and CBP's kernels read CPU memory (src/Kernels/MEMORY.md); until a CUDA kernel backend
+        // exists, only the TorchSharp-op paths run on the GPU.
+        if (_device.Get(result) == "cuda" && (impl == OptimizerImpl.Fused || (impl == OptimizerImpl.Torch && cbp is not null)))
+            throw new UsageException(
+                $"--device cuda runs {(impl == OptimizerImpl.Fused ? "--optimizer-impl fused" : "CBP next to --optimizer-impl torch")} on CPU memory only " +
+                "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
         int envs = result.GetValue(_envs) ?? EnvSettings.DefaultEnvs(preset);
         var ppo = PpoSettings.For(method, result.GetValue(_bootstrapTruncation));
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
