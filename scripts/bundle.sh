@@ -61,7 +61,7 @@ WRAPPER
 done
 cp "$here/scripts/gpu-check.sh" "$work/bundle/cbpgpu/gpu-check.sh"
 
-XZ_OPT=-9e tar -cJf "$out" -C "$work/bundle" cbpgpu
+XZ_OPT='-9 -T0' tar -cJf "$out" -C "$work/bundle" cbpgpu
 size=$(stat -c %s "$out")
 unpacked=$(du -sb "$work/bundle/cbpgpu" | cut -f1)
 echo "bundle: $out, $((size / 1024 / 1024)) MiB ($size bytes; $((unpacked / 1024 / 1024)) MiB unpacked)"

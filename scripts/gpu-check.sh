@@ -22,7 +22,7 @@ run() {
   local limit=$1 rc
   shift
   echo "\$ $*"
-  timeout --kill-after=10 "$limit" "$@"
+  timeout --kill-after=10 "$limit" "$@" </dev/null
   rc=$?
   echo "(exit $rc)"
   return "$rc"
@@ -88,7 +88,7 @@ section "5 ILGPU kernels on CUDA vs the CPU loops (bench cuda-check)"
 if run 420 "$here/bench" cuda-check; then note "cuda-check: PASS"; else note "cuda-check: exit $?"; fi
 
 section "6 training: time split per device and env count"
-steps=40960 # 20 updates of 2,048 env steps
+steps="${GPU_CHECK_STEPS:-40960}" # 20 updates of 2,048 env steps (fewer to try the script on a small machine)
 # train DEVICE ENVS IMPL: a short PPO+CBP run; prints the progress and the summed time split of updates.csv.
 train() {
   local dir="$runs/$1-$2-$3"

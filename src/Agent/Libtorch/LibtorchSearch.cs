@@ -48,7 +48,7 @@ public sealed class LibtorchSearch(string appDir, string? environmentDir, Func<P
         looked.Add($"{Option} (not given)");
         if (own is null)
         {
-            looked.Add($"this app ({appDir}: no libtorch, a -p:TorchBackend=external build)");
+            looked.Add($"this app ({appDir.TrimEnd('/')}: no libtorch, a -p:TorchBackend=external build)");
             return null;
         }
         if (LibtorchDirectory.Missing(own, cuda).Count == 0)
