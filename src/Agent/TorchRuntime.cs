@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CbpGpu.Agent.Libtorch;
 using CbpGpu.Agent.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -49,6 +50,7 @@ public static partial class TorchRuntime
     public static void EnsureLoaded()
     {
         PreferSleepingOpenMpThreads();
+        var libtorch = LibtorchLoader.Ensure(cuda: false, explicitDir: null);
         try
         {
             using var probe = ones(1);
@@ -56,6 +58,11 @@ public static partial class TorchRuntime
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
         {
             string detail = (e.InnerException ?? e).Message.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "";
+            if (libtorch.Preload)
+                throw new TrainingException(
+                    $"TorchSharp's glue library libLibTorchSharp.so failed to load against the libtorch in {libtorch.Dir} (from {libtorch.Source}): " +
+                    $"{detail}. TorchSharp 0.107 is built against libtorch {LibtorchDirectory.ExpectedVersion}; scripts/gpu-check.sh lists the " +
+                    "symbols another version lacks", e);
             throw new TrainingException(
                 "TorchSharp's native libraries (libLibTorchSharp.so, libtorch_cpu.so from the TorchSharp-cpu package) failed to load: " +
                 $"{detail}. Rebuild with 'dotnet build' (on Debian 12 the build marks GLIBCXX_3.4.32 weak, see Directory.Build.targets) " +
@@ -66,15 +73,17 @@ public static partial class TorchRuntime
     /// <summary>"cpu" or "cuda"/"cuda:N"; CUDA must actually be usable.</summary>
     public static Device ResolveDevice(string name)
     {
+        // A CUDA libtorch found outside the app must be in the process before TorchSharp's first call.
+        bool isCuda = name.StartsWith("cuda", StringComparison.Ordinal);
+        var libtorch = LibtorchLoader.Ensure(isCuda, explicitDir: null);
         EnsureLoaded();
         if (name == "cpu") return CPU;
-        if (name.StartsWith("cuda", StringComparison.Ordinal))
+        if (isCuda)
         {
             if (!cuda.is_available())
                 throw new TrainingException(
-                    $"--device {name}: torch.cuda.is_available() is false: no CUDA libtorch was found (this build references " +
-                    "TorchSharp-cpu; a CUDA run needs the TorchSharp-cuda-linux package, i.e. libtorch_cuda.so and the CUDA " +
-                    "runtime libraries next to the app, plus an NVIDIA driver)");
+                    $"--device {name}: torch.cuda.is_available() is false with the CUDA libtorch in {libtorch.Dir} (from {libtorch.Source}): " +
+                    "no NVIDIA GPU is visible or its driver is older than that libtorch's CUDA (nvidia-smi shows both)");
             return new Device(name);
         }
         throw new TrainingException($"unknown device '{name}'; use cpu or cuda");

@@ -36,7 +36,7 @@ public static class RunnerCommandLine
             root.Parse(["--help"]).Invoke(Configuration(error, error));
             return UsageError;
         }
-        var parsed = root.Parse(args);
+        var parsed = root.Parse(WithDefaultCommand(root, args));
         if (parsed.Action is ParseErrorAction)
         {
             error.WriteLine($"error: {ParseErrorMessage.Describe(parsed)}");
@@ -64,6 +64,15 @@ public static class RunnerCommandLine
             return Failed;
         }
     }
+
+    /// <summary>
+    /// Options without a command are train's (`Runner --device cuda --envs 64` trains, as users write it);
+    /// the root's own options (--help) and anything that is not an option keep their meaning.
+    /// </summary>
+    private static string[] WithDefaultCommand(Command root, string[] args) =>
+        args[0].StartsWith('-') && !root.Options.Any(o => o.Name == args[0] || o.Aliases.Contains(args[0]))
+            ? ["train", .. args]
+            : args;
 
     private static InvocationConfiguration Configuration(TextWriter output, TextWriter error) =>
         new() { Output = output, Error = error, EnableDefaultExceptionHandler = false };

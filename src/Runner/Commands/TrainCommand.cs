@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using CbpGpu.Agent.Libtorch;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
@@ -54,6 +55,11 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
     private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
+
+    private readonly Option<string> _libtorch = OptionFactory.Text(
+        LibtorchSearch.Option, "DIR",
+        $"load libtorch from DIR (a PyTorch install's torch/lib or a libtorch/lib) in a build that carries none (scripts/bundle.sh); " +
+        $"default: this app's own, else {LibtorchSearch.EnvironmentVariable}, else the PyTorch python3 imports", required: false);
 
     private readonly Option<int> _threads = SharedOptions.Threads(Environment.ProcessorCount, "threads for MuJoCo stepping (default: this machine's core count)");
     private readonly Option<int> _torchThreads = OptionFactory.Count("--torch-threads", "N", "threads for torch (see Threads below)", 1, 1, 256);
@@ -140,7 +146,7 @@ public sealed class TrainCommand : RunnerCommand
 
         Option[] all =
         [
-            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs, _engine,
+            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _libtorch, _threads, _torchThreads, _obs, _engine,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
         ];
         foreach (var option in all) Add(option);
@@ -168,6 +174,12 @@ public sealed class TrainCommand : RunnerCommand
                 "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
                 "use --optimizer-impl fused or naive, or add --reset-adam-state false");
 
+        // The fused kernels and CBP's kernels read CPU memory (src/Kernels/MEMORY.md); until a CUDA kernel backend
+        // exists, only the TorchSharp-op paths run on the GPU.
+        if (_device.Get(result) == "cuda" && (impl == OptimizerImpl.Fused || (impl == OptimizerImpl.Torch && cbp is not null)))
+            throw new UsageException(
+                $"--device cuda runs {(impl == OptimizerImpl.Fused ? "--optimizer-impl fused" : "CBP next to --optimizer-impl torch")} on CPU memory only " +
+                "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
         int envs = result.GetValue(_envs) ?? EnvSettings.DefaultEnvs(preset);
         var ppo = PpoSettings.For(method, result.GetValue(_bootstrapTruncation));
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
@@ -249,6 +261,7 @@ public sealed class TrainCommand : RunnerCommand
         var request = Read(result);
         var output = result.InvocationConfiguration.Output;
         if (request.Note is not null) output.WriteLine(request.Note);
+        UseLibtorch(request.Config.Run.Device, result.GetValue(_libtorch), output, result.InvocationConfiguration.Error);
         using var stop = new StopSignals(result.InvocationConfiguration.Error);
         TrainResult trained;
         using (var trainer = new Trainer(request.Config, request.OutDir, request.Resume, output))
@@ -256,6 +269,15 @@ public sealed class TrainCommand : RunnerCommand
         if (!trained.Stopped) return 0;
         output.WriteLine($"to continue: {ContinueCommand(result)}");
         return stop.ExitCode;
+    }
+
+    /// <summary>Loads the libtorch the device needs before anything touches TorchSharp, and says which one when it is not the app's own.</summary>
+    private static void UseLibtorch(string device, string? dir, TextWriter output, TextWriter error)
+    {
+        var libtorch = LibtorchLoader.Ensure(device == "cuda", dir);
+        if (!libtorch.Preload) return;
+        output.WriteLine(libtorch.Describe());
+        if (libtorch.VersionWarning() is string warning) error.WriteLine(warning);
     }
 
     /// <summary>This command line with --resume (given once, at the end), quoted for a POSIX shell.</summary>
