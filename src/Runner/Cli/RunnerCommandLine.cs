@@ -22,6 +22,7 @@ public static class RunnerCommandLine
         help.Action = new HelpWithDetailsAction((HelpAction)help.Action!);
         root.Options.Add(help);
         root.Subcommands.Add(new TrainCommand());
+        root.Subcommands.Add(new SweepCommand());
         root.Subcommands.Add(new ReplayCommand());
         root.Subcommands.Add(new BenchEnvCommand());
         return root;

@@ -62,6 +62,14 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<bool> _resume = OptionFactory.Switch(
         "--resume", "continue the run in --out from its checkpoint (same flags; --steps may change, not below the steps done)");
 
+    private readonly Option<bool> _resumeIfPresent = OptionFactory.Switch(
+        "--resume-if-present", "--resume when --out holds a run, else start one (what a sweep, a requeued or resubmitted Slurm task runs)");
+
+    private readonly Option<long?> _changeEvery = OptionFactory.OptionalCount(
+        "--change-every", "N", "friction period in env steps summed over envs, for short experiments (default: the preset's: " +
+        $"{Nature2024} {FrictionConfig.Nature2024.ChangeEverySteps:N0} (then at each env's episode end), {Seed2023} {FrictionConfig.Seed2023.ChangeEverySteps:N0})",
+        1L, 10_000_000_000L);
+
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
         "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
@@ -131,11 +139,20 @@ public sealed class TrainCommand : RunnerCommand
         Option[] all =
         [
             _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. _cbpOptions,
         ];
         foreach (var option in all) Add(option);
+        PerRunOptions = [.. all.Except([_method, _seed, _out, _resume, _resumeIfPresent])];
         SetAction(Run);
     }
+
+    /// <summary>What a sweep hands to each of its runs: every option except those that name one run (method, seed, directory, resume).</summary>
+    public IReadOnlyList<Option> PerRunOptions { get; }
+
+    /// <summary>Options that only --method cbp accepts.</summary>
+    public IReadOnlyList<Option> CbpOnlyOptions => _cbpOptions;
+
+    public IReadOnlyList<string> MethodWords => _method.Words;
 
     private static string Word(bool value) => value ? "true" : "false";
 
@@ -170,6 +187,11 @@ public sealed class TrainCommand : RunnerCommand
             Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value, obs),
             _ => EnvSettings.Nature2024(envs, obs),
         };
+        if (result.GetValue(_changeEvery) is long period)
+        {
+            if (preset == Constant) throw new UsageException($"--change-every does not apply to --preset {Constant} (its friction never changes); drop it or choose {Nature2024} or {Seed2023}");
+            env = env with { Friction = env.Friction with { ChangeEverySteps = period } };
+        }
         var run = new RunSettings(
             (ulong)result.GetValue(_seed), steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
@@ -223,8 +245,11 @@ public sealed class TrainCommand : RunnerCommand
         var output = result.InvocationConfiguration.Output;
         if (request.Note is not null) output.WriteLine(request.Note);
         using var stop = new StopSignals(result.InvocationConfiguration.Error);
+        SweepChild.StopWithSweep();
         TrainResult trained;
-        using (var trainer = new Trainer(request.Config, request.OutDir, request.Resume, output))
+        // --resume-if-present: a directory holding a checkpoint is continued; anything else is what a new run gets.
+        bool resume = request.Resume || (result.GetValue(_resumeIfPresent) && File.Exists(Path.Combine(request.OutDir, RunDirectory.CheckpointFile)));
+        using (var trainer = new Trainer(request.Config, request.OutDir, resume, output))
             trained = trainer.Run(stop.Token);
         if (!trained.Stopped) return 0;
         output.WriteLine($"to continue: {ContinueCommand(result)}");
