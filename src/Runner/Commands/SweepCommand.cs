@@ -51,8 +51,8 @@ public sealed class SweepCommand : RunnerCommand
         SIGINT, SIGTERM or SIGHUP is passed on to the runs, which checkpoint; the sweep exits with 128 + the signal
         number once they have.
 
-        Results do not depend on K or on the order runs start: each run is its own process with 1 torch thread unless
-        --torch-threads says otherwise, and the MuJoCo thread count (--threads) does not change results.
+        Results do not depend on K or on the order runs start: each run is its own process with its own torch threads
+        (1 unless given), and the MuJoCo thread count (cores / K unless given) does not change results.
         """)
     {
         _slurmTime.DefaultValueFactory = _ => "24:00:00";

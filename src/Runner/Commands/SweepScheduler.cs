@@ -18,8 +18,8 @@ public sealed class SweepRunStatus(SweepRun run)
     public long Step { get; set; }
     public string? Error { get; set; }
     internal Process? Process { get; set; }
-    internal StreamWriter? Log { get; set; }
-    internal string? LastErrorLine { get; set; }
+    internal string? LogPath { get; set; }
+    internal long LogStart { get; set; }
     internal Stopwatch? WaitingForLock { get; set; }
 }
 
@@ -120,46 +120,34 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
     private void Start(SweepRunStatus s)
     {
         string logPath = Path.Combine(request.LogDirectory, s.Run.LogName);
-        var log = RunDirectory.Guard(logPath, "open", () => new StreamWriter(logPath, append: true, new UTF8Encoding(false)) { AutoFlush = true });
-        log.WriteLine($"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} sweep (PID {Environment.ProcessId}) starts: Runner {string.Join(' ', s.Run.TrainArgs)}");
-        // setsid: the run gets its own session, so a terminal's Ctrl+C reaches only the sweep (which passes it on once).
-        var command = File.Exists("/usr/bin/setsid") ? ["/usr/bin/setsid", .. RunnerExecutable.Command] : RunnerExecutable.Command;
-        var psi = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in command.Skip(1).Concat(s.Run.TrainArgs)) psi.ArgumentList.Add(a);
+        RunDirectory.Guard(logPath, "write", () => File.AppendAllText(logPath,
+            $"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} sweep (PID {Environment.ProcessId}) starts: Runner {string.Join(' ', s.Run.TrainArgs)}\n"));
+        s.LogPath = logPath;
+        s.LogStart = new FileInfo(logPath).Length;
+        // The run writes its output to the log itself (the shell's redirection), not through a pipe to the sweep: a
+        // killed sweep must not leave its runs writing into a closed pipe. setsid gives the run its own session, so a
+        // terminal's Ctrl+C reaches only the sweep, which passes it on once.
+        string[] command =
+        [
+            "/bin/sh", "-c", "exec \"$@\" >>\"$CBPGPU_SWEEP_LOG\" 2>&1", "sh",
+            .. File.Exists("/usr/bin/setsid") ? ["/usr/bin/setsid"] : Array.Empty<string>(),
+            .. RunnerExecutable.Command, .. s.Run.TrainArgs,
+        ];
+        var psi = new ProcessStartInfo(command[0]) { UseShellExecute = false };
+        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
         psi.Environment[SweepChild.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (log)
-            {
-                log.WriteLine(e.Data);
-                if (e.Data.StartsWith("error: ", StringComparison.Ordinal)) s.LastErrorLine = e.Data;
-            }
-        };
-        s.Log = log;
-        s.Process = process;
+        psi.Environment["CBPGPU_SWEEP_LOG"] = logPath;
         s.State = SweepRunState.Running;
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        s.Process = Process.Start(psi);
     }
 
     private static void Finish(SweepRunStatus s, bool forwarded, SweepDisplay display)
     {
         var process = s.Process!;
-        process.WaitForExit();   // drains the output readers
         int code = process.ExitCode;
         process.Dispose();
-        lock (s.Log!)
-        {
-            s.Log.WriteLine($"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} exit code {code}");
-            s.Log.Dispose();
-        }
+        string? errorLine = LastErrorLine(s.LogPath!, s.LogStart);
+        RunDirectory.Guard(s.LogPath!, "write", () => File.AppendAllText(s.LogPath!, $"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} exit code {code}\n"));
         s.Step = Math.Max(s.Step, LastStep(s.Run.Directory));
         if (code == 0)
         {
@@ -174,8 +162,27 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         else
         {
             s.State = SweepRunState.Failed;
-            s.Error = s.LastErrorLine ?? (code > 128 ? $"killed by signal {code - 128}" : $"exited with code {code} without an error line");
+            s.Error = (errorLine ?? (code > 128 ? $"killed by signal {code - 128}" : $"exited with code {code} without an error line")) + $" (log: {s.LogPath})";
             display.Event($"{s.Run.Name}: FAILED: {s.Error}");
+        }
+    }
+
+    /// <summary>The last `error: ` line the run wrote in this session (its one-line reason for failing), or null.</summary>
+    private static string? LastErrorLine(string log, long from)
+    {
+        try
+        {
+            using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            file.Seek(from, SeekOrigin.Begin);
+            using var reader = new StreamReader(file, Encoding.UTF8);
+            string? last = null;
+            while (reader.ReadLine() is string line)
+                if (line.StartsWith("error: ", StringComparison.Ordinal)) last = line;
+            return last;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
