@@ -30,7 +30,7 @@ public sealed record SweepOutcome(int Done, int Failed, bool Stopped);
 /// Runs a sweep's `train` commands as child processes, K at a time (docs/sweeps.md). Each child is its own process so
 /// torch's process-wide thread setting is its own, a crash or kill of one run cannot take others down, and a stop
 /// signal reaches each run exactly once: children run in their own session (setsid), so a Ctrl+C on the terminal
-/// reaches only the sweep, which passes it on; and they get SIGTERM from the kernel if the sweep dies (see
+/// reaches only the sweep, which passes it on; and they stop themselves (checkpointing) if the sweep dies (see
 /// <see cref="SweepChild"/>).
 /// </summary>
 public sealed class SweepScheduler(SweepRequest request, TextWriter output)
