@@ -23,6 +23,7 @@ public static class RunnerCommandLine
         root.Options.Add(help);
         root.Subcommands.Add(new TrainCommand());
         root.Subcommands.Add(new SweepCommand());
+        root.Subcommands.Add(new PlotCommand());
         root.Subcommands.Add(new ReplayCommand());
         root.Subcommands.Add(new BenchEnvCommand());
         return root;
