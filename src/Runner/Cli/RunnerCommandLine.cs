@@ -38,6 +38,15 @@ public static class RunnerCommandLine
             root.Parse(["--help"]).Invoke(Configuration(error, error));
             return UsageError;
         }
+        try
+        {
+            args = ConfigArguments.Expand(args);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
         {

@@ -139,7 +139,7 @@ public sealed class TrainCommand : RunnerCommand
         Option[] all =
         [
             _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. _cbpOptions,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. _cbpOptions, ConfigArguments.Option(),
         ];
         foreach (var option in all) Add(option);
         PerRunOptions = [.. all.Except([_method, _seed, _out, _resume, _resumeIfPresent])];
@@ -153,6 +153,37 @@ public sealed class TrainCommand : RunnerCommand
     public IReadOnlyList<Option> CbpOnlyOptions => _cbpOptions;
 
     public IReadOnlyList<string> MethodWords => _method.Words;
+
+    /// <summary>The flags that ask for <paramref name="c"/> (for --config FILE, docs/sweeps.md#config): every setting a flag sets, given explicitly.</summary>
+    public IEnumerable<(Option Option, string[] Values)> FlagsFor(TrainConfig c)
+    {
+        static string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
+        yield return (_method, [_method.WordFor(c.Ppo.Method)]);
+        yield return (_preset, [c.Env.Preset]);
+        if (c.Env.Preset == Constant) yield return (_friction, [N(c.Env.Friction.ConstantFriction)]);
+        else if (c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
+            yield return (_changeEvery, [L(c.Env.Friction.ChangeEverySteps)]);
+        yield return (_steps, [L(c.Run.TotalSteps)]);
+        yield return (_envs, [L(c.Env.NumEnvs)]);
+        yield return (_seed, [c.Run.Seed.ToString(CultureInfo.InvariantCulture)]);
+        yield return (_device, [c.Run.Device]);
+        yield return (_threads, [L(c.Run.EnvThreads)]);
+        yield return (_torchThreads, [L(c.Run.TorchThreads)]);
+        yield return (_obs, [_obs.WordFor(c.Env.Ant.Observation)]);
+        yield return (_bootstrapTruncation, [Word(c.Ppo.BootstrapTruncation)]);
+        yield return (_checkpointEvery, [L(c.Run.CheckpointEveryUpdates)]);
+        yield return (_checkpointMinutes, [N(c.Run.CheckpointMinutes)]);
+        yield return (_optimizerImpl, [_optimizerImpl.WordFor(c.Run.Optimizer)]);
+        if (c.Cbp is not CbpSettings cbp) yield break;
+        yield return (_utility, [_utility.WordFor(cbp.Utility)]);
+        yield return (_countRule, [_countRule.WordFor(cbp.CountRule)]);
+        yield return (_resetAdamState, [Word(cbp.ResetOptimizerState)]);
+        yield return (_biasCorrection, [Word(cbp.NextBiasCorrection)]);
+        yield return (_maturity, [L(cbp.MaturityThreshold)]);
+        yield return (_replacementRate, [N(cbp.ReplacementRate)]);
+        yield return (_decay, [N(cbp.Decay)]);
+    }
 
     private static string Word(bool value) => value ? "true" : "false";
 
