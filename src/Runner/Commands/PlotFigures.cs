@@ -128,12 +128,11 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                 line.LegendText = method;
                 for (int i = 0; i < steps.Length; i++) rows.Add($"{method},{layer},{F(steps[i])},{n[i]},{F(mean[i])}");
             }
-            plot.Title(layer);
-            plot.XLabel("env steps");
+            plot.Title($"{title}: {layer}, mean over seeds");
+            plot.XLabel($"env steps ({Shape})");
             plot.YLabel(yLabel);
             if (l == 0) plot.ShowLegend(Alignment.UpperLeft);
         }
-        multi.GetPlot(0).Title($"{title}, mean over seeds; {Shape} | {layers[0][prefix.Length..]}");
         WriteCsv(name, "method,layer,step,runs,mean", rows);
         Save(multi, name, Width, 350 * ((layers.Count + 1) / 2));
     }
@@ -187,14 +186,14 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             var plot = multi.GetPlot(l);
             var heat = plot.Add.Heatmap(grid);
             heat.Colormap = new ScottPlot.Colormaps.Viridis();
-            heat.Extent = new CoordinateRect(0, steps.Length == 0 ? 1 : steps[^1], -0.5, bins.Length - 0.5);
+            // ScottPlot places the first and last cell centres at the extent's edges: rows centred on 0 .. bins-1, the ticks.
+            heat.Extent = new CoordinateRect(steps.Length == 0 ? 0 : steps[0], steps.Length == 0 ? 1 : steps[^1], 0, bins.Length - 1);
             plot.Add.ColorBar(heat).Label = "log10(1 + units)";
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title(layers[l]);
-            plot.XLabel("env steps");
+            plot.Title($"CBP unit ages (optimizer steps): {layers[l]}, mean over {cbp.Count} runs");
+            plot.XLabel($"env steps ({Shape})");
         }
-        multi.GetPlot(0).Title($"CBP unit ages (optimizer steps), mean over {cbp.Count} runs; {Shape} | {layers[0]}");
         WriteCsv("unit_ages", "layer,age_bin,step,runs,mean_units", rows);
         Save(multi, "unit_ages", Width, 350 * ((layers.Count + 1) / 2));
     }
@@ -219,12 +218,10 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                     marker.Size = 9;
                     rows.Add($"{_methods[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)}");
                 }
-            plot.Title(_methods[m]);
-            plot.XLabel("log10 friction");
+            plot.Title($"{_methods[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
+            plot.XLabel($"log10 friction ({Shape})");
             plot.YLabel("mean episode return in the period");
         }
-        var first = multi.GetPlot(0);
-        first.Title($"Return per friction period (colour: period index 0..{maxPeriods - 1}, early blue to late red); {Shape} | {_methods[0]}");
         WriteCsv("friction", "method,seed,period,friction,episodes,mean_return", rows);
         Save(multi, "friction", Width, 400 * ((_methods.Length + 1) / 2));
     }
