@@ -12,9 +12,9 @@ namespace CbpGpu.Runner.Commands;
 public sealed class SweepCommand : RunnerCommand
 {
     /// <summary>
-    /// Runs side by side by default. One run keeps about one core busy: its env stepping and its single-threaded PPO
-    /// update take turns. Measured on the 2-core machine (docs/sweeps.md#throughput): 2 runs gave the most env
-    /// steps/s; more runs than cores only add contention.
+    /// Runs side by side by default: one per core. One run keeps about one core busy (its env stepping and its
+    /// single-threaded PPO update take turns), so K = cores fills the machine without oversubscribing it. Measured
+    /// on the 2-core machine (docs/sweeps.md#throughput): 2 runs did 1.67x the env steps/s of one.
     /// </summary>
     public static int DefaultParallel => Environment.ProcessorCount;
 
