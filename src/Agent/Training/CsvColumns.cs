@@ -8,11 +8,14 @@ namespace CbpGpu.Agent.Training;
 /// </summary>
 public sealed class CsvColumns<T> : IEnumerable<string>
 {
-    private readonly List<(string Name, Action<CsvLog, T> Write)> _columns = [];
+    private readonly List<(string Name, Action<CsvLog, T> Write, Func<T, double> Value)> _columns = [];
 
-    public void Add(string name, Func<T, long> value) => _columns.Add((name, (log, row) => log.Field(value(row))));
+    public void Add(string name, Func<T, long> value) => _columns.Add((name, (log, row) => log.Field(value(row)), row => value(row)));
 
-    public void Add(string name, Func<T, double> value) => _columns.Add((name, (log, row) => log.Field(value(row))));
+    public void Add(string name, Func<T, double> value) => _columns.Add((name, (log, row) => log.Field(value(row)), value));
+
+    /// <summary>Each column's name and value for <paramref name="row"/> (as a double), e.g. for TensorBoard.</summary>
+    public IEnumerable<(string Name, double Value)> Values(T row) => _columns.Select(c => (c.Name, c.Value(row)));
 
     public string Header => string.Join(',', _columns.Select(c => c.Name));
 

@@ -34,6 +34,7 @@ public sealed class Trainer : IDisposable
     private readonly Rollout _rollout;
     private readonly PpoUpdate _ppo;
     private readonly TrainingLogs _logs;
+    private readonly TensorBoardLog? _tensorBoard;
     private readonly UpdateRow _row;
     private readonly long[] _replacedBefore;
     private readonly int[] _ages;
@@ -97,6 +98,7 @@ public sealed class Trainer : IDisposable
                     string changes = config.ResumeChanges(savedConfig);
                     if (changes.Length > 0) _dir.WriteConfig(config.ToJson());
                     _dir.RecordSession("resumed", saved.EnvSteps, run.TotalSteps, changes);
+                    _tensorBoard = TensorBoardLog.Create(_dir.Path, saved.EnvSteps);
                 }
             }
             else
@@ -104,6 +106,7 @@ public sealed class Trainer : IDisposable
                 _dir.WriteConfig(config.ToJson());
                 _logs = TrainingLogs.Create(_dir, weightNames, layerNames);
                 _dir.RecordSession("created", 0, run.TotalSteps, "");
+                _tensorBoard = TensorBoardLog.Create(_dir.Path, resumedAt: null);
                 // A checkpoint at step 0: a run killed before its first periodic checkpoint can still be resumed.
                 WriteCheckpoint();
             }
@@ -205,6 +208,7 @@ public sealed class Trainer : IDisposable
             _logs.Episode(new EpisodeRow(_env.TotalSteps, i, ret, _env.EpisodeLengths[i], _env.EpisodeFrictions[i]));
             _episodes++;
             _progress.Episode(ret);
+            _tensorBoard?.Scalar(_env.TotalSteps, "episodes/return", ret);
         }
     }
 
@@ -239,6 +243,8 @@ public sealed class Trainer : IDisposable
         r.UpdateSeconds = updateSeconds;
         _logs.Update(r);
         _logs.Flush();
+        _tensorBoard?.Scalars(r.Step, _logs.UpdateScalars(r).Select(c => ($"updates/{c.Name}", c.Value)));
+        _tensorBoard?.Flush();
     }
 
     private TrainingState State => new(_nets.Parameters, _optimizer.Optimizer, _optimizer.Cbp, _generator, _env);
@@ -311,6 +317,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         _logs?.Dispose();
+        _tensorBoard?.Dispose();
         _ppo?.Dispose();
         _rollout?.Dispose();
         _generator?.Dispose();

@@ -137,6 +137,10 @@ public sealed class TrainingLogs : IDisposable
 
     public void Update(UpdateRow row) => _updateColumns.WriteRow(_updates, row);
 
+    /// <summary>The row's updates.csv columns with their values, `update` and `step` aside (TensorBoard's step is the env step).</summary>
+    public IEnumerable<(string Name, double Value)> UpdateScalars(UpdateRow row) =>
+        _updateColumns.Values(row).Where(c => c.Name is not ("update" or "step"));
+
     public void Flush()
     {
         _episodes.Flush();

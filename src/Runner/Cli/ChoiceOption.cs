@@ -34,6 +34,9 @@ public sealed class ChoiceOption<T> : Option<string>
         };
     }
 
+    /// <summary>The words, as listed.</summary>
+    public IReadOnlyList<string> Words => Array.ConvertAll(_choices, c => c.Word);
+
     /// <summary>The value chosen, or the default's; throws if the option has neither (use <see cref="TryGet"/>).</summary>
     public T Get(ParseResult result) =>
         TryGet(result, out T value) ? value : throw new InvalidOperationException($"{Name} has no value and no default");

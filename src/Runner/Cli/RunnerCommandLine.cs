@@ -22,6 +22,8 @@ public static class RunnerCommandLine
         help.Action = new HelpWithDetailsAction((HelpAction)help.Action!);
         root.Options.Add(help);
         root.Subcommands.Add(new TrainCommand());
+        root.Subcommands.Add(new SweepCommand());
+        root.Subcommands.Add(new PlotCommand());
         root.Subcommands.Add(new ReplayCommand());
         root.Subcommands.Add(new BenchEnvCommand());
         return root;
@@ -34,6 +36,15 @@ public static class RunnerCommandLine
         {
             // No command is a usage error: the usage goes where errors go, and the exit code says so.
             root.Parse(["--help"]).Invoke(Configuration(error, error));
+            return UsageError;
+        }
+        try
+        {
+            args = ConfigArguments.Expand(args);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
             return UsageError;
         }
         var parsed = root.Parse(WithDefaultCommand(root, args));

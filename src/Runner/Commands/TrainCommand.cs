@@ -78,6 +78,14 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<bool> _resume = OptionFactory.Switch(
         "--resume", "continue the run in --out from its checkpoint (same flags; --steps may change, not below the steps done)");
 
+    private readonly Option<bool> _resumeIfPresent = OptionFactory.Switch(
+        "--resume-if-present", "--resume when --out holds a run, else start one (what a sweep, a requeued or resubmitted Slurm task runs)");
+
+    private readonly Option<long?> _changeEvery = OptionFactory.OptionalCount(
+        "--change-every", "N", "friction period in env steps summed over envs, for short experiments (default: the preset's: " +
+        $"{Nature2024} {FrictionConfig.Nature2024.ChangeEverySteps:N0} (then at each env's episode end), {Seed2023} {FrictionConfig.Seed2023.ChangeEverySteps:N0})",
+        1L, 10_000_000_000L);
+
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
         "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
@@ -147,10 +155,50 @@ public sealed class TrainCommand : RunnerCommand
         Option[] all =
         [
             _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _libtorch, _threads, _torchThreads, _obs, _engine,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. _cbpOptions, ConfigArguments.Option(),
         ];
         foreach (var option in all) Add(option);
+        PerRunOptions = [.. all.Except([_method, _seed, _out, _resume, _resumeIfPresent])];
         SetAction(Run);
+    }
+
+    /// <summary>What a sweep hands to each of its runs: every option except those that name one run (method, seed, directory, resume).</summary>
+    public IReadOnlyList<Option> PerRunOptions { get; }
+
+    /// <summary>Options that only --method cbp accepts.</summary>
+    public IReadOnlyList<Option> CbpOnlyOptions => _cbpOptions;
+
+    public IReadOnlyList<string> MethodWords => _method.Words;
+
+    /// <summary>The flags that ask for <paramref name="c"/> (for --config FILE, docs/sweeps.md#config): every setting a flag sets, given explicitly.</summary>
+    public IEnumerable<(Option Option, string[] Values)> FlagsFor(TrainConfig c)
+    {
+        static string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
+        yield return (_method, [_method.WordFor(c.Ppo.Method)]);
+        yield return (_preset, [c.Env.Preset]);
+        if (c.Env.Preset == Constant) yield return (_friction, [N(c.Env.Friction.ConstantFriction)]);
+        else if (c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
+            yield return (_changeEvery, [L(c.Env.Friction.ChangeEverySteps)]);
+        yield return (_steps, [L(c.Run.TotalSteps)]);
+        yield return (_envs, [L(c.Env.NumEnvs)]);
+        yield return (_seed, [c.Run.Seed.ToString(CultureInfo.InvariantCulture)]);
+        yield return (_device, [c.Run.Device]);
+        yield return (_threads, [L(c.Run.EnvThreads)]);
+        yield return (_torchThreads, [L(c.Run.TorchThreads)]);
+        yield return (_obs, [_obs.WordFor(c.Env.Ant.Observation)]);
+        yield return (_bootstrapTruncation, [Word(c.Ppo.BootstrapTruncation)]);
+        yield return (_checkpointEvery, [L(c.Run.CheckpointEveryUpdates)]);
+        yield return (_checkpointMinutes, [N(c.Run.CheckpointMinutes)]);
+        yield return (_optimizerImpl, [_optimizerImpl.WordFor(c.Run.Optimizer)]);
+        if (c.Cbp is not CbpSettings cbp) yield break;
+        yield return (_utility, [_utility.WordFor(cbp.Utility)]);
+        yield return (_countRule, [_countRule.WordFor(cbp.CountRule)]);
+        yield return (_resetAdamState, [Word(cbp.ResetOptimizerState)]);
+        yield return (_biasCorrection, [Word(cbp.NextBiasCorrection)]);
+        yield return (_maturity, [L(cbp.MaturityThreshold)]);
+        yield return (_replacementRate, [N(cbp.ReplacementRate)]);
+        yield return (_decay, [N(cbp.Decay)]);
     }
 
     private static string Word(bool value) => value ? "true" : "false";
@@ -195,6 +243,12 @@ public sealed class TrainCommand : RunnerCommand
             _ => EnvSettings.Nature2024(envs, obs),
         };
         env = env with { Ant = env.Ant with { Engine = engine } };
+        if (result.GetValue(_changeEvery) is long period)
+        {
+            if (env.Friction.Protocol == FrictionProtocol.Constant)
+                throw new UsageException($"--change-every does not apply to --preset {preset} (its friction never changes); drop it or choose {Nature2024} or {Seed2023}");
+            env = env with { Friction = env.Friction with { ChangeEverySteps = period } };
+        }
         ulong seed = (ulong)result.GetValue(_seed);
         if (result.GetValue(_frictions) is string table)
         {
@@ -263,8 +317,11 @@ public sealed class TrainCommand : RunnerCommand
         if (request.Note is not null) output.WriteLine(request.Note);
         UseLibtorch(request.Config.Run.Device, result.GetValue(_libtorch), output, result.InvocationConfiguration.Error);
         using var stop = new StopSignals(result.InvocationConfiguration.Error);
+        SweepChild.StopWithSweep();
         TrainResult trained;
-        using (var trainer = new Trainer(request.Config, request.OutDir, request.Resume, output))
+        // --resume-if-present: a directory holding a checkpoint is continued; anything else is what a new run gets.
+        bool resume = request.Resume || (result.GetValue(_resumeIfPresent) && File.Exists(Path.Combine(request.OutDir, RunDirectory.CheckpointFile)));
+        using (var trainer = new Trainer(request.Config, request.OutDir, resume, output))
             trained = trainer.Run(stop.Token);
         if (!trained.Stopped) return 0;
         output.WriteLine($"to continue: {ContinueCommand(result)}");

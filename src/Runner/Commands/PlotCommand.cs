@@ -1,0 +1,55 @@
+using System.CommandLine;
+using CbpGpu.Agent.Training;
+using CbpGpu.Runner.Cli;
+
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>`Runner plot`: the figures of a sweep or of single runs, each a PNG with the CSV behind it (docs/sweeps.md#figures).</summary>
+public sealed class PlotCommand : RunnerCommand
+{
+    private readonly Argument<string[]> _dirs = new("DIR")
+    {
+        Description = "sweep directories (DIR/<method>/seed-<n>/) or run directories (train --out), any mix",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private readonly Option<string> _out = OptionFactory.Text("--out", "FIGDIR", "where the PNG and CSV files go (default: figures/ in the first DIR)", required: false);
+    private readonly Option<long> _bin = OptionFactory.Count("--bin", "STEPS", "width of a return bin in env steps", 100_000L, 1L, long.MaxValue);
+    private readonly Option<int> _resamples = OptionFactory.Count("--resamples", "N", "bootstrap resamples for the 95% band over seeds", 1000, 1, 1_000_000);
+    private readonly Option<int> _bootstrapSeed = OptionFactory.Count("--bootstrap-seed", "S", "seed of the bootstrap resampling", 0, 0, int.MaxValue);
+
+    public PlotCommand() : base("plot", "figures of sweeps or runs: returns, weight magnitude, unit ages, return against friction", """
+        Writes returns.png (episode return binned by env steps, mean over seeds with a 95% bootstrap band, one line
+        per method, friction changes dashed), weights.png (mean |w| per layer over time), unit_ages.png (CBP runs: units
+        per age bin over time, log counts) and friction.png (each friction period's mean return against its friction,
+        coloured by period index), each with a CSV of exactly what it shows. Unfinished runs are plotted with what
+        they have, with a warning.
+        """)
+    {
+        Add(_dirs);
+        Add(_out);
+        Add(_bin);
+        Add(_resamples);
+        Add(_bootstrapSeed);
+        SetAction(Run);
+    }
+
+    private int Run(ParseResult result)
+    {
+        string[] dirs = result.GetValue(_dirs)!;
+        var output = result.InvocationConfiguration.Output;
+        var runs = PlotRun.Find(dirs);
+        foreach (var run in runs.Where(r => r.Partial))
+            result.InvocationConfiguration.Error.WriteLine(
+                $"warning: {run.Name} ({run.Directory}) is unfinished: step {run.LastStep:N0} of {run.Config.Run.TotalSteps:N0}; plotted with what it has");
+        string outDir = result.GetValue(_out) ?? Path.Combine(dirs[0], "figures");
+        RunDirectory.Guard(outDir, "create", () => Directory.CreateDirectory(outDir));
+        output.WriteLine($"plot: {runs.Count} runs ({string.Join(", ", runs.GroupBy(r => r.Method).Select(g => $"{g.Key} x {g.Count()}"))}) -> {outDir}");
+        var figures = new PlotFigures(runs, outDir, output);
+        figures.Returns(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
+        foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) figures.PerLayer(prefix, file, title, yLabel);
+        figures.UnitAges();
+        figures.ReturnAgainstFriction();
+        return 0;
+    }
+}

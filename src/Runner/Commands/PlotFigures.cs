@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text;
+using CbpGpu.Agent.Training;
+using ScottPlot;
+
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>
+/// The figures of `Runner plot` (docs/sweeps.md#figures), each a PNG and the CSV of exactly what it shows. Figures of
+/// one updates.csv column per layer over time are a table (<see cref="PerLayerFigures"/>): a new per-layer column
+/// (e.g. dormant_(hidden)) gets its figure from one more entry.
+/// </summary>
+public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, TextWriter output)
+{
+    private const int Width = 1200, Height = 700;
+
+    /// <summary>updates.csv column prefix -> file name, title, y label: one panel per layer, one line per method (mean over seeds).</summary>
+    public static readonly (string Prefix, string File, string Title, string YLabel)[] PerLayerFigures =
+    [
+        ("abs_w_", "weights", "Mean |w| per layer", "mean |w|"),
+    ];
+
+    private readonly string[] _methods = [.. runs.Select(r => r.Method).Distinct().OrderBy(m => Array.IndexOf(MethodOrder, m))];
+    private static readonly string[] MethodOrder = ["std", "ns", "l2", "cbp"];
+
+    private string Shape => string.Join(", ", runs.Select(r => r.RolloutShape).Distinct());
+
+    private Color ColorOf(string method) => new ScottPlot.Palettes.Category10().GetColor(Array.IndexOf(MethodOrder, method));
+
+    private void Save(Plot plot, string name, int width = Width, int height = Height)
+    {
+        string path = Path.Combine(outDir, name + ".png");
+        RunDirectory.Guard(path, "write", () => plot.SavePng(path, width, height));
+        output.WriteLine($"wrote {path} and {name}.csv");
+    }
+
+    private void Save(Multiplot plot, string name, int width, int height)
+    {
+        string path = Path.Combine(outDir, name + ".png");
+        RunDirectory.Guard(path, "write", () => plot.SavePng(path, width, height));
+        output.WriteLine($"wrote {path} and {name}.csv");
+    }
+
+    private void WriteCsv(string name, string header, IEnumerable<string> rows)
+    {
+        string path = Path.Combine(outDir, name + ".csv");
+        var sb = new StringBuilder(header).Append('\n');
+        foreach (string row in rows) sb.Append(row).Append('\n');
+        RunDirectory.Guard(path, "write", () => File.WriteAllText(path, sb.ToString()));
+    }
+
+    private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Mean episode return per bin over seeds with a 95% bootstrap band, one line per method; friction changes dashed.</summary>
+    public void Returns(long binWidth, int resamples, int seed)
+    {
+        var plot = new Plot();
+        var rows = new List<string>();
+        bool allPositive = true;
+        foreach (string method in _methods)
+        {
+            var group = runs.Where(r => r.Method == method).ToList();
+            long last = group.Max(r => r.LastStep);
+            var curve = PlotStatistics.ReturnCurve([.. group.Select(r => r.Episodes.Select(e => (e.Step, e.Return)).ToList())], binWidth, last, resamples, seed);
+            if (curve.Count == 0) continue;
+            double[] xs = [.. curve.Select(b => (b.Start + b.End) / 2.0)];
+            var color = ColorOf(method);
+            if (group.Count > 1)
+            {
+                var band = plot.Add.FillY(xs, [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineColor = Colors.Transparent;
+            }
+            var line = plot.Add.Scatter(xs, [.. curve.Select(b => b.Mean)]);
+            line.Color = color;
+            line.LineWidth = 2;
+            line.MarkerSize = 4;
+            line.LegendText = $"{method} ({group.Count} seed{(group.Count == 1 ? "" : "s")})";
+            allPositive &= curve.All(b => b.Low >= 0);
+            rows.AddRange(curve.Select(b => $"{method},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
+        }
+        MarkFrictionChanges(plot);
+        plot.Title($"Episode return, mean over seeds, 95% bootstrap CI ({resamples} resamples), bins of {binWidth:N0} steps; {Shape}");
+        plot.XLabel("env steps");
+        plot.YLabel("episode return");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.AutoScale();
+        if (allPositive) plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top);
+        WriteCsv("returns", "method,bin_start,bin_end,runs,mean_return,ci_low,ci_high", rows);
+        Save(plot, "returns");
+    }
+
+    private void MarkFrictionChanges(Plot plot)
+    {
+        var periods = runs.Select(r => r.Config.Env.Friction.ChangeEverySteps).Distinct().ToList();
+        long last = runs.Max(r => r.LastStep);
+        if (periods.Count != 1 || periods[0] >= last) return;
+        for (long s = periods[0]; s < last; s += periods[0])
+        {
+            var v = plot.Add.VerticalLine(s);
+            v.Color = Colors.Gray.WithAlpha(0.6);
+            v.LinePattern = LinePattern.Dashed;
+            v.LineWidth = 1;
+        }
+    }
+
+    /// <summary>One panel per layer: the column (prefix + layer) over time, mean over seeds, one line per method.</summary>
+    public void PerLayer(string prefix, string name, string title, string yLabel)
+    {
+        var layers = runs.SelectMany(r => r.Columns).Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).Distinct().ToList();
+        if (layers.Count == 0) return;
+        var multi = new Multiplot();
+        multi.AddPlots(layers.Count);
+        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (layers.Count + 1) / 2, columns: 2);
+        var rows = new List<string>();
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var plot = multi.GetPlot(l);
+            string layer = layers[l][prefix.Length..];
+            foreach (string method in _methods)
+            {
+                var (steps, mean, n) = MeanOverSeeds(runs.Where(r => r.Method == method), layers[l]);
+                if (steps.Length == 0) continue;
+                var line = plot.Add.Scatter(steps, mean);
+                line.Color = ColorOf(method);
+                line.MarkerSize = 0;
+                line.LineWidth = 2;
+                line.LegendText = method;
+                for (int i = 0; i < steps.Length; i++) rows.Add($"{method},{layer},{F(steps[i])},{n[i]},{F(mean[i])}");
+            }
+            plot.Title($"{title}: {layer}, mean over seeds");
+            plot.XLabel($"env steps ({Shape})");
+            plot.YLabel(yLabel);
+            if (l == 0) plot.ShowLegend(Alignment.UpperLeft);
+        }
+        WriteCsv(name, "method,layer,step,runs,mean", rows);
+        Save(multi, name, Width, 350 * ((layers.Count + 1) / 2));
+    }
+
+    /// <summary>A column's mean over runs at each update (runs of one method share their update steps; shorter ones stop counting).</summary>
+    private static (double[] Steps, double[] Mean, int[] Count) MeanOverSeeds(IEnumerable<PlotRun> group, string column)
+    {
+        var series = group.Select(r => r.Column(column)).Where(s => s.Steps.Length > 0).ToList();
+        if (series.Count == 0) return ([], [], []);
+        int length = series.Max(s => s.Steps.Length);
+        var longest = series.First(s => s.Steps.Length == length);
+        var mean = new double[length];
+        var count = new int[length];
+        for (int i = 0; i < length; i++)
+        {
+            var values = series.Where(s => s.Values.Length > i).Select(s => s.Values[i]).ToList();
+            mean[i] = values.Average();
+            count[i] = values.Count;
+        }
+        return (longest.Steps, mean, count);
+    }
+
+    /// <summary>CBP runs: per hidden layer, units per age bin over time (mean over seeds) as a heat map of log10(1 + count).</summary>
+    public void UnitAges()
+    {
+        var cbp = runs.Where(r => r.Method == "cbp").ToList();
+        if (cbp.Count == 0)
+        {
+            output.WriteLine("note: no cbp runs, so no unit-age figure");
+            return;
+        }
+        string[] bins = UnitAgeHistogram.BinNames;
+        var layers = cbp.SelectMany(r => r.Columns).Where(c => c.StartsWith($"age_{bins[0]}_", StringComparison.Ordinal))
+            .Select(c => c[$"age_{bins[0]}_".Length..]).Distinct().ToList();
+        var multi = new Multiplot();
+        multi.AddPlots(layers.Count);
+        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (layers.Count + 1) / 2, columns: 2);
+        var rows = new List<string>();
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var perBin = bins.Select(b => MeanOverSeeds(cbp, $"age_{b}_{layers[l]}")).ToList();
+            double[] steps = perBin[0].Steps;
+            var grid = new double[bins.Length, steps.Length];
+            for (int b = 0; b < bins.Length; b++)
+                for (int i = 0; i < steps.Length; i++)
+                {
+                    // Row 0 is drawn at the top: the oldest bin goes there.
+                    grid[bins.Length - 1 - b, i] = Math.Log10(1 + perBin[b].Mean[i]);
+                    rows.Add($"{layers[l]},{bins[b]},{F(steps[i])},{perBin[b].Count[i]},{F(perBin[b].Mean[i])}");
+                }
+            var plot = multi.GetPlot(l);
+            var heat = plot.Add.Heatmap(grid);
+            heat.Colormap = new ScottPlot.Colormaps.Viridis();
+            // ScottPlot places the first and last cell centres at the extent's edges: rows centred on 0 .. bins-1, the ticks.
+            heat.Extent = new CoordinateRect(steps.Length == 0 ? 0 : steps[0], steps.Length == 0 ? 1 : steps[^1], 0, bins.Length - 1);
+            plot.Add.ColorBar(heat).Label = "log10(1 + units)";
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+                [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
+            plot.Title($"CBP unit ages (optimizer steps): {layers[l]}, mean over {cbp.Count} runs");
+            plot.XLabel($"env steps ({Shape})");
+        }
+        WriteCsv("unit_ages", "layer,age_bin,step,runs,mean_units", rows);
+        Save(multi, "unit_ages", Width, 350 * ((layers.Count + 1) / 2));
+    }
+
+    /// <summary>Per method: each run's mean return in each friction period against that period's friction (log x), coloured by period index.</summary>
+    public void ReturnAgainstFriction()
+    {
+        var multi = new Multiplot();
+        multi.AddPlots(_methods.Length);
+        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (_methods.Length + 1) / 2, columns: Math.Min(2, _methods.Length));
+        var rows = new List<string>();
+        int maxPeriods = runs.Max(r => PlotStatistics.FrictionPeriods(r.Episodes).Count);
+        var colormap = new ScottPlot.Colormaps.Turbo();
+        for (int m = 0; m < _methods.Length; m++)
+        {
+            var plot = multi.GetPlot(m);
+            foreach (var run in runs.Where(r => r.Method == _methods[m]))
+                foreach (var p in PlotStatistics.FrictionPeriods(run.Episodes))
+                {
+                    var marker = plot.Add.Marker(Math.Log10(p.Friction), p.MeanReturn);
+                    marker.Color = colormap.GetColor(maxPeriods <= 1 ? 0 : p.Index / (double)(maxPeriods - 1));
+                    marker.Size = 9;
+                    rows.Add($"{_methods[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)}");
+                }
+            plot.Title($"{_methods[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
+            plot.XLabel($"log10 friction ({Shape})");
+            plot.YLabel("mean episode return in the period");
+        }
+        WriteCsv("friction", "method,seed,period,friction,episodes,mean_return", rows);
+        Save(multi, "friction", Width, 400 * ((_methods.Length + 1) / 2));
+    }
+}

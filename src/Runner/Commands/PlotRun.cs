@@ -1,0 +1,127 @@
+using System.Globalization;
+using CbpGpu.Agent.Settings;
+using CbpGpu.Agent.Training;
+
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>One run directory as `Runner plot` reads it (docs/formats.md#run-directory): its config, episodes and update rows.</summary>
+public sealed class PlotRun
+{
+    private PlotRun(string directory, TrainConfig config, List<(long, double, double)> episodes, string[] columns, List<double[]> updates)
+    {
+        Directory = directory;
+        Config = config;
+        Episodes = episodes;
+        Columns = columns;
+        Updates = updates;
+    }
+
+    public string Directory { get; }
+    public TrainConfig Config { get; }
+    public string Method => MethodWord(Config.Ppo.Method);
+    public ulong Seed => Config.Run.Seed;
+    public string Name => $"{Method} seed {Seed}";
+
+    /// <summary>Finished episodes: step at the end, return, friction.</summary>
+    public IReadOnlyList<(long Step, double Return, double Friction)> Episodes { get; }
+
+    /// <summary>updates.csv's header and its complete rows.</summary>
+    public IReadOnlyList<string> Columns { get; }
+    public IReadOnlyList<double[]> Updates { get; }
+
+    public long LastStep => Updates.Count == 0 ? 0 : (long)Updates[^1][1];
+    public bool Partial => LastStep < Config.Run.TotalSteps;
+
+    /// <summary>The rollout shape the figures' titles state: envs x steps of each per update.</summary>
+    public string RolloutShape => $"{Config.Env.NumEnvs} envs x {Config.Ppo.StepsPerEnv(Config.Env.NumEnvs)} steps per update";
+
+    public static string MethodWord(PpoMethod method) => method switch
+    {
+        PpoMethod.Standard => "std",
+        PpoMethod.NsAdam => "ns",
+        PpoMethod.L2 => "l2",
+        _ => "cbp",
+    };
+
+    /// <summary>
+    /// The runs under each path: the path itself when it holds config.json (a `train` directory), else every
+    /// (method)/seed-(n)/ below it that does (a sweep). A path with neither is an error naming what was expected.
+    /// </summary>
+    public static List<PlotRun> Find(IEnumerable<string> paths)
+    {
+        var runs = new List<PlotRun>();
+        foreach (string path in paths)
+        {
+            if (File.Exists(Path.Combine(path, RunDirectory.ConfigFile)))
+            {
+                runs.Add(Load(path));
+                continue;
+            }
+            var found = System.IO.Directory.Exists(path)
+                ? System.IO.Directory.GetDirectories(path).SelectMany(m => System.IO.Directory.GetDirectories(m, "seed-*"))
+                    .Where(d => File.Exists(Path.Combine(d, RunDirectory.ConfigFile))).Order(StringComparer.Ordinal).ToList()
+                : [];
+            if (found.Count == 0)
+                throw new UserFacingException($"{path} holds no runs: expected {Path.Combine(path, RunDirectory.ConfigFile)} (a `train` --out) or {Path.Combine(path, "<method>", "seed-<n>", RunDirectory.ConfigFile)} (a `sweep` --out)");
+            runs.AddRange(found.Select(Load));
+        }
+        return runs;
+    }
+
+    private static PlotRun Load(string dir)
+    {
+        string configPath = Path.Combine(dir, RunDirectory.ConfigFile);
+        TrainConfig config;
+        try
+        {
+            config = TrainConfig.FromJson(RunDirectory.Guard(configPath, "read", () => File.ReadAllText(configPath)));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UserFacingException($"{configPath} is not a run configuration ({e.Message}); plot reads directories written by `train` or `sweep`");
+        }
+        var episodes = new List<(long, double, double)>();
+        foreach (var row in Rows(Path.Combine(dir, RunDirectory.EpisodesFile), out _))
+            episodes.Add(((long)row[0], row[2], row[4]));
+        var updates = Rows(Path.Combine(dir, RunDirectory.UpdatesFile), out string[] columns).ToList();
+        return new PlotRun(dir, config, episodes, columns, updates);
+    }
+
+    /// <summary>A CSV log's complete rows as numbers (a row still being written, or cut by a kill, is left out).</summary>
+    private static IEnumerable<double[]> Rows(string path, out string[] header)
+    {
+        if (!File.Exists(path))
+        {
+            header = [];
+            return [];
+        }
+        string text = RunDirectory.Guard(path, "read", () =>
+        {
+            using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return new StreamReader(s).ReadToEnd();
+        });
+        string[] lines = text.Split('\n');
+        header = lines[0].Split(',');
+        int n = header.Length;
+        var rows = new List<double[]>();
+        // The last element follows the last '\n': empty, or a row not yet complete.
+        for (int i = 1; i < lines.Length - 1; i++)
+        {
+            string[] f = lines[i].Split(',');
+            if (f.Length != n) continue;
+            var row = new double[n];
+            bool ok = true;
+            for (int j = 0; j < n && ok; j++) ok = double.TryParse(f[j], NumberStyles.Float, CultureInfo.InvariantCulture, out row[j]);
+            if (ok) rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>The values of one updates.csv column, with the step of each row; empty when the run has no such column.</summary>
+    public (double[] Steps, double[] Values) Column(string name)
+    {
+        int c = Columns.ToList().IndexOf(name);
+        if (c < 0) return ([], []);
+        return ([.. Updates.Select(r => r[1])], [.. Updates.Select(r => r[c])]);
+    }
+}

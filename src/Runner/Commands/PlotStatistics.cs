@@ -1,0 +1,96 @@
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>One bin of episode returns: steps in (Start, End], the per-run means that went in, their mean and 95% bootstrap interval.</summary>
+public sealed record ReturnBin(long Start, long End, int Runs, double Mean, double Low, double High);
+
+/// <summary>Episodes of one run that ended while one friction value was in effect: its order of appearance, the value, the mean return.</summary>
+public sealed record FrictionPeriod(int Index, double Friction, int Episodes, double MeanReturn);
+
+/// <summary>The numbers behind the figures of `Runner plot` (docs/sweeps.md#figures), free of any plotting.</summary>
+public static class PlotStatistics
+{
+    /// <summary>Mean return of each bin of <paramref name="width"/> env steps, by the step an episode ended at; NaN where no episode ended.</summary>
+    public static double[] BinMeans(IReadOnlyList<(long Step, double Return)> episodes, long width, int bins)
+    {
+        var sum = new double[bins];
+        var count = new int[bins];
+        foreach (var (step, ret) in episodes)
+        {
+            int b = (int)((step - 1) / width);   // bin k holds steps (k*width, (k+1)*width]
+            if (b < 0 || b >= bins) continue;
+            sum[b] += ret;
+            count[b]++;
+        }
+        return [.. Enumerable.Range(0, bins).Select(b => count[b] == 0 ? double.NaN : sum[b] / count[b])];
+    }
+
+    /// <summary>
+    /// The mean of <paramref name="values"/> and its 95% percentile bootstrap interval: <paramref name="resamples"/>
+    /// times, as many values drawn with replacement, their mean; the 2.5th and 97.5th percentiles of those means
+    /// (linear interpolation between order statistics). The draws come from <paramref name="rng"/> (seeded by the caller).
+    /// </summary>
+    public static (double Mean, double Low, double High) Bootstrap(IReadOnlyList<double> values, int resamples, Random rng)
+    {
+        int n = values.Count;
+        if (n == 0) return (double.NaN, double.NaN, double.NaN);
+        double mean = values.Average();
+        var means = new double[resamples];
+        for (int r = 0; r < resamples; r++)
+        {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += values[rng.Next(n)];
+            means[r] = s / n;
+        }
+        Array.Sort(means);
+        return (mean, Percentile(means, 2.5), Percentile(means, 97.5));
+    }
+
+    /// <summary>The p-th percentile of sorted values, interpolating linearly between order statistics (numpy's default).</summary>
+    public static double Percentile(double[] sorted, double p)
+    {
+        double rank = p / 100 * (sorted.Length - 1);
+        int lo = (int)Math.Floor(rank), hi = (int)Math.Ceiling(rank);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+    }
+
+    /// <summary>
+    /// Per-method return curve: each run's bin means, then per bin the mean over the runs that have it and its
+    /// bootstrap interval over runs (seeds). Bins no run reached are left out.
+    /// </summary>
+    public static List<ReturnBin> ReturnCurve(IReadOnlyList<IReadOnlyList<(long Step, double Return)>> runs, long width, long lastStep, int resamples, int seed)
+    {
+        int bins = (int)((lastStep + width - 1) / width);
+        var perRun = runs.Select(r => BinMeans(r, width, bins)).ToList();
+        var rng = new Random(seed);
+        var curve = new List<ReturnBin>();
+        for (int b = 0; b < bins; b++)
+        {
+            var values = perRun.Select(r => r[b]).Where(v => !double.IsNaN(v)).ToList();
+            if (values.Count == 0) continue;
+            var (mean, low, high) = Bootstrap(values, resamples, rng);
+            curve.Add(new ReturnBin(b * width, (b + 1) * width, values.Count, mean, low, high));
+        }
+        return curve;
+    }
+
+    /// <summary>
+    /// Groups a run's episodes, in the order they ended, by the friction in effect: a new period starts whenever the
+    /// friction differs from the previous episode's and has not been seen before (under nature2024 envs adopt a new
+    /// value at their own episode ends, so old-value episodes still end after a change and stay in their period).
+    /// </summary>
+    public static List<FrictionPeriod> FrictionPeriods(IReadOnlyList<(long Step, double Return, double Friction)> episodes)
+    {
+        var order = new List<double>();
+        var sums = new Dictionary<double, (double Sum, int Count)>();
+        foreach (var (_, ret, friction) in episodes)
+        {
+            if (!sums.TryGetValue(friction, out var acc))
+            {
+                order.Add(friction);
+                acc = (0, 0);
+            }
+            sums[friction] = (acc.Sum + ret, acc.Count + 1);
+        }
+        return [.. order.Select((f, i) => new FrictionPeriod(i, f, sums[f].Count, sums[f].Sum / sums[f].Count))];
+    }
+}

@@ -1,0 +1,11 @@
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>What `Runner sweep` was asked for: the runs under <paramref name="Root"/>, and either K at a time here or a Slurm script.</summary>
+public sealed record SweepRequest(string Root, IReadOnlyList<SweepRun> Runs, int Parallel, SlurmSettings? Slurm)
+{
+    /// <summary>Where each run's output goes: DIR/logs/(method)-seed-(n).log, outside the run directories so each is exactly what `train` writes.</summary>
+    public string LogDirectory => Path.Combine(Root, "logs");
+}
+
+/// <summary>The job-array script to write instead of running: where, and the resources of each array task.</summary>
+public sealed record SlurmSettings(string File, int Cpus, string Time, string? Partition, string? Account);

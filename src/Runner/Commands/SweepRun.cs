@@ -1,0 +1,31 @@
+using CbpGpu.Runner.Cli;
+
+namespace CbpGpu.Runner.Commands;
+
+/// <summary>
+/// One (method, seed) of a sweep: its directory, the `train` arguments that run it, and either the step budget
+/// those arguments resolve to or the one-line reason they cannot run (a setting this method refuses).
+/// </summary>
+public sealed record SweepRun(string Method, long Seed, string Directory, IReadOnlyList<string> TrainArgs, long TotalSteps, string? Problem)
+{
+    public string Name => $"{Method} seed {Seed}";
+
+    public string LogName => $"{Method}-seed-{Seed}.log";
+
+    /// <summary>Reads the arguments with `train`'s own definitions, as the child process will, so a run that would be refused is known before anything starts.</summary>
+    public static SweepRun Plan(string method, long seed, string directory, string[] trainArgs)
+    {
+        var parsed = RunnerCommandLine.Create().Parse(trainArgs);
+        if (parsed.Errors.Count > 0)
+            return new SweepRun(method, seed, directory, trainArgs, 0, ParseErrorMessage.Describe(parsed));
+        try
+        {
+            var request = ((TrainCommand)parsed.CommandResult.Command).Read(parsed);
+            return new SweepRun(method, seed, directory, trainArgs, request.Config.Run.TotalSteps, null);
+        }
+        catch (UsageException e)
+        {
+            return new SweepRun(method, seed, directory, trainArgs, 0, e.Message);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using CbpGpu.Agent.Training;
+
+namespace CbpGpu.Runner.Commands;
+
+public enum SweepRunState { Pending, Running, Done, Skipped, Failed, Stopped }
+
+/// <summary>One run of the sweep as the scheduler and the display see it.</summary>
+public sealed class SweepRunStatus(SweepRun run)
+{
+    public SweepRun Run { get; } = run;
+    public SweepRunState State { get; set; } = SweepRunState.Pending;
+
+    /// <summary>Env steps the run had when this sweep session first looked, and has now (from its updates.csv).</summary>
+    public long StartStep { get; set; }
+    public long Step { get; set; }
+    public string? Error { get; set; }
+    internal Process? Process { get; set; }
+    internal string? LogPath { get; set; }
+    internal long LogStart { get; set; }
+    internal Stopwatch? WaitingForLock { get; set; }
+}
+
+/// <summary>How a sweep session ended.</summary>
+public sealed record SweepOutcome(int Done, int Failed, bool Stopped);
+
+/// <summary>
+/// Runs a sweep's `train` commands as child processes, K at a time (docs/sweeps.md). Each child is its own process so
+/// torch's process-wide thread setting is its own, a crash or kill of one run cannot take others down, and a stop
+/// signal reaches each run exactly once: children run in their own session (setsid), so a Ctrl+C on the terminal
+/// reaches only the sweep, which passes it on; and they stop themselves (checkpointing) if the sweep dies (see
+/// <see cref="SweepChild"/>).
+/// </summary>
+public sealed class SweepScheduler(SweepRequest request, TextWriter output)
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long a run waits for its directory's lock (a killed sweep's child still checkpointing) before it is started anyway and refused.</summary>
+    private static readonly TimeSpan LockPatience = TimeSpan.FromMinutes(2);
+
+    public SweepOutcome Run(StopSignals stop)
+    {
+        RunDirectory.Guard(request.LogDirectory, "create the log directory", () => Directory.CreateDirectory(request.LogDirectory));
+        var runs = request.Runs.Select(r => new SweepRunStatus(r)).ToList();
+        foreach (var s in runs) Prepare(s);
+        var display = SweepDisplay.For(output, runs, request);
+        bool forwarded = false;
+        try
+        {
+            while (true)
+            {
+                if (stop.Token.IsCancellationRequested && !forwarded)
+                {
+                    forwarded = true;
+                    int signal = stop.ExitCode - 128;
+                    foreach (var s in runs.Where(s => s.State == SweepRunState.Running)) Posix.Kill(s.Process!.Id, signal);
+                    display.Event($"passing signal {signal} on to {runs.Count(s => s.State == SweepRunState.Running)} running runs; waiting for their checkpoints");
+                }
+                if (!forwarded) StartRuns(runs, display);
+                foreach (var s in runs.Where(s => s.State == SweepRunState.Running))
+                {
+                    s.Step = Math.Max(s.Step, LastStep(s.Run.Directory));
+                    if (s.Process!.HasExited) Finish(s, forwarded, display);
+                }
+                display.Refresh();
+                bool running = runs.Any(s => s.State == SweepRunState.Running);
+                if (!running && (forwarded || runs.All(s => s.State != SweepRunState.Pending))) break;
+                stop.Token.WaitHandle.WaitOne(Tick);
+            }
+        }
+        finally
+        {
+            // Only reached with live children when the sweep itself failed: they checkpoint and stop too.
+            foreach (var s in runs.Where(s => s.State == SweepRunState.Running && !s.Process!.HasExited)) Posix.Kill(s.Process!.Id, Posix.SigTerm);
+        }
+        display.Summary(forwarded);
+        return new SweepOutcome(runs.Count(s => s.State is SweepRunState.Done or SweepRunState.Skipped),
+            runs.Count(s => s.State == SweepRunState.Failed), forwarded);
+    }
+
+    /// <summary>Before anything starts: runs refused by their own settings fail, finished ones are skipped, the rest note where they stand.</summary>
+    private static void Prepare(SweepRunStatus s)
+    {
+        if (s.Run.Problem is string problem)
+        {
+            s.State = SweepRunState.Failed;
+            s.Error = $"error: {problem}";
+            return;
+        }
+        s.StartStep = s.Step = Math.Min(LastStep(s.Run.Directory), s.Run.TotalSteps);
+        if (FinishedAt(s.Run.Directory) == s.Run.TotalSteps)
+        {
+            s.State = SweepRunState.Skipped;
+            s.StartStep = s.Step = s.Run.TotalSteps;
+        }
+    }
+
+    private void StartRuns(List<SweepRunStatus> runs, SweepDisplay display)
+    {
+        foreach (var s in runs)
+        {
+            if (runs.Count(r => r.State == SweepRunState.Running) >= request.Parallel) return;
+            if (s.State != SweepRunState.Pending) continue;
+            if (LockHolder(s.Run.Directory) is string holder)
+            {
+                if (s.WaitingForLock is null)
+                {
+                    s.WaitingForLock = Stopwatch.StartNew();
+                    display.Event($"{s.Run.Name}: waiting for {s.Run.Directory}, still held by {holder} (a run of an earlier sweep checkpointing?)");
+                }
+                if (s.WaitingForLock.Elapsed < LockPatience) continue;
+            }
+            Start(s);
+            display.Event($"{s.Run.Name}: started{(s.StartStep > 0 ? $" (continuing from step {s.StartStep:N0})" : "")}, log {Path.Combine(request.LogDirectory, s.Run.LogName)}");
+        }
+    }
+
+    private void Start(SweepRunStatus s)
+    {
+        string logPath = Path.Combine(request.LogDirectory, s.Run.LogName);
+        RunDirectory.Guard(logPath, "write", () => File.AppendAllText(logPath,
+            $"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} sweep (PID {Environment.ProcessId}) starts: Runner {string.Join(' ', s.Run.TrainArgs)}\n"));
+        s.LogPath = logPath;
+        s.LogStart = new FileInfo(logPath).Length;
+        // The run writes its output to the log itself (the shell's redirection), not through a pipe to the sweep: a
+        // killed sweep must not leave its runs writing into a closed pipe. setsid gives the run its own session, so a
+        // terminal's Ctrl+C reaches only the sweep, which passes it on once.
+        string[] command =
+        [
+            "/bin/sh", "-c", "exec \"$@\" >>\"$CBPGPU_SWEEP_LOG\" 2>&1", "sh",
+            .. File.Exists("/usr/bin/setsid") ? ["/usr/bin/setsid"] : Array.Empty<string>(),
+            .. RunnerExecutable.Command, .. s.Run.TrainArgs,
+        ];
+        var psi = new ProcessStartInfo(command[0]) { UseShellExecute = false };
+        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
+        psi.Environment[SweepChild.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["CBPGPU_SWEEP_LOG"] = logPath;
+        s.State = SweepRunState.Running;
+        s.Process = Process.Start(psi);
+    }
+
+    private static void Finish(SweepRunStatus s, bool forwarded, SweepDisplay display)
+    {
+        var process = s.Process!;
+        int code = process.ExitCode;
+        process.Dispose();
+        string? errorLine = LastErrorLine(s.LogPath!, s.LogStart);
+        RunDirectory.Guard(s.LogPath!, "write", () => File.AppendAllText(s.LogPath!, $"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} exit code {code}\n"));
+        s.Step = Math.Max(s.Step, LastStep(s.Run.Directory));
+        if (code == 0)
+        {
+            s.State = SweepRunState.Done;
+            display.Event($"{s.Run.Name}: finished");
+        }
+        else if (forwarded && code > 128)
+        {
+            s.State = SweepRunState.Stopped;
+            display.Event($"{s.Run.Name}: stopped at step {s.Step:N0}, checkpointed");
+        }
+        else
+        {
+            s.State = SweepRunState.Failed;
+            s.Error = (errorLine ?? (code > 128 ? $"killed by signal {code - 128}" : $"exited with code {code} without an error line")) + $" (log: {s.LogPath})";
+            display.Event($"{s.Run.Name}: FAILED: {s.Error}");
+        }
+    }
+
+    /// <summary>The last `error: ` line the run wrote in this session (its one-line reason for failing), or null.</summary>
+    private static string? LastErrorLine(string log, long from)
+    {
+        try
+        {
+            using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            file.Seek(from, SeekOrigin.Begin);
+            using var reader = new StreamReader(file, Encoding.UTF8);
+            string? last = null;
+            while (reader.ReadLine() is string line)
+                if (line.StartsWith("error: ", StringComparison.Ordinal)) last = line;
+            return last;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Who holds the directory's run lock, or null when it is free or there is no directory yet.</summary>
+    private static string? LockHolder(string directory)
+    {
+        if (!Directory.Exists(directory)) return null;
+        try
+        {
+            RunLock.Acquire(directory).Dispose();
+            return null;
+        }
+        catch (TrainingException e)
+        {
+            int pid = e.Message.IndexOf("(PID ", StringComparison.Ordinal);
+            return pid < 0 ? "another process" : e.Message[(pid + 1)..e.Message.IndexOf(')', pid)];
+        }
+    }
+
+    /// <summary>The step of the last complete row of the run's updates.csv (docs/formats.md#updatescsv), 0 when there is none.</summary>
+    public static long LastStep(string directory)
+    {
+        string path = Path.Combine(directory, RunDirectory.UpdatesFile);
+        string? line = LastCompleteLine(path);
+        if (line is null) return 0;
+        string[] fields = line.Split(',');
+        return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step : 0;
+    }
+
+    /// <summary>The run's step budget when the last event of its sessions.csv (docs/formats.md#sessionscsv) is `finished`, else -1.</summary>
+    public static long FinishedAt(string directory)
+    {
+        string? line = LastCompleteLine(Path.Combine(directory, RunDirectory.SessionsFile));
+        string[] fields = line?.Split(',') ?? [];
+        return fields.Length > 3 && fields[1] == "finished" && fields[2] == fields[3]
+            && long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out long total) ? total : -1;
+    }
+
+    private static string? LastCompleteLine(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long start = Math.Max(0, file.Length - 16384);
+            file.Seek(start, SeekOrigin.Begin);
+            using var reader = new StreamReader(file, Encoding.UTF8);
+            string tail = reader.ReadToEnd();
+            int end = tail.LastIndexOf('\n');
+            if (end <= 0) return null;
+            int begin = tail.LastIndexOf('\n', end - 1) + 1;
+            // The header (line 1) is not a row; a tail window cut mid-line never holds only the header.
+            return start == 0 && begin == 0 ? null : tail[begin..end];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using CbpGpu.Runner.Cli;
+using Xunit;
+using static CbpGpu.Tests.Runner.RunnerInvocation;
+
+namespace CbpGpu.Tests.Runner;
+
+/// <summary>`--config FILE`: a config.json becomes the flags that ask for it; flags given win; bad files are one usage error naming the key.</summary>
+public sealed class ConfigFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cbpgpu-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string Write(string name, string json)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static string CbpJson => ReadTrain("--method", "cbp", "--out", "d", "--preset", "seed2023", "--change-every", "300k", "--steps", "4096",
+        "--envs", "32", "--seed", "5", "--maturity", "123", "--decay", "0.9").Config.ToJson();
+
+    [Fact]
+    public void AConfigFileGivesBackItsConfigAndFlagsOverrideIt()
+    {
+        string file = Write("config.json", CbpJson);
+        var same = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d"])[1..]);
+        Assert.Equal(CbpJson, same.Config.ToJson());
+        var changed = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--seed", "9", "--maturity", "7"])[1..]).Config;
+        Assert.Equal(9UL, changed.Run.Seed);
+        Assert.Equal(7, changed.Cbp!.MaturityThreshold);
+        Assert.Equal(0.9, changed.Cbp.Decay);
+        Assert.Equal(300_000, changed.Env.Friction.ChangeEverySteps);
+        // Another method drops the file's CBP settings instead of refusing them.
+        Assert.Null(ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", "l2"])[1..]).Config.Cbp);
+    }
+
+    [Theory]
+    [InlineData("\"Seed\": 5", "\"Seed\": \"five\"", "key Run.Seed has the wrong type or value")]
+    [InlineData("\"Seed\": 5", "\"Seed\": 5, \"Speed\": 1", "unknown key Run.Speed")]
+    [InlineData("\"Seed\": 5,", "", "missing key Run.Seed")]
+    [InlineData("\"LearningRate\": 0.0001", "\"LearningRate\": 0.0003", "Ppo.Adam.LearningRate is 0.0003 where the flags give 0.0001; no flag sets it")]
+    public void BadFilesAreOneUsageErrorNamingTheKey(string from, string to, string message)
+    {
+        Assert.Contains(from, CbpJson);
+        string file = Write("bad.json", CbpJson.Replace(from, to, StringComparison.Ordinal));
+        var outcome = Invoke("train", "--config", file, "--out", Path.Combine(_dir, "run"));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Equal($"error: --config {file}: {message}", outcome.ErrorLine.Split("; see docs/")[0].Split(", so change it back")[0]);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+    }
+
+    [Fact]
+    public void ASweepTakesEverythingButMethodAndSeedFromTheFile()
+    {
+        string file = Write("config.json", CbpJson);
+        var parsed = RunnerCommandLine.Create().Parse(ConfigArguments.Expand(["sweep", "--config", file, "--methods", "std,cbp", "--seeds", "0", "--out", "sw"]));
+        Assert.Empty(parsed.Errors);
+        var request = Assert.IsType<CbpGpu.Runner.Commands.SweepCommand>(parsed.CommandResult.Command).Read(parsed);
+        Assert.Equal(4096, request.Runs[0].TotalSteps);
+        Assert.DoesNotContain("--maturity", request.Runs[0].TrainArgs);
+        Assert.Contains("--maturity", request.Runs[1].TrainArgs);
+        Assert.Equal(["--method", "cbp", "--seed", "0"], request.Runs[1].TrainArgs.Skip(1).Take(4));
+    }
+}

@@ -1,0 +1,107 @@
+using CbpGpu.Agent.Settings;
+using CbpGpu.Agent.Training;
+using CbpGpu.Physics;
+using CbpGpu.Runner.Commands;
+using Xunit;
+using static CbpGpu.Tests.Runner.RunnerInvocation;
+
+namespace CbpGpu.Tests.Runner;
+
+/// <summary>`Runner plot`'s numbers against hand-computed cases, and the figures of a hand-made run directory.</summary>
+public sealed class PlotTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"cbpgpu-plot-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    /// <summary>A Random that hands out a fixed sequence of indices, so the bootstrap's resamples are known.</summary>
+    private sealed class ScriptedRandom(params int[] indices) : Random
+    {
+        private int _next;
+        public override int Next(int maxValue) => indices[_next++];
+    }
+
+    [Fact]
+    public void TheBootstrapBandIsThePercentilesOfTheResampledMeans()
+    {
+        // Resamples (indices into 1, 2, 4): all 1s, all 2s, all 4s, one of each -> means 1, 2, 4, 7/3.
+        var rng = new ScriptedRandom(0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 1, 2);
+        var (mean, low, high) = PlotStatistics.Bootstrap([1.0, 2.0, 4.0], 4, rng);
+        Assert.Equal(7.0 / 3, mean, 12);
+        // Sorted means 1, 2, 7/3, 4; rank 0.025 * 3 = 0.075 and 0.975 * 3 = 2.925, interpolated linearly.
+        Assert.Equal(1 + 0.075 * (2 - 1), low, 12);
+        Assert.Equal(7.0 / 3 + 0.925 * (4 - 7.0 / 3), high, 12);
+    }
+
+    [Fact]
+    public void BinsHoldTheEpisodesThatEndedInsideThemAndTheUpperEdge()
+    {
+        var means = PlotStatistics.BinMeans([(1, 1.0), (100, 3.0), (101, 10.0), (301, 7.0)], 100, 3);   // 301 lies past the last bin
+        Assert.Equal(2.0, means[0]);
+        Assert.Equal(10.0, means[1]);
+        Assert.True(double.IsNaN(means[2]));
+    }
+
+    [Fact]
+    public void FrictionPeriodsFollowTheOrderValuesAppearInAndKeepLateEpisodesOfAnOldValue()
+    {
+        var periods = PlotStatistics.FrictionPeriods([(10, 1.0, 0.5), (20, 3.0, 0.5), (30, 10.0, 2.0), (40, 5.0, 0.5), (50, 20.0, 2.0), (60, 7.0, 0.1)]);
+        Assert.Equal(
+            [new FrictionPeriod(0, 0.5, 3, 3.0), new FrictionPeriod(1, 2.0, 2, 15.0), new FrictionPeriod(2, 0.1, 1, 7.0)],
+            periods);
+    }
+
+    /// <summary>A sweep directory with one hand-made std run: config.json, episodes.csv, updates.csv (the last row cut, as by a kill).</summary>
+    private string HandMadeSweep()
+    {
+        string run = Path.Combine(_root, "sweep", "std", "seed-3");
+        Directory.CreateDirectory(run);
+        var config = new TrainConfig(EnvSettings.Nature2024(64) with { Friction = FrictionConfig.Nature2024 with { ChangeEverySteps = 200_000 } },
+            PpoSettings.For(PpoMethod.Standard), new RunSettings(3, 1_000_000, "cpu", 1, 2, 100));
+        File.WriteAllText(Path.Combine(run, RunDirectory.ConfigFile), config.ToJson());
+        File.WriteAllText(Path.Combine(run, RunDirectory.EpisodesFile),
+            "step,env,return,length,friction\n50000,0,10,1000,0.5\n100000,1,20,1000,0.5\n150000,0,40,1000,0.5\n210000,1,-5,800,0.5\n250000,0,5,1000,1.5\n");
+        File.WriteAllText(Path.Combine(run, RunDirectory.UpdatesFile),
+            "update,step,abs_w_policy_l1,abs_w_value_l1\n1,131072,0.1,0.2\n2,262144,0.12,0.25\n3,3932");
+        return Path.Combine(_root, "sweep");
+    }
+
+    [Fact]
+    public void AHandMadeRunDirectoryGivesTheExpectedCsvsAndPngs()
+    {
+        string sweep = HandMadeSweep();
+        string figures = Path.Combine(_root, "figures");
+        var outcome = Invoke("plot", sweep, "--out", figures, "--bin", "100k");
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal($"warning: std seed 3 ({Path.Combine(sweep, "std", "seed-3")}) is unfinished: step 262,144 of 1,000,000; plotted with what it has", outcome.Error.Trim());
+        Assert.Equal(
+            ["method,bin_start,bin_end,runs,mean_return,ci_low,ci_high",
+             "std,0,100000,1,15,15,15", "std,100000,200000,1,40,40,40", "std,200000,300000,1,0,0,0"],
+            File.ReadAllLines(Path.Combine(figures, "returns.csv")));
+        Assert.Equal(
+            ["method,seed,period,friction,episodes,mean_return", "std,3,0,0.5,4,16.25", "std,3,1,1.5,1,5"],
+            File.ReadAllLines(Path.Combine(figures, "friction.csv")));
+        Assert.Equal(
+            ["method,layer,step,runs,mean", "std,policy_l1,131072,1,0.1", "std,policy_l1,262144,1,0.12", "std,value_l1,131072,1,0.2", "std,value_l1,262144,1,0.25"],
+            File.ReadAllLines(Path.Combine(figures, "weights.csv")));
+        foreach (string png in new[] { "returns.png", "weights.png", "friction.png" })
+        {
+            byte[] bytes = File.ReadAllBytes(Path.Combine(figures, png));
+            Assert.True(bytes.Length > 1000);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+        Assert.Contains("no cbp runs, so no unit-age figure", outcome.Output);
+    }
+
+    [Fact]
+    public void ADirectoryWithoutRunsIsOneErrorLineNamingWhatWasExpected()
+    {
+        Directory.CreateDirectory(_root);
+        var outcome = Invoke("plot", _root);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Equal($"error: {_root} holds no runs: expected {Path.Combine(_root, "config.json")} (a `train` --out) or {Path.Combine(_root, "<method>", "seed-<n>", "config.json")} (a `sweep` --out)", outcome.ErrorLine);
+    }
+}

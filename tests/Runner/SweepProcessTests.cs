@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using CbpGpu.Agent.Training;
+using Xunit;
+using static CbpGpu.Tests.Agent.TrainRuns;
+
+namespace CbpGpu.Tests.Runner;
+
+/// <summary>
+/// `Runner sweep` as a process over real tiny runs (2 methods x 2 seeds x 4 updates of 16 envs): the run files do not
+/// depend on K, a SIGKILLed sweep rerun ends with the files of an uninterrupted one, and failing runs are reported
+/// while the others finish.
+/// </summary>
+public sealed class SweepProcessTests : IDisposable
+{
+    private const int SigKill = 9;
+    private static readonly string[] Methods = ["std", "cbp"];
+    private static readonly long[] Seeds = [0, 1];
+    private readonly string _root = NewRoot("sweep");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    private string Dir(string name) => Path.Combine(_root, name);
+
+    private static string[] Sweep(string dir, int parallel, params string[] extra) =>
+    [
+        "sweep", "--methods", "std,cbp", "--seeds", "0-1", "--preset", "constant", "--envs", "16", "--steps", "8192",
+        "--checkpoint-every", "1", "--checkpoint-minutes", "0", "--maturity", "50", "--replacement-rate", "1e-2",
+        "--parallel", parallel.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", dir, .. extra,
+    ];
+
+    private static IEnumerable<string> RunDirs(string sweep) =>
+        from m in Methods from s in Seeds select Path.Combine(sweep, m, $"seed-{s}");
+
+    /// <summary>config.json without Run.EnvThreads: the sweep gives each run cores / K MuJoCo threads, which never changes results (docs/formats.md#configjson).</summary>
+    private static string ConfigWithoutEnvThreads(string dir)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunDirectory.ConfigFile)))!;
+        json["Run"]!.AsObject().Remove("EnvThreads");
+        return json.ToJsonString();
+    }
+
+    private static void AssertSameRuns(string expected, string actual)
+    {
+        foreach (var (a, b) in RunDirs(expected).Zip(RunDirs(actual)))
+        {
+            Assert.Equal(Episodes(a), Episodes(b));
+            Assert.Equal(UpdatesWithoutTimings(a), UpdatesWithoutTimings(b));
+            Assert.Equal(ConfigWithoutEnvThreads(a), ConfigWithoutEnvThreads(b));
+            Assert.EndsWith(",finished,8192,8192,", File.ReadAllLines(Path.Combine(b, RunDirectory.SessionsFile))[^1]);
+        }
+    }
+
+    private static int MaxUpdates(string sweep) => RunDirs(sweep).Max(d =>
+    {
+        string path = Path.Combine(d, RunDirectory.UpdatesFile);
+        if (!File.Exists(path)) return 0;
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(s).ReadToEnd().Count(c => c == '\n') - 1;
+    });
+
+    [Fact]
+    public void OneAtATimeAndTwoAtATimeWriteTheSameRunsAndARerunSkipsThem()
+    {
+        string one = Dir("k1"), two = Dir("k2");
+        foreach (var (dir, k) in new[] { (one, 1), (two, 2) })
+        {
+            var (code, stdout, stderr) = RunnerProcess.Run(Sweep(dir, k));
+            Assert.True(code == 0, stdout + stderr);
+            Assert.Contains("sweep ended after", stdout);
+            foreach (var m in Methods)
+                foreach (var s in Seeds)
+                    Assert.True(File.Exists(Path.Combine(dir, "logs", $"{m}-seed-{s}.log")));
+        }
+        AssertSameRuns(one, two);
+        Assert.Contains("\"EnvThreads\": 2", File.ReadAllText(Path.Combine(one, "std", "seed-0", RunDirectory.ConfigFile)));
+        Assert.Contains("\"EnvThreads\": 1", File.ReadAllText(Path.Combine(two, "std", "seed-0", RunDirectory.ConfigFile)));
+
+        var before = RunDirs(two).Select(Snapshot).ToList();
+        var (again, output, error) = RunnerProcess.Run(Sweep(two, 2));
+        Assert.True(again == 0, output + error);
+        Assert.Contains("4 already finished, 0 to run", output);
+        foreach (var (snapshot, dir) in before.Zip(RunDirs(two)))
+            Assert.Equal(snapshot, Snapshot(dir));
+    }
+
+    [Fact]
+    public void ASigkilledSweepRerunEndsWithTheFilesOfAnUninterruptedOne()
+    {
+        string killed = Dir("killed");
+        using (var sweep = new RunnerProcess(Sweep(killed, 2)))
+        {
+            sweep.WaitUntil(() => MaxUpdates(killed) >= 2, TimeSpan.FromMinutes(2), "two updates in a run");
+            sweep.Signal(SigKill);
+            Assert.Equal(128 + SigKill, sweep.WaitForExit(TimeSpan.FromMinutes(1)));
+        }
+        // The runs get SIGTERM from the kernel when the sweep dies and checkpoint; the rerun waits for their locks.
+        var (code, stdout, stderr) = RunnerProcess.Run(Sweep(killed, 2));
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("continuing from step", stdout);
+        foreach (string dir in RunDirs(killed).Where(d => File.ReadAllText(Path.Combine(d, RunDirectory.SessionsFile)).Contains(",resumed,")))
+            Assert.Contains(",stopped,", File.ReadAllText(Path.Combine(dir, RunDirectory.SessionsFile)));
+
+        string straight = Dir("straight");
+        var (code2, stdout2, stderr2) = RunnerProcess.Run(Sweep(straight, 2));
+        Assert.True(code2 == 0, stdout2 + stderr2);
+        AssertSameRuns(straight, killed);
+    }
+
+    [Fact]
+    public void FailingRunsAreReportedWhileTheOthersFinish()
+    {
+        // cbp: refused by its own settings (seed2023 resets Adam state, which TorchSharp's Adam cannot);
+        // std seed 1: refused when it starts (its run directory is a file); std seed 0 trains.
+        string dir = Dir("failing");
+        Directory.CreateDirectory(Path.Combine(dir, "std"));
+        File.WriteAllText(Path.Combine(dir, "std", "seed-1"), "not a directory");
+        var (code, stdout, stderr) = RunnerProcess.Run(
+        [
+            "sweep", "--methods", "std,cbp", "--seeds", "0-1", "--preset", "seed2023", "--optimizer-impl", "torch",
+            "--envs", "16", "--steps", "2048", "--out", dir,
+        ]);
+        Assert.Equal(1, code);
+        Assert.Equal("error: 3 of 4 runs failed (listed above, each with its log); fix the cause and rerun the same command: finished runs are skipped, the others continue", stderr.Trim());
+        string[] failed = [.. stdout.Split('\n').Where(l => l.StartsWith("failed: ", StringComparison.Ordinal))];
+        Assert.Equal(3, failed.Length);
+        Assert.Contains(failed, l => l.StartsWith("failed: std seed 1 (", StringComparison.Ordinal) && l.Contains("is a file, not a directory"));
+        Assert.Contains(failed, l => l.StartsWith("failed: cbp seed 0 (", StringComparison.Ordinal) && l.Contains("error: --optimizer-impl torch cannot reset per-weight Adam state"));
+        Assert.Contains(failed, l => l.StartsWith("failed: cbp seed 1 (", StringComparison.Ordinal));
+        Assert.EndsWith(",finished,2048,2048,", File.ReadAllLines(Path.Combine(dir, "std", "seed-0", RunDirectory.SessionsFile))[^1]);
+    }
+}
