@@ -159,7 +159,7 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
     public void CbpResumeContinuesExactly(OptimizerImpl impl)
     {
         // Accumulate carries fractions and reset zeroes per-weight step counters: both must survive the checkpoint.
-        var cbp = FastCbp with { Utility = UtilityKind.AdaptableContribution, ResetOptimizerState = true, CountRule = ReplacementCountRule.Accumulate };
+        var cbp = FastCbp with { Utility = UtilityKind.AdaptableContribution, AdamReset = AdamStateReset.MomentsAndStepCounters, CountRule = ReplacementCountRule.Accumulate };
         string straight = Train("straight", Config(3 * 2048, impl: impl, cbp: cbp));
         string split = Train("split", Config(2048, impl: impl, cbp: cbp));
         Train("split", Config(3 * 2048, impl: impl, cbp: cbp), resume: true);

@@ -47,7 +47,7 @@ public class ReplacementChooserTests
         int replaced = 0;
         for (int s = 0; s < trials; s++)
         {
-            int n = chooser.DrawCount(0, 256);
+            int n = chooser.DrawCount(0, 256, 256);
             Assert.InRange(n, 0, 1);
             replaced += n;
         }
@@ -60,9 +60,9 @@ public class ReplacementChooserTests
     public void PublishedRuleFloorsCountsOfOneOrMore()
     {
         var chooser = new ReplacementChooser(CbpSettings.Nature2024 with { ReplacementRate = 0.01 }, 1, new SplitMix64(1));
-        Assert.Equal(2, chooser.DrawCount(0, 256)); // 2.56
-        Assert.Equal(1, chooser.DrawCount(0, 100)); // exactly 1
-        Assert.Equal(0, chooser.DrawCount(0, 0));
+        Assert.Equal(2, chooser.DrawCount(0, 256, 256)); // 2.56
+        Assert.Equal(1, chooser.DrawCount(0, 256, 100)); // exactly 1
+        Assert.Equal(0, chooser.DrawCount(0, 256, 0));
     }
 
     [Fact]
@@ -72,12 +72,12 @@ public class ReplacementChooserTests
         var chooser = new ReplacementChooser(settings, 2, new SplitMix64(1));
         // 0.25 * 3 = 0.75 per step: 0, 1 (1.5), 0 (0.5+0.75=1.25 -> 1), ...
         int[] expected = [0, 1, 1, 1, 0, 1, 1, 1];
-        for (int s = 0; s < expected.Length; s++) Assert.Equal(expected[s], chooser.DrawCount(0, 3));
+        for (int s = 0; s < expected.Length; s++) Assert.Equal(expected[s], chooser.DrawCount(0, 3, 3));
         Assert.Equal(0, chooser.Accumulated[1]);
         // rr 1e-4 with 256 eligible: exactly floor(0.0256 * steps) units, no randomness.
         var slow = new ReplacementChooser(CbpSettings.Nature2024 with { CountRule = ReplacementCountRule.Accumulate }, 1, new SplitMix64(1));
         int total = 0;
-        for (int s = 0; s < 1000; s++) total += slow.DrawCount(0, 256);
+        for (int s = 0; s < 1000; s++) total += slow.DrawCount(0, 256, 256);
         Assert.Equal(25, total);
     }
 

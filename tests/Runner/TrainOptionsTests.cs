@@ -41,7 +41,7 @@ public class TrainOptionsTests
             {
                 Utility = UtilityKind.Contribution,
                 CountRule = ReplacementCountRule.Accumulate,
-                ResetOptimizerState = false,
+                AdamReset = AdamStateReset.None,
                 NextBiasCorrection = true,
                 MaturityThreshold = 1000,
                 ReplacementRate = 1e-3,
@@ -87,8 +87,8 @@ public class TrainOptionsTests
     [InlineData(new[] { "False" }, false)]
     public void OptionalSwitchesTakeNothingTrueOrFalse(string[] value, bool expected)
     {
-        var cbp = ReadTrain(["--method", "cbp", "--out", "d", "--cbp-preset", "nature2024", "--reset-adam-state", .. value]).Config.Cbp!;
-        Assert.Equal(expected, cbp.ResetOptimizerState);
+        var cbp = ReadTrain(["--method", "cbp", "--out", "d", "--cbp-preset", "nature2024", "--bias-correction", .. value]).Config.Cbp!;
+        Assert.Equal(expected, cbp.NextBiasCorrection);
         Assert.False(ReadTrain("--method", "std", "--out", "d", "--resume", "false").Resume);
     }
 

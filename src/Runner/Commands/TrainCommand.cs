@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
@@ -14,6 +15,7 @@ public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", Seed2023 = "seed2023", Constant = "constant";
     private static readonly int BatchSize = PpoSettings.For(PpoMethod.Standard).BatchSize;
+    private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
 
     private readonly ChoiceOption<PpoMethod> _method = new(
         "--method",
@@ -36,12 +38,16 @@ public sealed class TrainCommand : RunnerCommand
 
     private readonly Option<long?> _steps = OptionFactory.OptionalCount(
         "--steps", "N",
-        $"env steps in total, rounded up to whole updates of {BatchSize:N0} (default: the preset's run length: " +
+        $"env steps in total, rounded up to whole updates of --batch-size transitions (default: the preset's run length: " +
         $"{Nature2024} {RunSettings.DefaultSteps(Nature2024):N0}, {Seed2023} {RunSettings.DefaultSteps(Seed2023):N0}, " +
         $"{Constant} {RunSettings.DefaultSteps(Constant):N0})",
         1L, 10_000_000_000L);
 
-    private readonly Option<int> _envs = SharedOptions.Envs(BatchSize, $"parallel envs; must divide the {BatchSize:N0}-transition batch");
+    private readonly Option<int?> _envs = OptionFactory.OptionalCount(
+        "--envs", "N",
+        $"parallel envs; must divide --batch-size (default from --learner: {Nature2024} {PpoSettings.Nature2024Envs}, " +
+        $"{Seed2023} {PpoSettings.Seed2023Envs})",
+        1, 1 << 20);
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
     private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
@@ -82,11 +88,25 @@ public sealed class TrainCommand : RunnerCommand
         ("contribution", UtilityKind.Contribution), ("adaptable", UtilityKind.AdaptableContribution));
 
     private readonly ChoiceOption<ReplacementCountRule> _countRule = new(
-        "--count-rule", "CBP: probabilistic (n < 1: one unit with probability n) or accumulate (carry fractions)", defaultWord: null,
-        ("probabilistic", ReplacementCountRule.Probabilistic), ("accumulate", ReplacementCountRule.Accumulate));
+        "--count-rule",
+        "CBP: probabilistic (n = rate x eligible units; n < 1: one unit with probability n), accumulate (carry fractions " +
+        "of n) or layer-coin (one unit with probability rate x units in the layer, the report's)", defaultWord: null,
+        ("probabilistic", ReplacementCountRule.Probabilistic), ("accumulate", ReplacementCountRule.Accumulate),
+        ("layer-coin", ReplacementCountRule.LayerCoin));
 
-    private readonly Option<bool?> _resetAdamState = OptionFactory.OptionalSwitch(
-        "--reset-adam-state", "CBP: zero Adam's m, v and step counters of replaced units' weights");
+    private readonly ChoiceOption<AdamStateReset> _resetAdamState = new(
+        "--reset-adam-state",
+        "CBP: which Adam states of replaced units' weights are zeroed: none, moments (m, v), steps (step counters) or " +
+        "all (true and false mean all and none)", defaultWord: null,
+        ("none", AdamStateReset.None), ("moments", AdamStateReset.Moments), ("steps", AdamStateReset.StepCounters),
+        ("all", AdamStateReset.MomentsAndStepCounters), ("true", AdamStateReset.MomentsAndStepCounters), ("false", AdamStateReset.None));
+
+    private readonly Option<bool?> _resetBias = OptionFactory.OptionalSwitch(
+        "--reset-bias", "CBP: set a replaced unit's bias to 0 (and, with --reset-adam-state, zero its Adam state)");
+
+    private readonly ChoiceOption<NewRowBound> _newRowBound = new(
+        "--new-row-bound", "CBP: fresh incoming weights U(-b, b) with b = sqrt(3/fan_in) (lecun) or 1/sqrt(fan_in) (inverse-sqrt)",
+        defaultWord: null, ("lecun", NewRowBound.LecunUniform), ("inverse-sqrt", NewRowBound.InverseSqrtFanIn));
 
     private readonly Option<bool?> _biasCorrection = OptionFactory.OptionalSwitch(
         "--bias-correction", "CBP: move a replaced unit's mean output into the next layer's bias");
@@ -99,6 +119,48 @@ public sealed class TrainCommand : RunnerCommand
 
     private readonly Option<double?> _decay = OptionFactory.OptionalReal(
         "--decay", "D", "CBP: decay of the running mean activation and utility", 1e-6, BiasCorrectionTable.MaxDecay);
+
+    private readonly ChoiceOption<string> _learner = new(
+        "--learner",
+        "PPO and its networks: nature2024 (the authors': ReLU, LeCun init, Adam eps 1e-8, value coef 1, no clipping, " +
+        "advantages per batch, 64 envs x 32 steps) or seed2023 (the report's Stable-Baselines3 PPO: Tanh, orthogonal init, " +
+        "eps 1e-5, value coef 0.5, grad norm 0.5, advantages per minibatch, 4 envs x 1024 steps); default: the --preset's " +
+        "own (nature2024 for constant)",
+        defaultWord: null, (Nature2024, Nature2024), (Seed2023, Seed2023));
+
+    private readonly ChoiceOption<Activation> _activation = new(
+        "--activation", "nonlinearity of the hidden layers", defaultWord: null, ("relu", Activation.Relu), ("tanh", Activation.Tanh));
+
+    private readonly ChoiceOption<InitScheme> _init = new(
+        "--init", "initial Linear weights: lecun-uniform or orthogonal, times the layer's gain", defaultWord: null,
+        ("lecun-uniform", InitScheme.LecunUniform), ("orthogonal", InitScheme.Orthogonal));
+
+    private readonly Option<double?> _hiddenGain = OptionFactory.OptionalReal("--hidden-gain", "G", "initial gain of the four hidden Linears", 1e-6, 1e6);
+    private readonly Option<double?> _policyOutputGain = OptionFactory.OptionalReal("--policy-output-gain", "G", "initial gain of the action-mean Linear", 1e-6, 1e6);
+    private readonly Option<double?> _valueOutputGain = OptionFactory.OptionalReal("--value-output-gain", "G", "initial gain of the value Linear", 1e-6, 1e6);
+    private readonly Option<double?> _adamEps = OptionFactory.OptionalReal("--adam-eps", "E", "Adam's epsilon", 1e-12, 1);
+
+    private readonly Option<double?> _weightDecay = OptionFactory.OptionalReal(
+        "--weight-decay", "W", "L2 added to the gradient (Adam weight_decay); default from --method and --learner", 0, 1);
+
+    private readonly Option<double?> _valueCoefficient = OptionFactory.OptionalReal("--value-coef", "C", "loss = policy loss + C x value MSE", 0, 1e6);
+
+    private readonly Option<double?> _maxGradNorm = new("--max-grad-norm")
+    {
+        HelpName = "off|N",
+        Description = "clip the global gradient norm to N before every optimizer step, or off",
+        CustomParser = r => ParseOffOrPositive(r, "--max-grad-norm"),
+    };
+
+    private readonly ChoiceOption<AdvantageNormalization> _advantageNorm = new(
+        "--advantage-norm", "normalise advantages over the whole batch or in each minibatch", defaultWord: null,
+        ("batch", AdvantageNormalization.Batch), ("minibatch", AdvantageNormalization.Minibatch));
+
+    private readonly Option<int?> _batchSize = OptionFactory.OptionalCount(
+        "--batch-size", "N", "transitions per update (envs x steps per env)", 2, 1 << 24);
+
+    private readonly Option<int?> _minibatchSize = OptionFactory.OptionalCount(
+        "--minibatch-size", "N", "transitions per minibatch; must divide --batch-size", 1, 1 << 24);
 
     private readonly Option[] _cbpOptions;
 
@@ -121,23 +183,58 @@ public sealed class TrainCommand : RunnerCommand
     {
         _utility.Description += FromCbpPreset(s => _utility.WordFor(s.Utility));
         _countRule.Description += FromCbpPreset(s => _countRule.WordFor(s.CountRule));
-        _resetAdamState.Description += FromCbpPreset(s => Word(s.ResetOptimizerState));
+        _resetAdamState.Description += FromCbpPreset(s => _resetAdamState.WordFor(s.AdamReset));
+        _resetBias.Description += FromCbpPreset(s => Word(s.ResetBias));
+        _newRowBound.Description += FromCbpPreset(s => _newRowBound.WordFor(s.NewRowBound));
         _biasCorrection.Description += FromCbpPreset(s => Word(s.NextBiasCorrection));
         _maturity.Description += FromCbpPreset(s => s.MaturityThreshold.ToString("N0", CultureInfo.InvariantCulture));
         _replacementRate.Description += FromCbpPreset(s => ScaledNumber.Format(s.ReplacementRate));
         _decay.Description += FromCbpPreset(s => ScaledNumber.Format(s.Decay));
-        _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _biasCorrection, _maturity, _replacementRate, _decay];
+        _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _resetBias, _newRowBound, _biasCorrection, _maturity, _replacementRate, _decay];
+        var nature = PpoSettings.For(PpoMethod.Standard);
+        _activation.Description += FromLearner(_activation.WordFor(nature.Network.Activation), _activation.WordFor(Seed2023Learner.Network.Activation));
+        _init.Description += FromLearner(_init.WordFor(nature.Network.Init), _init.WordFor(Seed2023Learner.Network.Init));
+        _hiddenGain.Description += FromLearner(nature.Network.HiddenGain, Seed2023Learner.Network.HiddenGain);
+        _policyOutputGain.Description += FromLearner(nature.Network.PolicyOutputGain, Seed2023Learner.Network.PolicyOutputGain);
+        _valueOutputGain.Description += FromLearner(nature.Network.ValueOutputGain, Seed2023Learner.Network.ValueOutputGain);
+        _adamEps.Description += FromLearner(nature.Adam.Eps, Seed2023Learner.Adam.Eps);
+        _valueCoefficient.Description += FromLearner(nature.ValueCoefficient, Seed2023Learner.ValueCoefficient);
+        _maxGradNorm.Description += FromLearner(GradNormWord(nature.MaxGradNorm), GradNormWord(Seed2023Learner.MaxGradNorm));
+        _advantageNorm.Description += FromLearner(_advantageNorm.WordFor(nature.Advantages), _advantageNorm.WordFor(Seed2023Learner.Advantages));
+        _batchSize.Description += FromLearner(nature.BatchSize, Seed2023Learner.BatchSize);
+        _minibatchSize.Description += FromLearner(nature.MinibatchSize, Seed2023Learner.MinibatchSize);
+        Option[] learnerOptions =
+        [
+            _learner, _activation, _init, _hiddenGain, _policyOutputGain, _valueOutputGain, _adamEps, _weightDecay, _valueCoefficient,
+            _maxGradNorm, _advantageNorm, _batchSize, _minibatchSize,
+        ];
 
         Option[] all =
         [
             _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. _cbpOptions,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. learnerOptions, .. _cbpOptions,
         ];
         foreach (var option in all) Add(option);
         SetAction(Run);
     }
 
     private static string Word(bool value) => value ? "true" : "false";
+
+    private static string GradNormWord(double? maxNorm) => maxNorm is double n ? ScaledNumber.Format(n) : "off";
+
+    private static string FromLearner(double nature, double seed) => FromLearner(ScaledNumber.Format(nature), ScaledNumber.Format(seed));
+
+    private static string FromLearner(string nature, string seed) => $" (default from --learner: {Nature2024} {nature}, {Seed2023} {seed})";
+
+    /// <summary>`off` (parsed as +infinity, no clipping) or a finite number &gt; 0.</summary>
+    private static double? ParseOffOrPositive(ArgumentResult r, string name)
+    {
+        string text = r.Tokens[^1].Value;
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase)) return double.PositiveInfinity;
+        if (ScaledNumber.TryParse(text, out double value) && value > 0 && double.IsFinite(value)) return value;
+        r.AddError($"{name} must be off or a number > 0 (like 0.5), not '{text}'");
+        return null;
+    }
 
     private static string FromCbpPreset(Func<CbpSettings, string> field) =>
         $" (default from --cbp-preset: {Nature2024} {field(CbpSettings.Nature2024)}, {Seed2023} {field(CbpSettings.Seed2023)})";
@@ -153,13 +250,12 @@ public sealed class TrainCommand : RunnerCommand
             throw new UsageException($"--friction only applies to --preset {Constant}; drop it or add --preset {Constant}");
         var cbp = method == PpoMethod.Cbp ? ReadCbpSettings(result, preset) : RefuseCbpOptions(result);
         var impl = _optimizerImpl.Get(result);
-        if (cbp is { ResetOptimizerState: true } && impl == OptimizerImpl.Torch)
+        if (cbp is not null && cbp.AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch)
             throw new UsageException(
                 "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
-                "use --optimizer-impl fused or naive, or add --reset-adam-state false");
+                "use --optimizer-impl fused or naive, or add --reset-adam-state none");
 
-        int envs = result.GetValue(_envs);
-        var ppo = PpoSettings.For(method, result.GetValue(_bootstrapTruncation));
+        var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
 
@@ -192,6 +288,42 @@ public sealed class TrainCommand : RunnerCommand
             $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} updates)"));
     }
 
+    /// <summary>The --learner's PPO settings and env count with each learner option given overriding its field.</summary>
+    private (PpoSettings Ppo, int Envs) ReadLearner(ParseResult result, PpoMethod method, string envPreset)
+    {
+        if (!_learner.TryGet(result, out string learner)) learner = envPreset == Seed2023 ? Seed2023 : Nature2024;
+        bool bootstrap = result.GetValue(_bootstrapTruncation);
+        var preset = learner == Seed2023 ? PpoSettings.Seed2023(method, bootstrap) : PpoSettings.For(method, bootstrap);
+        int envs = result.GetValue(_envs) ?? (learner == Seed2023 ? PpoSettings.Seed2023Envs : PpoSettings.Nature2024Envs);
+        int batch = result.GetValue(_batchSize) ?? preset.BatchSize;
+        int minibatch = result.GetValue(_minibatchSize) ?? preset.MinibatchSize;
+        if (batch % minibatch != 0)
+            throw new UsageException($"--minibatch-size {minibatch} must divide the batch of {batch} transitions");
+        var network = preset.Network with
+        {
+            Activation = _activation.TryGet(result, out var activation) ? activation : preset.Network.Activation,
+            Init = _init.TryGet(result, out var init) ? init : preset.Network.Init,
+            HiddenGain = result.GetValue(_hiddenGain) ?? preset.Network.HiddenGain,
+            PolicyOutputGain = result.GetValue(_policyOutputGain) ?? preset.Network.PolicyOutputGain,
+            ValueOutputGain = result.GetValue(_valueOutputGain) ?? preset.Network.ValueOutputGain,
+        };
+        var ppo = preset with
+        {
+            Adam = preset.Adam with
+            {
+                Eps = result.GetValue(_adamEps) ?? preset.Adam.Eps,
+                WeightDecay = result.GetValue(_weightDecay) ?? preset.Adam.WeightDecay,
+            },
+            Network = network,
+            BatchSize = batch,
+            Minibatches = batch / minibatch,
+            ValueCoefficient = result.GetValue(_valueCoefficient) ?? preset.ValueCoefficient,
+            Advantages = _advantageNorm.TryGet(result, out var advantages) ? advantages : preset.Advantages,
+            MaxGradNorm = result.GetValue(_maxGradNorm) is double clip ? (double.IsFinite(clip) ? clip : null) : preset.MaxGradNorm,
+        };
+        return (ppo, envs);
+    }
+
     /// <summary>The --cbp-preset's settings with each CBP option given overriding its field.</summary>
     private CbpSettings ReadCbpSettings(ParseResult result, string envPreset)
     {
@@ -201,7 +333,9 @@ public sealed class TrainCommand : RunnerCommand
         {
             Utility = _utility.TryGet(result, out var utility) ? utility : preset.Utility,
             CountRule = _countRule.TryGet(result, out var countRule) ? countRule : preset.CountRule,
-            ResetOptimizerState = result.GetValue(_resetAdamState) ?? preset.ResetOptimizerState,
+            AdamReset = _resetAdamState.TryGet(result, out var reset) ? reset : preset.AdamReset,
+            ResetBias = result.GetValue(_resetBias) ?? preset.ResetBias,
+            NewRowBound = _newRowBound.TryGet(result, out var bound) ? bound : preset.NewRowBound,
             NextBiasCorrection = result.GetValue(_biasCorrection) ?? preset.NextBiasCorrection,
             MaturityThreshold = result.GetValue(_maturity) ?? preset.MaturityThreshold,
             ReplacementRate = result.GetValue(_replacementRate) ?? preset.ReplacementRate,
