@@ -45,7 +45,7 @@ public class HelpTests
         string help = Invoke("train", "-h").Output;
         Assert.Contains("[default: nature2024]", help);
         Assert.Contains("[default: 111]", help);
-        Assert.Contains("[default: 64]", help);
+        Assert.Contains("nature2024 64, seed2023 4", help);
         Assert.Contains("--checkpoint-minutes <M>", help);
         Assert.Contains("[default: 10]", help);
         Assert.Contains("nature2024 20,000,000, seed2023 100,000,000", help);

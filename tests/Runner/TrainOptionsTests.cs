@@ -104,8 +104,8 @@ public class TrainOptionsTests
         Assert.Null(exact.Note);
 
         var preset = ReadTrain("--method", "std", "--out", "d", "--preset", "seed2023");
-        Assert.Equal(100_001_792, preset.Config.Run.TotalSteps);
-        Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 2,048-step updates; training 100,001,792 steps (48,829 updates)", preset.Note);
+        Assert.Equal(100_003_840, preset.Config.Run.TotalSteps);
+        Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 4,096-step updates; training 100,003,840 steps (24,415 updates)", preset.Note);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class TrainCommand : RunnerCommand
         "--envs", "N",
         $"parallel envs; must divide --batch-size (default from --learner: {Nature2024} {PpoSettings.Nature2024Envs}, " +
         $"{Seed2023} {PpoSettings.Seed2023Envs})",
-        1, 1 << 20);
+        1, 1 << 16);
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
     private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
