@@ -14,13 +14,14 @@ namespace CbpGpu.Runner.Commands;
 public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", Seed2023 = "seed2023", Constant = "constant";
-    private static readonly int BatchSize = PpoSettings.For(PpoMethod.Standard).BatchSize;
+    private static readonly PpoSettings Nature2024Learner = PpoSettings.For(PpoMethod.Standard);
     private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
 
     private readonly ChoiceOption<PpoMethod> _method = new(
         "--method",
         "std: Standard PPO (Adam 0.9/0.999); ns: NS-Adam (0.99/0.99); l2: PPO+L2 (NS-Adam + L2 1e-3); " +
-        "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers)",
+        "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers); with --learner seed2023 " +
+        "std, l2 and cbp keep Adam 0.9/0.999, l2 has L2 1e-3 and cbp none (docs/learners.md)",
         defaultWord: null,
         ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
 
@@ -30,7 +31,7 @@ public sealed class TrainCommand : RunnerCommand
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
         "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; seed2023: friction 10^U(-4,4) every 10M steps, " +
-        "500-step episodes; constant: fixed friction (see --friction)",
+        "500-step episodes; constant: fixed friction (see --friction). Also the default --learner and --cbp-preset",
         Nature2024,
         (Nature2024, Nature2024), (Seed2023, Seed2023), (Constant, Constant));
 
@@ -71,15 +72,16 @@ public sealed class TrainCommand : RunnerCommand
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
         "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
-        "per tensor (the slow reference); torch: TorchSharp's Adam (not with --reset-adam-state)",
+        "per tensor (the slow reference); torch: TorchSharp's Adam (only with --reset-adam-state none)",
         "fused",
         ("fused", OptimizerImpl.Fused), ("naive", OptimizerImpl.Naive), ("torch", OptimizerImpl.Torch));
 
     private readonly ChoiceOption<CbpSettings> _cbpPreset = new(
         "--cbp-preset",
         "CBP: nature2024 (published: contribution utility, probabilistic count, Adam state kept) or seed2023 " +
-        "(reproduction report: adaptable-contribution utility, Adam moments and per-weight step counters of replaced " +
-        "units reset); default: the --preset's own (nature2024 for constant)",
+        "(reproduction report: adaptable-contribution utility, layer coin, rows U(+-1/sqrt(fan_in)), bias kept, Adam " +
+        "moments and per-weight step counters of replaced rows and columns reset); default: the --preset's own " +
+        "(nature2024 for constant)",
         defaultWord: null,
         (Nature2024, CbpSettings.Nature2024), (Seed2023, CbpSettings.Seed2023));
 
@@ -115,7 +117,8 @@ public sealed class TrainCommand : RunnerCommand
         "--maturity", "N", "CBP: only units older than N optimizer steps are replaced", 0, int.MaxValue - 1);
 
     private readonly Option<double?> _replacementRate = OptionFactory.OptionalReal(
-        "--replacement-rate", "R", "CBP: fraction of eligible units replaced per optimizer step", 0, 1);
+        "--replacement-rate", "R",
+        "CBP: per optimizer step, the fraction of eligible units replaced (layer-coin: R x units is the probability of one)", 0, 1);
 
     private readonly Option<double?> _decay = OptionFactory.OptionalReal(
         "--decay", "D", "CBP: decay of the running mean activation and utility", 1e-6, BiasCorrectionTable.MaxDecay);
@@ -165,7 +168,8 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option[] _cbpOptions;
 
     public TrainCommand() : base("train", "train PPO (std | ns | l2 | cbp) on Slippery Ant, with logs and checkpoints", $"""
-        Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value.
+        Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value. The options
+        from --activation to --minibatch-size each take --learner's value when left out (docs/learners.md).
 
         {RunDirectory.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
         update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation) and timings.
@@ -191,18 +195,17 @@ public sealed class TrainCommand : RunnerCommand
         _replacementRate.Description += FromCbpPreset(s => ScaledNumber.Format(s.ReplacementRate));
         _decay.Description += FromCbpPreset(s => ScaledNumber.Format(s.Decay));
         _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _resetBias, _newRowBound, _biasCorrection, _maturity, _replacementRate, _decay];
-        var nature = PpoSettings.For(PpoMethod.Standard);
-        _activation.Description += FromLearner(_activation.WordFor(nature.Network.Activation), _activation.WordFor(Seed2023Learner.Network.Activation));
-        _init.Description += FromLearner(_init.WordFor(nature.Network.Init), _init.WordFor(Seed2023Learner.Network.Init));
-        _hiddenGain.Description += FromLearner(nature.Network.HiddenGain, Seed2023Learner.Network.HiddenGain);
-        _policyOutputGain.Description += FromLearner(nature.Network.PolicyOutputGain, Seed2023Learner.Network.PolicyOutputGain);
-        _valueOutputGain.Description += FromLearner(nature.Network.ValueOutputGain, Seed2023Learner.Network.ValueOutputGain);
-        _adamEps.Description += FromLearner(nature.Adam.Eps, Seed2023Learner.Adam.Eps);
-        _valueCoefficient.Description += FromLearner(nature.ValueCoefficient, Seed2023Learner.ValueCoefficient);
-        _maxGradNorm.Description += FromLearner(GradNormWord(nature.MaxGradNorm), GradNormWord(Seed2023Learner.MaxGradNorm));
-        _advantageNorm.Description += FromLearner(_advantageNorm.WordFor(nature.Advantages), _advantageNorm.WordFor(Seed2023Learner.Advantages));
-        _batchSize.Description += FromLearner(nature.BatchSize, Seed2023Learner.BatchSize);
-        _minibatchSize.Description += FromLearner(nature.MinibatchSize, Seed2023Learner.MinibatchSize);
+        _activation.Description += FromLearner(_activation.WordFor(Nature2024Learner.Network.Activation), _activation.WordFor(Seed2023Learner.Network.Activation));
+        _init.Description += FromLearner(_init.WordFor(Nature2024Learner.Network.Init), _init.WordFor(Seed2023Learner.Network.Init));
+        _hiddenGain.Description += FromLearner(Nature2024Learner.Network.HiddenGain, Seed2023Learner.Network.HiddenGain);
+        _policyOutputGain.Description += FromLearner(Nature2024Learner.Network.PolicyOutputGain, Seed2023Learner.Network.PolicyOutputGain);
+        _valueOutputGain.Description += FromLearner(Nature2024Learner.Network.ValueOutputGain, Seed2023Learner.Network.ValueOutputGain);
+        _adamEps.Description += FromLearner(Nature2024Learner.Adam.Eps, Seed2023Learner.Adam.Eps);
+        _valueCoefficient.Description += FromLearner(Nature2024Learner.ValueCoefficient, Seed2023Learner.ValueCoefficient);
+        _maxGradNorm.Description += FromLearner(GradNormWord(Nature2024Learner.MaxGradNorm), GradNormWord(Seed2023Learner.MaxGradNorm));
+        _advantageNorm.Description += FromLearner(_advantageNorm.WordFor(Nature2024Learner.Advantages), _advantageNorm.WordFor(Seed2023Learner.Advantages));
+        _batchSize.Description += FromLearner(Nature2024Learner.BatchSize, Seed2023Learner.BatchSize);
+        _minibatchSize.Description += FromLearner(Nature2024Learner.MinibatchSize, Seed2023Learner.MinibatchSize);
         Option[] learnerOptions =
         [
             _learner, _activation, _init, _hiddenGain, _policyOutputGain, _valueOutputGain, _adamEps, _weightDecay, _valueCoefficient,
