@@ -4,10 +4,14 @@ using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
 
-/// <summary>What one PPO update did: means over its minibatches, and where it first went non-finite, if it did.</summary>
+/// <summary>
+/// What one PPO update did: means over its minibatches, where it first went non-finite (if it did), and, per hidden
+/// layer in <see cref="Networks.ParameterLayout.HiddenLayers"/> order, the dormant fraction and effective rank of its
+/// representation of the update's batch after the update (<see cref="HiddenRepresentation"/>).
+/// </summary>
 public sealed record UpdateStats(
     double PolicyLoss, double ValueLoss, double ApproxKl, double ClipFraction, double PolicyStd,
-    string? NonFinite);
+    string? NonFinite, double[] DormantFraction, double[] EffectiveRank);
 
 /// <summary>
 /// PPO (docs/ppo.md#one-update) in the order it runs: generalised advantage estimation over the rollout, then
@@ -151,10 +155,28 @@ public sealed class PpoUpdate : IDisposable
                 }
             }
         }
-        return Summarize();
+        return Summarize(obs);
     }
 
-    private UpdateStats Summarize()
+    /// <summary>The hidden layers' outputs on the whole batch with the updated weights: what the diagnostics look at.</summary>
+    private (double[] Dormant, double[] EffectiveRank) Diagnose(Tensor obs)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var policy = _nets.Policy(obs);
+        var value = _nets.Value(obs);
+        Tensor[] hidden = [policy.H1, policy.H2, value.H1, value.H2];
+        var dormant = new double[hidden.Length];
+        var rank = new double[hidden.Length];
+        for (int l = 0; l < hidden.Length; l++)
+        {
+            dormant[l] = HiddenRepresentation.DormantFraction(hidden[l]);
+            rank[l] = HiddenRepresentation.EffectiveRank(hidden[l]);
+        }
+        return (dormant, rank);
+    }
+
+    private UpdateStats Summarize(Tensor obs)
     {
         using var scope = NewDisposeScope();
         float[] s = _stats.cpu().data<float>().ToArray();
@@ -174,7 +196,8 @@ public sealed class PpoUpdate : IDisposable
         double std;
         using (no_grad())
             std = _nets.Parameters[_nets.Layout.LogStd].exp().mean().cpu().item<float>();
-        return new UpdateStats(mean[0] / rows, mean[1] / rows, mean[2] / rows, mean[3] / rows, std, nonFinite);
+        var (dormant, rank) = Diagnose(obs);
+        return new UpdateStats(mean[0] / rows, mean[1] / rows, mean[2] / rows, mean[3] / rows, std, nonFinite, dormant, rank);
     }
 
     public void Dispose() => _stats.Dispose();

@@ -7,9 +7,10 @@ namespace CbpGpu.Physics;
 /// <param name="Log10Max">Upper bound of log10(friction) for drawn values.</param>
 /// <param name="ChangeEverySteps">A new value is drawn once this many env steps (summed over envs) have passed since the last draw.</param>
 /// <param name="ChangeAtEpisodeEnd">True: each env adopts a new value at its own next episode end. False: all envs switch at once, mid-episode.</param>
+/// <param name="Table">The values to use in order instead of drawing them (<see cref="FrictionTable"/>); null to draw.</param>
 public sealed record FrictionConfig(
     FrictionProtocol Protocol, double ConstantFriction, double Log10Min, double Log10Max,
-    long ChangeEverySteps, bool ChangeAtEpisodeEnd)
+    long ChangeEverySteps, bool ChangeAtEpisodeEnd, double[]? Table = null)
 {
     public static FrictionConfig Nature2024 { get; } =
         new(FrictionProtocol.Nature2024, 1.0, Math.Log10(0.02), Math.Log10(2.0), 2_000_000, true);
@@ -32,5 +33,7 @@ public sealed record FrictionConfig(
         if (!double.IsFinite(Log10Min) || !double.IsFinite(Log10Max) || Log10Min > Log10Max)
             throw new ArgumentOutOfRangeException(nameof(Log10Min), $"need finite Log10Min <= Log10Max, got [{Log10Min}, {Log10Max}]");
         if (ChangeEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ChangeEverySteps), ChangeEverySteps, "must be at least 1");
+        if (Table is not null && (Table.Length == 0 || Array.Exists(Table, v => !(v > 0) || double.IsInfinity(v))))
+            throw new ArgumentOutOfRangeException(nameof(Table), "a friction table needs at least one value, each finite and > 0");
     }
 }

@@ -31,6 +31,9 @@ public sealed class FrictionSchedule
     public double ValueAt(int generation)
     {
         if (Config.Protocol == FrictionProtocol.Constant) return Config.ConstantFriction;
+        if (Config.Table is double[] table)
+            return generation < table.Length ? table[generation]
+                : throw new InvalidOperationException($"the friction table has {table.Length} values; change {generation} needs one more (the run should have been refused at its start)");
         var rng = new Rng(Seed, StreamBase + (ulong)generation);
         return Math.Pow(10.0, rng.Uniform(Config.Log10Min, Config.Log10Max));
     }

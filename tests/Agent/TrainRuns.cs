@@ -1,6 +1,7 @@
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
+using Xunit;
 
 namespace CbpGpu.Tests.Agent;
 
@@ -25,6 +26,16 @@ internal static class TrainRuns
     /// <summary>updates.csv without its timing columns (the only ones that differ between identical runs).</summary>
     public static string[] UpdatesWithoutTimings(string dir) =>
         File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile)).Select(l => string.Join(',', l.Split(',')[..^3])).ToArray();
+
+    /// <summary>updates.csv cut down to the named columns, in that order, as written (header included).</summary>
+    public static string[] UpdateColumns(string dir, string[] columns)
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile));
+        string[] header = lines[0].Split(',');
+        int[] index = columns.Select(c => Array.IndexOf(header, c)).ToArray();
+        Assert.DoesNotContain(-1, index);
+        return lines.Select(l => l.Split(',')).Select(f => string.Join(',', index.Select(i => f[i]))).ToArray();
+    }
 
     public static byte[] Episodes(string dir) => File.ReadAllBytes(Path.Combine(dir, RunDirectory.EpisodesFile));
 

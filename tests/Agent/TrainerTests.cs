@@ -154,7 +154,7 @@ public sealed class TrainerTests : IDisposable
         Train(dir, Config(3 * 2048, PpoMethod.Cbp));
         string[] updates = File.ReadAllLines(Path.Combine(dir, RunDirectory.UpdatesFile));
         string[] header = updates[0].Split(',');
-        Assert.Equal(7 + 6 + 4 + 4 * 5 + 3, header.Length);
+        Assert.Equal(7 + 6 + 4 + 4 * 5 + 4 + 4 + 3, header.Length);
         Assert.Equal(header.Length, header.Distinct().Count());
         for (int u = 1; u < updates.Length; u++)
         {
@@ -166,6 +166,11 @@ public sealed class TrainerTests : IDisposable
             Assert.InRange(row["policy_std"], 0.5, 1.5);
             foreach (var layer in new[] { "policy_h1", "policy_h2", "value_h1", "value_h2" })
                 Assert.Equal(256, new[] { "lt1k", "1k_10k", "10k_100k", "100k_1m", "ge1m" }.Sum(b => row[$"age_{b}_{layer}"]));
+            foreach (var layer in new[] { "policy_h1", "policy_h2", "value_h1", "value_h2" })
+            {
+                Assert.InRange(row[$"dormant_{layer}"], 0, 1);
+                Assert.InRange(row[$"eff_rank_{layer}"], 1, 256);
+            }
             Assert.True(row["env_seconds"] > 0 && row["update_seconds"] > 0);
         }
 

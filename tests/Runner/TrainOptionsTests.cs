@@ -15,7 +15,7 @@ public class TrainOptionsTests
     {
         var request = ReadTrain("--method", "std", "--out", "runs/a");
         var expected = new TrainConfig(
-            EnvSettings.Nature2024(64, ObservationKind.Standard),
+            EnvSettings.Nature2024(1, ObservationKind.Standard),
             PpoSettings.For(PpoMethod.Standard),
             new RunSettings(0, 20_000_768, "cpu", 1, Environment.ProcessorCount, 100, OptimizerImpl.Fused, 10),
             null);

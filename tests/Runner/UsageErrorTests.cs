@@ -66,7 +66,7 @@ public class UsageErrorTests
     [InlineData("--friction", "number", "--preset", "constant", "--friction", "grippy")]
     [InlineData("--obs", "111|27|contact", "--obs", "42")]
     [InlineData("--device", "cpu|cuda", "--device", "tpu")]
-    [InlineData("--preset", "nature2024|seed2023|constant", "--preset", "nature")]
+    [InlineData("--preset", "nature2024|nature2024-ant|seed2023|constant", "--preset", "nature")]
     [InlineData("--optimizer-impl", "fused|naive|torch", "--optimizer-impl", "adam")]
     [InlineData("--resume", "true or false", "--resume", "yes")]
     [InlineData("--learner", "nature2024|seed2023", "--learner", "sb3")]

@@ -5,6 +5,13 @@ namespace CbpGpu.Agent.Settings;
 /// <summary>The environment side of a run: how many Ants, what they observe, how friction changes.</summary>
 public sealed record EnvSettings(string Preset, int NumEnvs, AntConfig Ant, FrictionConfig Friction)
 {
+    /// <summary>
+    /// Envs of a preset when --envs is not given. The paper presets step ONE env for the whole 2,048-step rollout, as
+    /// the authors' code does (GAE then bootstraps once per update, and samples are as correlated as in the paper);
+    /// more envs are the throughput mode (docs/ppo.md#rollout).
+    /// </summary>
+    public static int DefaultEnvs(string preset) => preset is "nature2024" or "nature2024-ant" ? 1 : 64;
+
     /// <summary>The authors' released setup: friction log-uniform in [0.02, 2], redrawn after 2M steps at an episode end.</summary>
     public static EnvSettings Nature2024(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
         new("nature2024", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 1000), FrictionConfig.Nature2024);
@@ -12,6 +19,10 @@ public sealed record EnvSettings(string Preset, int NumEnvs, AntConfig Ant, Fric
     /// <summary>The reproduction report: friction 10^U(-4,4) every 10M steps, 500-step episodes.</summary>
     public static EnvSettings Seed2023(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
         new("seed2023", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 500), FrictionConfig.Seed2023);
+
+    /// <summary>Plain Ant as in the paper's Fig. 4a: friction 1.0 throughout, 1000-step episodes (docs/friction.md#nature2024-ant).</summary>
+    public static EnvSettings NatureAnt(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
+        new("nature2024-ant", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 1000), FrictionConfig.Constant(1.0));
 
     /// <summary>Fixed friction (a sanity check that PPO learns at all).</summary>
     public static EnvSettings Constant(int numEnvs, double friction, ObservationKind obs = ObservationKind.Standard) =>

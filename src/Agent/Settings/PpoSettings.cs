@@ -28,10 +28,7 @@ public sealed record PpoSettings(
     bool BootstrapTruncation = false,
     double? MaxGradNorm = null)
 {
-    /// <summary>Envs of the authors' learner by default: 64 x 32 steps per update (docs/ppo.md#rollout).</summary>
-    public const int Nature2024Envs = 64;
-
-    /// <summary>Envs of the report's learner: 4 x 1024 steps per update.</summary>
+    /// <summary>Envs of the report's learner: 4 x 1024 steps per update (the authors' learner: EnvSettings.DefaultEnvs).</summary>
     public const int Seed2023Envs = 4;
 
     public int MinibatchSize => BatchSize / Minibatches;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using CbpGpu.Kernels;
+using CbpGpu.Physics;
 
 namespace CbpGpu.Agent.Settings;
 
@@ -19,6 +20,13 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
     public string? Validate()
     {
         if (Ppo.Validate(Env.NumEnvs) is string problem) return problem;
+        if (Env.Friction.Table is double[] table)
+        {
+            if (Env.Friction.Protocol == FrictionProtocol.Constant) return "a friction table applies only to presets whose friction changes";
+            int needed = FrictionTable.ValuesNeeded(Env.Friction, Run.TotalSteps);
+            if (table.Length < needed)
+                return $"the friction table has {table.Length} values but {Run.TotalSteps:N0} steps with a change every {Env.Friction.ChangeEverySteps:N0} need {needed}";
+        }
         if ((Ppo.Method == PpoMethod.Cbp) != (Cbp is not null))
             return Cbp is null ? "method Cbp needs CBP settings" : $"CBP settings were given but the method is {Ppo.Method}";
         if (Cbp is not null)
@@ -36,6 +44,9 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
         }
         return null;
     }
+
+    /// <summary>"N env(s) x S steps": how each update's batch is collected (docs/ppo.md#rollout); in config.json and every progress line.</summary>
+    public string RolloutShape => $"{Env.NumEnvs} env{(Env.NumEnvs == 1 ? "" : "s")} x {Ppo.StepsPerEnv(Env.NumEnvs)} steps";
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

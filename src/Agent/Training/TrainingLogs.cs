@@ -112,6 +112,16 @@ public sealed class TrainingLogs : IDisposable
                 int k = i * UnitAgeHistogram.Bins + b;
                 c.Add($"age_{UnitAgeHistogram.BinNames[b]}_{ColumnName(hiddenLayerNames[i])}", r => r.AgeCounts[k]);
             }
+        for (int i = 0; i < hiddenLayerNames.Count; i++)
+        {
+            int l = i;
+            c.Add($"dormant_{ColumnName(hiddenLayerNames[i])}", r => r.Stats.DormantFraction[l]);
+        }
+        for (int i = 0; i < hiddenLayerNames.Count; i++)
+        {
+            int l = i;
+            c.Add($"eff_rank_{ColumnName(hiddenLayerNames[i])}", r => r.Stats.EffectiveRank[l]);
+        }
         c.Add("env_seconds", r => r.EnvSeconds);
         c.Add("act_seconds", r => r.ActSeconds);
         c.Add("update_seconds", r => r.UpdateSeconds);

@@ -29,6 +29,10 @@ public static class SharedOptions
     public static Option<int> Envs(int max, string description) =>
         OptionFactory.Count("--envs", "N", description, DefaultEnvs, 1, max);
 
+    /// <summary>--envs whose default depends on other options (train: the preset's), so none is shown in help.</summary>
+    public static Option<int?> OptionalEnvs(int max, string description) =>
+        OptionFactory.OptionalCount("--envs", "N", description, 1, max);
+
     public static Option<int> Threads(int defaultValue, string description) =>
         OptionFactory.Count("--threads", "N", description, defaultValue, 1, 256);
 }

@@ -13,7 +13,7 @@ namespace CbpGpu.Runner.Commands;
 /// <summary>`Runner train`: PPO on Slippery Ant with one of the optimizer variants of docs/ppo.md#methods, PPO+CBP included.</summary>
 public sealed class TrainCommand : RunnerCommand
 {
-    private const string Nature2024 = "nature2024", Seed2023 = "seed2023", Constant = "constant";
+    private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant";
     private static readonly PpoSettings Nature2024Learner = PpoSettings.For(PpoMethod.Standard);
     private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
 
@@ -30,25 +30,31 @@ public sealed class TrainCommand : RunnerCommand
 
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
-        "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; seed2023: friction 10^U(-4,4) every 10M steps, " +
-        "500-step episodes; constant: fixed friction (see --friction). Also the default --learner and --cbp-preset",
+        "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; nature2024-ant: plain Ant, friction 1.0 throughout " +
+        "(the paper's Fig. 4a); seed2023: friction 10^U(-4,4) every 10M steps, 500-step episodes; constant: fixed friction " +
+        "(see --friction). Also the default --learner and --cbp-preset",
         Nature2024,
-        (Nature2024, Nature2024), (Seed2023, Seed2023), (Constant, Constant));
+        (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant));
 
     private readonly Option<double?> _friction = SharedOptions.Friction("friction for --preset constant", 1.0);
 
     private readonly Option<long?> _steps = OptionFactory.OptionalCount(
         "--steps", "N",
         $"env steps in total, rounded up to whole updates of --batch-size transitions (default: the preset's run length: " +
-        $"{Nature2024} {RunSettings.DefaultSteps(Nature2024):N0}, {Seed2023} {RunSettings.DefaultSteps(Seed2023):N0}, " +
-        $"{Constant} {RunSettings.DefaultSteps(Constant):N0})",
+        $"{Nature2024} {RunSettings.DefaultSteps(Nature2024):N0}, {NatureAnt} {RunSettings.DefaultSteps(NatureAnt):N0}, " +
+        $"{Seed2023} {RunSettings.DefaultSteps(Seed2023):N0}, {Constant} {RunSettings.DefaultSteps(Constant):N0})",
         1L, 10_000_000_000L);
 
-    private readonly Option<int?> _envs = OptionFactory.OptionalCount(
-        "--envs", "N",
-        $"parallel envs; must divide --batch-size (default from --learner: {Nature2024} {PpoSettings.Nature2024Envs}, " +
-        $"{Seed2023} {PpoSettings.Seed2023Envs})",
-        1, 1 << 16);
+    private readonly Option<int?> _envs = SharedOptions.OptionalEnvs(1 << 16,
+        $"parallel envs, each stepped --batch-size / N steps per update; must divide --batch-size (default: with --learner " +
+        $"{Seed2023} {PpoSettings.Seed2023Envs} (x 1,024 steps, as the report); else the preset's: {Nature2024} and {NatureAnt} " +
+        $"{EnvSettings.DefaultEnvs(Nature2024)} env x 2,048 steps, as the paper; {Seed2023} {EnvSettings.DefaultEnvs(Seed2023)}, " +
+        $"{Constant} {EnvSettings.DefaultEnvs(Constant)})");
+
+    private readonly Option<string> _frictions = OptionFactory.Text(
+        "--frictions", "FILE",
+        "friction values to use in order instead of drawing them: one line per seed (data line k is seed k), values " +
+        "separated by commas or spaces, '#' comments; for presets whose friction changes (default: none, values are drawn from the seed)", required: false);
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
     private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
@@ -214,7 +220,7 @@ public sealed class TrainCommand : RunnerCommand
 
         Option[] all =
         [
-            _method, _out, _preset, _friction, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
+            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _threads, _torchThreads, _obs,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _optimizerImpl, .. learnerOptions, .. _cbpOptions,
         ];
         foreach (var option in all) Add(option);
@@ -267,10 +273,25 @@ public sealed class TrainCommand : RunnerCommand
         {
             Seed2023 => EnvSettings.Seed2023(envs, obs),
             Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value, obs),
+            NatureAnt => EnvSettings.NatureAnt(envs, obs),
             _ => EnvSettings.Nature2024(envs, obs),
         };
+        ulong seed = (ulong)result.GetValue(_seed);
+        if (result.GetValue(_frictions) is string table)
+        {
+            if (env.Friction.Protocol == FrictionProtocol.Constant)
+                throw new UsageException($"--frictions only applies to presets whose friction changes ({Nature2024}, {Seed2023}); drop it or pick one of those");
+            try
+            {
+                env = env with { Friction = env.Friction with { Table = FrictionTable.ReadRow(table, seed, FrictionTable.ValuesNeeded(env.Friction, steps)) } };
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--frictions: {e.Message}");
+            }
+        }
         var run = new RunSettings(
-            (ulong)result.GetValue(_seed), steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
+            seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
         var config = new TrainConfig(env, ppo, run, cbp);
         if (config.Validate() is string invalid) throw new UsageException(invalid);
@@ -297,7 +318,7 @@ public sealed class TrainCommand : RunnerCommand
         if (!_learner.TryGet(result, out string learner)) learner = envPreset == Seed2023 ? Seed2023 : Nature2024;
         bool bootstrap = result.GetValue(_bootstrapTruncation);
         var preset = learner == Seed2023 ? PpoSettings.Seed2023(method, bootstrap) : PpoSettings.For(method, bootstrap);
-        int envs = result.GetValue(_envs) ?? (learner == Seed2023 ? PpoSettings.Seed2023Envs : PpoSettings.Nature2024Envs);
+        int envs = result.GetValue(_envs) ?? (learner == Seed2023 ? PpoSettings.Seed2023Envs : EnvSettings.DefaultEnvs(envPreset));
         int batch = result.GetValue(_batchSize) ?? preset.BatchSize;
         int minibatch = result.GetValue(_minibatchSize) ?? preset.MinibatchSize;
         if (batch % minibatch != 0)

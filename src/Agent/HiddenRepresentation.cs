@@ -1,0 +1,49 @@
+using static TorchSharp.torch;
+
+namespace CbpGpu.Agent;
+
+/// <summary>
+/// The two measures of a hidden layer's representation that the loss-of-plasticity papers use to explain a collapse
+/// (docs/ppo.md#representation-diagnostics), on a [samples x units] matrix of post-activation outputs.
+/// </summary>
+public static class HiddenRepresentation
+{
+    /// <summary>The fraction of units whose output is exactly 0 for every sample: dead ReLUs that no gradient reaches.</summary>
+    public static double DormantFraction(Tensor h)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long units = h.shape[1];
+        long alive = h.ne(0).any(0).sum().item<long>();
+        return (units - alive) / (double)units;
+    }
+
+    /// <summary>
+    /// Roy and Vetterli's effective rank: exp of the entropy of the singular values normalised to sum to 1, computed in
+    /// float64. It runs from 1 (every sample's representation on one line) to min(samples, units) (all directions used
+    /// equally); 0 for an all-zero matrix, NaN when the matrix holds a non-finite value.
+    /// </summary>
+    public static double EffectiveRank(Tensor h)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        if (!h.isfinite().all().item<bool>()) return double.NaN;
+        // Singular values as square roots of the Gram matrix's eigenvalues: the units x units eigenproblem is ~5x
+        // cheaper than an SVD of the samples x units matrix, and the entropy does not notice the rounding of the
+        // smallest values (tested against an SVD).
+        double[] lambda = linalg.eigvalsh(h.t().matmul(h).to_type(ScalarType.Float64)).cpu().data<double>().ToArray();
+        var sigma = new double[lambda.Length];
+        for (int i = 0; i < lambda.Length; i++) sigma[i] = Math.Sqrt(Math.Max(lambda[i], 0));
+        double total = 0;
+        foreach (double s in sigma) total += s;
+        if (total == 0) return 0;
+        double entropy = 0;
+        foreach (double s in sigma)
+        {
+            if (s <= 0) continue;
+            double p = s / total;
+            entropy -= p * Math.Log(p);
+        }
+        return Math.Exp(entropy);
+    }
+}
