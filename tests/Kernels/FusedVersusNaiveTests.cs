@@ -39,6 +39,8 @@ public class FusedVersusNaiveTests(IlgpuCpuFixture ilgpu, ITestOutputHelper outp
         { true, UtilityKind.Contribution, AdamStateReset.None, false, false },
         { true, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, false },
         { true, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, false, true },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, true },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.None, true, true },
     };
 
     [Theory]
