@@ -40,7 +40,6 @@ public class FusedVersusNaiveTests(IlgpuCpuFixture ilgpu, ITestOutputHelper outp
         { true, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, false },
         { true, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, false, true },
         { false, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, true },
-        { false, UtilityKind.AdaptableContribution, AdamStateReset.None, true, true },
     };
 
     [Theory]
