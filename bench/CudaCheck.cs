@@ -39,7 +39,7 @@ public static class CudaCheck
     private static bool CompareRuns(KernelEngine.Target target, int width, int steps, UtilityKind utility)
     {
         var settings = new CbpSettings(utility, 0.99, ReplacementRate: steps >= 100 ? 0.01 : 0.3, MaturityThreshold: steps >= 100 ? 20 : 2,
-            ReplacementCountRule.Probabilistic, NextBiasCorrection: true, ResetOptimizerState: true);
+            ReplacementCountRule.Probabilistic, NextBiasCorrection: true, AdamStateReset.MomentsAndStepCounters);
         var h = new AdamSettings(1e-3, 0.99, 0.99, 1e-8, 1e-4);
         using var cpu = new KernelEngine(KernelEngine.Target.CpuLoops, width, settings, h, seed: 5);
         using var gpu = new KernelEngine(target, width, settings, h, seed: 5);

@@ -9,7 +9,7 @@ namespace CbpGpu.Agent;
 /// </summary>
 public interface IContinualBackprop : IDisposable
 {
-    /// <summary>Post-ReLU activations of this minibatch, [batch x units] per hidden layer, in ParameterLayout.HiddenLayers order.</summary>
+    /// <summary>Activations of this minibatch after the nonlinearity (ReLU or Tanh), [batch x units] per hidden layer, in ParameterLayout.HiddenLayers order.</summary>
     void AfterStep(IReadOnlyList<Tensor> hiddenActivations);
 
     /// <summary>Units of this layer replaced since construction (a resumed run counts from its own start).</summary>

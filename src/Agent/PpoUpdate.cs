@@ -76,11 +76,23 @@ public sealed class PpoUpdate : IDisposable
         -min(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages).mean();
 
     /// <summary>
-    /// Advantages scaled to mean 0 and (unbiased) std 1. Applied to the whole batch, once per update, as the published
-    /// code does (+ 1e-8 where it skips an all-zero std), so every minibatch sees the same scale.
+    /// Advantages scaled to mean 0 and (unbiased) std 1 (+ 1e-8 where the published code skips an all-zero std). Applied
+    /// to the whole batch once per update, as the published code does, so every minibatch sees the same scale; or, as
+    /// Stable-Baselines3 does, to each minibatch on its own (<see cref="AdvantageNormalization"/>).
     /// </summary>
     public static Tensor NormalizeAdvantages(Tensor advantages) =>
         (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+
+    /// <summary>
+    /// torch.nn.utils.clip_grad_norm_ over the flat gradient (docs/ppo.md#gradient-clipping): with the global L2 norm
+    /// ||g|| of every parameter's gradient, g *= min(1, maxNorm / (||g|| + 1e-6)). Returns ||g|| before clipping.
+    /// </summary>
+    public static Tensor ClipGradientNorm(Tensor gradient, double maxNorm)
+    {
+        var norm = gradient.norm();
+        gradient.mul_((maxNorm / (norm + 1e-6)).clamp_max(1.0));
+        return norm;
+    }
 
     /// <summary>
     /// The sample indices of one epoch's minibatches: a fresh permutation of 0..batch-1 (one draw from
@@ -103,7 +115,7 @@ public sealed class PpoUpdate : IDisposable
         var oldLogProbs = rollout.LogProbs.view(batch).to(_device);
         var advantages = rollout.Advantages.view(batch).to(_device);
         var returns = rollout.Returns.view(batch).to(_device);
-        if (_s.NormalizeAdvantages) advantages = NormalizeAdvantages(advantages);
+        if (_s.Advantages == AdvantageNormalization.Batch) advantages = NormalizeAdvantages(advantages);
 
         for (int epoch = 0; epoch < _s.Epochs; epoch++)
         {
@@ -115,6 +127,7 @@ public sealed class PpoUpdate : IDisposable
                 var idx = minibatches[m];
                 var mbObs = obs.index_select(0, idx);
                 var mbAdvantages = advantages.index_select(0, idx);
+                if (_s.Advantages == AdvantageNormalization.Minibatch) mbAdvantages = NormalizeAdvantages(mbAdvantages);
 
                 var policy = _nets.Policy(mbObs);
                 var newLogProbs = GaussianPolicy.LogProb(actions.index_select(0, idx), policy.Mean, policy.LogStd);
@@ -128,6 +141,9 @@ public sealed class PpoUpdate : IDisposable
                 var loss = policyLoss + _s.ValueCoefficient * valueLoss;
                 _optimizer.ZeroGrad();
                 loss.backward();
+                if (_s.MaxGradNorm is double maxNorm)
+                    using (no_grad())
+                        ClipGradientNorm(_nets.Parameters.Grad, maxNorm);
                 _optimizer.Step();
                 _cbp?.AfterStep([policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()]);
 

@@ -70,12 +70,23 @@ public static class CbpMath
     }
 
     /// <summary>
-    /// Element j of a replaced unit's incoming row from its key (j &lt; fanIn), or its bias (j == fanIn),
-    /// which restarts at 0.
+    /// Element j of a replaced unit's incoming row from its key (j &lt; fanIn); j == fanIn is its bias, which restarts at
+    /// 0 when the settings reset it and is otherwise left as it is (docs/cbp.md#replacing-a-unit).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float FreshIncoming(ulong key, int j, int fanIn, float bound) =>
-        j < fanIn ? InitialWeight(key, j, bound) : 0f;
+    public static void ReplaceIncoming(ref float p, ulong key, int j, int fanIn, float bound, CbpScalars s)
+    {
+        if (j < fanIn) p = InitialWeight(key, j, bound);
+        else if (s.ResetBias != 0) p = 0f;
+    }
+
+    /// <summary>
+    /// Whether Adam's state of incoming element j (j == fanIn: the bias) is zeroed: a weight's whenever any state is
+    /// reset, the bias's only when the bias itself is reset.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool ResetsIncomingState(int j, int fanIn, CbpScalars s) =>
+        s.AdamReset != 0 && (j < fanIn || s.ResetBias != 0);
 
     /// <summary>
     /// Removes a replaced unit's outgoing weight W_out[k,i]; with the correction its mean output
@@ -88,13 +99,19 @@ public static class CbpMath
         weight = 0f;
     }
 
-    /// <summary>A replaced weight starts over in aged Adam too: no moments, step count 0.</summary>
+    /// <summary>
+    /// A replaced weight starts over in aged Adam too (docs/cbp.md#adam-state): no moments and/or step count 0, as
+    /// <see cref="CbpScalars.AdamReset"/> says. Call only when some state is reset (the buffers may be absent otherwise).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ResetOptimizerState(ref float m, ref float v, ref int t)
+    public static void ResetOptimizerState(ref float m, ref float v, ref int t, CbpScalars s)
     {
-        m = 0f;
-        v = 0f;
-        t = 0;
+        if ((s.AdamReset & (int)AdamStateReset.Moments) != 0)
+        {
+            m = 0f;
+            v = 0f;
+        }
+        if ((s.AdamReset & (int)AdamStateReset.StepCounters) != 0) t = 0;
     }
 
     /// <summary>A replaced unit starts with no history: age, running mean activation and utility 0.</summary>
@@ -106,6 +123,10 @@ public static class CbpMath
         u = 0f;
     }
 
-    /// <summary>b = sqrt(3 / fan_in), the LeCun-uniform bound of docs/ppo.md#initialisation.</summary>
-    public static float InitialBound(int fanIn) => (float)Math.Sqrt(3.0 / fanIn);
+    /// <summary>
+    /// b of the fresh incoming weights (docs/cbp.md#fresh-incoming-weights): sqrt(3 / fan_in), the LeCun-uniform bound of
+    /// docs/ppo.md#initialisation, or 1 / sqrt(fan_in), the reproduction report's.
+    /// </summary>
+    public static float InitialBound(int fanIn, NewRowBound kind = NewRowBound.LecunUniform) =>
+        kind == NewRowBound.InverseSqrtFanIn ? (float)(1.0 / Math.Sqrt(fanIn)) : (float)Math.Sqrt(3.0 / fanIn);
 }

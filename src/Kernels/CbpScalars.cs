@@ -13,8 +13,11 @@ public struct CbpScalars
     /// <summary>Index of the last entry of the 1 - eta^age table; older units use that entry.</summary>
     public int LastTableIndex;
 
-    /// <summary>1 to zero Adam's moments and step counters of replaced weights.</summary>
-    public int ResetOptimizerState;
+    /// <summary>(int)<see cref="AdamStateReset"/>: which of Adam's states of replaced weights are zeroed.</summary>
+    public int AdamReset;
+
+    /// <summary>1 to set a replaced unit's bias to 0 (and reset its Adam state with the rest).</summary>
+    public int ResetBias;
 
     /// <summary>1 to add W_out[:,i] * fhat_i to the next layer's bias before zeroing W_out[:,i].</summary>
     public int NextBiasCorrection;
@@ -26,7 +29,8 @@ public struct CbpScalars
         Epsilon = (float)s.Epsilon,
         Utility = (int)s.Utility,
         LastTableIndex = lastTableIndex,
-        ResetOptimizerState = s.ResetOptimizerState ? 1 : 0,
+        AdamReset = (int)s.AdamReset,
+        ResetBias = s.ResetBias ? 1 : 0,
         NextBiasCorrection = s.NextBiasCorrection ? 1 : 0,
     };
 }

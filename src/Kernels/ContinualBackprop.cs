@@ -79,7 +79,7 @@ public sealed class ContinualBackprop
             if (!_observed[l]) continue;
             _observed[l] = false;
             var ages = _ages[l];
-            int count = _chooser.DrawCount(l, ReplacementChooser.CountEligible(ages, mt));
+            int count = _chooser.DrawCount(l, ages.Length, ReplacementChooser.CountEligible(ages, mt));
             if (count == 0) continue;
             _kernels.ReadUtilities(l, _utilities[l]);
             var chosen = _chosen[l].AsSpan(0, count);

@@ -20,9 +20,9 @@ public interface ICbpKernels : IDisposable
     void UpdateStatistics(int layer, ReadOnlySpan<float> activations, int batchSize);
 
     /// <summary>
-    /// Replaces the given distinct units: W_in[i,:] ~ U(-b,b) from noiseKeys[r], bias_i = 0,
-    /// optionally next_bias += W_out[:,i] * fhat_i, W_out[:,i] = 0, age = f = u = 0, and optionally
-    /// Adam's m, v, t of W_in[i,:], bias_i and W_out[:,i] zeroed.
+    /// Replaces the given distinct units: W_in[i,:] ~ U(-b,b) from noiseKeys[r], optionally bias_i = 0,
+    /// optionally next_bias += W_out[:,i] * fhat_i, W_out[:,i] = 0, age = f = u = 0, and the Adam states the settings
+    /// name (m and v, t, or both) of W_in[i,:], W_out[:,i] and (when it is reset) bias_i zeroed.
     /// </summary>
     void Replace(int layer, ReadOnlySpan<int> units, ReadOnlySpan<ulong> noiseKeys);
 

@@ -39,23 +39,33 @@ public sealed class ReplacementChooser
     }
 
     /// <summary>
-    /// How many units to replace now: n = rr * eligible; the published rule replaces one unit with
-    /// probability n when n &lt; 1 and floor(n) otherwise; the accumulate rule carries the fraction.
-    /// Draws from the random source only when the published rule needs a coin (as gnt.py does).
+    /// How many units of a layer of <paramref name="units"/> units to replace now (docs/cbp.md#replacement-count). From
+    /// n = rr * eligible, the published rule replaces one unit with probability n when n &lt; 1 and floor(n) otherwise
+    /// (a coin only when it needs one, as gnt.py does); the accumulate rule carries the fraction. The report's layer
+    /// coin replaces one unit with probability min(1, rr * units), whatever the number of eligible units, as long as
+    /// there is one.
     /// </summary>
-    public int DrawCount(int layer, int eligibleCount)
+    public int DrawCount(int layer, int units, int eligibleCount)
     {
         if (eligibleCount == 0 || _settings.ReplacementRate == 0) return 0;
-        double n = _settings.ReplacementRate * eligibleCount;
-        if (_settings.CountRule == ReplacementCountRule.Accumulate)
+        switch (_settings.CountRule)
         {
-            _accumulated[layer] += n;
-            int whole = (int)Math.Floor(_accumulated[layer]);
-            _accumulated[layer] -= whole;
-            return Math.Min(whole, eligibleCount);
+            case ReplacementCountRule.Accumulate:
+            {
+                _accumulated[layer] += _settings.ReplacementRate * eligibleCount;
+                int whole = (int)Math.Floor(_accumulated[layer]);
+                _accumulated[layer] -= whole;
+                return Math.Min(whole, eligibleCount);
+            }
+            case ReplacementCountRule.LayerCoin:
+                return _random.NextDouble() < _settings.ReplacementRate * units ? 1 : 0;
+            default:
+            {
+                double n = _settings.ReplacementRate * eligibleCount;
+                if (n < 1) return _random.NextDouble() <= n ? 1 : 0;
+                return (int)Math.Floor(n);
+            }
         }
-        if (n < 1) return _random.NextDouble() <= n ? 1 : 0;
-        return (int)Math.Floor(n);
     }
 
     /// <summary>

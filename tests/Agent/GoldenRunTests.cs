@@ -20,7 +20,7 @@ public sealed class GoldenRunTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, true);
     }
 
-    public static TheoryData<string> Runs => ["std", "cbp", "cbp-seed2023"];
+    public static TheoryData<string> Runs => ["std", "cbp", "cbp-adaptable-reset"];
 
     private static TrainConfig Config(string name)
     {
@@ -29,7 +29,11 @@ public sealed class GoldenRunTests : IDisposable
         CbpSettings? cbp = name switch
         {
             "cbp" => fast(CbpSettings.Nature2024),
-            "cbp-seed2023" => fast(CbpSettings.Seed2023),
+            // The seed2023 CBP preset before issue 11 (see the README there): published rule, adaptable utility, full reset.
+            "cbp-adaptable-reset" => fast(CbpSettings.Nature2024 with
+            {
+                Utility = UtilityKind.AdaptableContribution, AdamReset = AdamStateReset.MomentsAndStepCounters,
+            }),
             _ => null,
         };
         return new TrainConfig(EnvSettings.Nature2024(16), PpoSettings.For(method), new RunSettings(3, 8192, "cpu", 1, 2, 100), cbp);

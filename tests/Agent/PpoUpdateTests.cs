@@ -86,6 +86,65 @@ public sealed class PpoUpdateTests : IDisposable
         Assert.Equal(valueLoss, stats.ValueLoss, 1e-5 * valueLoss);
     }
 
+    /// <summary>
+    /// docs/ppo.md#epochs-and-minibatches, the report's learner: each minibatch scales its own advantages to mean 0 and
+    /// std 1. With learning rate 0 and one epoch, the mean minibatch loss is recomputed by hand (float64) from the same
+    /// permutation (the update's generator state copied beforehand) and differs from the batch-normalised loss.
+    /// </summary>
+    [Fact]
+    public void MinibatchNormalisationScalesEachMinibatchOnItsOwn()
+    {
+        const int minibatches = 16, size = Batch / minibatches;
+        var settings = PpoSettings.For(PpoMethod.Standard) with
+        {
+            BatchSize = Batch, Epochs = 1, Minibatches = minibatches, Advantages = AdvantageNormalization.Minibatch,
+        };
+        using (no_grad()) _nets.Parameters[_nets.Layout.LogStd].add_(0.3);
+        using var optimizer = new TorchAdamOptimizer(_nets.Parameters, settings.Adam with { LearningRate = 0 });
+        using var update = new PpoUpdate(_nets, optimizer, null, settings, _generator, CPU);
+        using var sameDraws = new Generator(0);
+        using (var state = _generator.get_state()) sameDraws.set_state(state);
+        var stats = update.Run(_rollout);
+
+        double[] advantages = _rollout.AdvantageSpan.ToArray().Select(a => (double)a).ToArray();
+        double[] ratio;
+        long[][] order;
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            var obs = _rollout.Observations.view(Batch, -1);
+            var policy = _nets.Policy(obs);
+            var logProbs = GaussianPolicy.LogProb(_rollout.Actions.view(Batch, -1), policy.Mean, policy.LogStd);
+            ratio = ToDoubles((logProbs - _rollout.LogProbs.view(Batch)).exp());
+            order = PpoUpdate.ShuffledMinibatches(Batch, minibatches, sameDraws, CPU).Select(m => m.data<long>().ToArray()).ToArray();
+        }
+
+        double PolicyLoss(Func<long[], double[]> scaled)
+        {
+            double loss = 0;
+            foreach (var idx in order)
+            {
+                double[] a = scaled(idx);
+                for (int k = 0; k < size; k++)
+                {
+                    double r = ratio[idx[k]], clipped = Math.Clamp(r, 1 - settings.Clip, 1 + settings.Clip);
+                    loss -= Math.Min(r * a[k], clipped * a[k]) / size / minibatches;
+                }
+            }
+            return loss;
+        }
+        double batchMean = Mean(advantages), batchStd = Std(advantages);
+        double perMinibatch = PolicyLoss(idx =>
+        {
+            double[] a = idx.Select(i => advantages[i]).ToArray();
+            double mean = Mean(a), std = Std(a);
+            return a.Select(x => (x - mean) / (std + 1e-8)).ToArray();
+        });
+        double perBatch = PolicyLoss(idx => idx.Select(i => (advantages[i] - batchMean) / (batchStd + 1e-8)).ToArray());
+        Assert.True(Math.Abs(perMinibatch - perBatch) > 1e-3, $"the two normalisations must differ here ({perMinibatch} vs {perBatch})");
+        Assert.Equal(perMinibatch, stats.PolicyLoss, 1e-5);
+    }
+
     [Fact]
     public void NormalizedAdvantagesHaveMeanZeroAndStdOne()
     {

@@ -11,12 +11,16 @@ namespace CbpGpu.Tests.Kernels;
 public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
 {
     [Theory]
-    [InlineData(UtilityKind.Contribution, false, false)]
-    [InlineData(UtilityKind.AdaptableContribution, true, true)]
-    public void OptimizerStepsWithReplacementsAgreeBitForBit(UtilityKind utility, bool reset, bool correct)
+    [InlineData(UtilityKind.Contribution, false, false, false)]
+    [InlineData(UtilityKind.AdaptableContribution, true, true, false)]
+    [InlineData(UtilityKind.AdaptableContribution, true, false, true)]
+    public void OptimizerStepsWithReplacementsAgreeBitForBit(UtilityKind utility, bool reset, bool correct, bool reportRule)
     {
+        // reportRule: the reproduction report's layer coin, bound 1/sqrt(fan_in) and untouched bias.
         var settings = new CbpSettings(utility, 0.99, ReplacementRate: 0.05, MaturityThreshold: 5,
-            ReplacementCountRule.Probabilistic, correct, reset);
+            reportRule ? ReplacementCountRule.LayerCoin : ReplacementCountRule.Probabilistic, correct,
+            reset ? AdamStateReset.MomentsAndStepCounters : AdamStateReset.None,
+            ResetBias: !reportRule, NewRowBound: reportRule ? NewRowBound.InverseSqrtFanIn : NewRowBound.LecunUniform);
         var h = new AdamSettings(1e-2, 0.99, 0.99, 1e-8, 1e-4);
         using var cpuNet = new TestNetwork(input: 7, hidden1: 12, hidden2: 10, actions: 3, seed: 5);
         using var gpuNet = new TestNetwork(input: 7, hidden1: 12, hidden2: 10, actions: 3, seed: 5);

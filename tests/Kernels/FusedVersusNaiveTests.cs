@@ -23,22 +23,34 @@ public class FusedVersusNaiveTests(IlgpuCpuFixture ilgpu, ITestOutputHelper outp
     // back) carries its roundings from.
     private const double Relative = 1e-6;
 
-    public static TheoryData<bool, UtilityKind, bool, bool> Cases() => new()
+    /// <summary>
+    /// Backend (ILGPU or CPU loops), utility, which Adam states are reset, next-bias correction, and whether the
+    /// reproduction report's rule is used (layer coin, fresh rows U(+-1/sqrt(fan_in)), bias left alone) instead of the
+    /// published one (probabilistic count, LeCun bound, bias reset).
+    /// </summary>
+    public static TheoryData<bool, UtilityKind, AdamStateReset, bool, bool> Cases() => new()
     {
-        { false, UtilityKind.Contribution, false, false },
-        { false, UtilityKind.AdaptableContribution, true, false },
-        { false, UtilityKind.AdaptableContribution, true, true },
-        { true, UtilityKind.Contribution, false, false },
-        { true, UtilityKind.AdaptableContribution, true, true },
+        { false, UtilityKind.Contribution, AdamStateReset.None, false, false },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, false, false },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, false },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, false, true },
+        { false, UtilityKind.Contribution, AdamStateReset.Moments, true, true },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.StepCounters, false, true },
+        { true, UtilityKind.Contribution, AdamStateReset.None, false, false },
+        { true, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, false },
+        { true, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, false, true },
+        { false, UtilityKind.AdaptableContribution, AdamStateReset.MomentsAndStepCounters, true, true },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void FusedEqualsNaiveOverOneHundredStepsWithReplacements(bool onIlgpu, UtilityKind utility, bool reset, bool correct)
+    public void FusedEqualsNaiveOverOneHundredStepsWithReplacements(
+        bool onIlgpu, UtilityKind utility, AdamStateReset reset, bool correct, bool reportRule)
     {
         var h = new AdamSettings(1e-3, 0.99, 0.99, 1e-8, 1e-4);
         var settings = new CbpSettings(utility, 0.99, ReplacementRate: 0.02, MaturityThreshold: 10,
-            ReplacementCountRule.Probabilistic, correct, reset);
+            reportRule ? ReplacementCountRule.LayerCoin : ReplacementCountRule.Probabilistic, correct, reset,
+            ResetBias: !reportRule, NewRowBound: reportRule ? NewRowBound.InverseSqrtFanIn : NewRowBound.LecunUniform);
         var layout = new ParameterLayout(observationSize: 17, hiddenUnits: 32, actionSize: 4);
         using var fusedNet = Network(layout);
         using var naiveNet = Network(layout);

@@ -47,7 +47,7 @@ public class ReplacementChooserTests
         int replaced = 0;
         for (int s = 0; s < trials; s++)
         {
-            int n = chooser.DrawCount(0, 256);
+            int n = chooser.DrawCount(0, 256, 256);
             Assert.InRange(n, 0, 1);
             replaced += n;
         }
@@ -60,9 +60,9 @@ public class ReplacementChooserTests
     public void PublishedRuleFloorsCountsOfOneOrMore()
     {
         var chooser = new ReplacementChooser(CbpSettings.Nature2024 with { ReplacementRate = 0.01 }, 1, new SplitMix64(1));
-        Assert.Equal(2, chooser.DrawCount(0, 256)); // 2.56
-        Assert.Equal(1, chooser.DrawCount(0, 100)); // exactly 1
-        Assert.Equal(0, chooser.DrawCount(0, 0));
+        Assert.Equal(2, chooser.DrawCount(0, 256, 256)); // 2.56
+        Assert.Equal(1, chooser.DrawCount(0, 256, 100)); // exactly 1
+        Assert.Equal(0, chooser.DrawCount(0, 256, 0));
     }
 
     [Fact]
@@ -72,23 +72,68 @@ public class ReplacementChooserTests
         var chooser = new ReplacementChooser(settings, 2, new SplitMix64(1));
         // 0.25 * 3 = 0.75 per step: 0, 1 (1.5), 0 (0.5+0.75=1.25 -> 1), ...
         int[] expected = [0, 1, 1, 1, 0, 1, 1, 1];
-        for (int s = 0; s < expected.Length; s++) Assert.Equal(expected[s], chooser.DrawCount(0, 3));
+        for (int s = 0; s < expected.Length; s++) Assert.Equal(expected[s], chooser.DrawCount(0, 3, 3));
         Assert.Equal(0, chooser.Accumulated[1]);
         // rr 1e-4 with 256 eligible: exactly floor(0.0256 * steps) units, no randomness.
         var slow = new ReplacementChooser(CbpSettings.Nature2024 with { CountRule = ReplacementCountRule.Accumulate }, 1, new SplitMix64(1));
         int total = 0;
-        for (int s = 0; s < 1000; s++) total += slow.DrawCount(0, 256);
+        for (int s = 0; s < 1000; s++) total += slow.DrawCount(0, 256, 256);
         Assert.Equal(25, total);
     }
 
-    [Fact]
-    public void EndToEndReplacementRateAndChoicesOverOneHundredThousandSteps()
+    /// <summary>
+    /// The reproduction report's rule (docs/cbp.md#replacement-count): one unit with probability p = units x rho, however
+    /// many units are eligible (as long as one is). 256 units, rho 1e-3: p = 0.256. Over N = 100k steps the count is
+    /// Binomial(N, p), so the observed rate has std sqrt(p (1 - p) / N) = 0.0014; accepted within 5 std (a correct rule
+    /// fails with probability below 1e-6). With 10 eligible units the rate is still 0.256, not 10 x rho = 0.01.
+    /// </summary>
+    [Theory]
+    [InlineData(256)]
+    [InlineData(10)]
+    public void LayerCoinReplacesOneUnitWithProbabilityUnitsTimesRho(int eligible)
     {
-        // One layer of 256 units; with mt 0 every observed unit is eligible at every choice, so the
-        // published rule replaces at rate rr * 256 = 0.0256 per step (std 0.0005 over 1e5 steps).
+        var chooser = new ReplacementChooser(CbpSettings.Seed2023, 1, new SplitMix64(2));
+        const int trials = 100_000;
+        const double p = 256 * 1e-3;
+        int replaced = 0;
+        for (int s = 0; s < trials; s++)
+        {
+            int n = chooser.DrawCount(0, 256, eligible);
+            Assert.InRange(n, 0, 1);
+            replaced += n;
+        }
+        double rate = (double)replaced / trials;
+        double sigma = Math.Sqrt(p * (1 - p) / trials);
+        Assert.InRange(rate, p - 5 * sigma, p + 5 * sigma);
+    }
+
+    [Fact]
+    public void LayerCoinReplacesNothingWithoutEligibleUnitsAndOneWhenTheProbabilityReachesOne()
+    {
+        var chooser = new ReplacementChooser(CbpSettings.Seed2023, 1, new SplitMix64(2));
+        ulong state = chooser.Random.State;
+        Assert.Equal(0, chooser.DrawCount(0, 256, 0));
+        Assert.Equal(state, chooser.Random.State);
+        var certain = new ReplacementChooser(CbpSettings.Seed2023 with { ReplacementRate = 1.0 / 256 }, 1, new SplitMix64(2));
+        for (int s = 0; s < 1000; s++) Assert.Equal(1, certain.DrawCount(0, 256, 3));
+    }
+
+    public static TheoryData<ReplacementCountRule, double, double> Rules => new()
+    {
+        // The published rule: rr 1e-4 x 256 eligible = 0.0256 per step (std 0.0005 over 1e5 steps).
+        { ReplacementCountRule.Probabilistic, 1e-4, 0.0256 },
+        // The report's: 256 units x rho 1e-3 = 0.256 per step (std 0.0014).
+        { ReplacementCountRule.LayerCoin, 1e-3, 0.256 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void EndToEndReplacementRateAndChoicesOverOneHundredThousandSteps(ReplacementCountRule rule, double rate, double expected)
+    {
+        // One layer of 256 units; with mt 0 every observed unit is eligible at every choice; within 5 std of the rate.
         var layers = new[] { new HiddenLayerLayout(0, 1, 256, 256, 512, 1, 768) };
         using var parameters = new NativeBuffer<float>(769);
-        var settings = CbpSettings.Nature2024 with { MaturityThreshold = 0 };
+        var settings = CbpSettings.Nature2024 with { MaturityThreshold = 0, CountRule = rule, ReplacementRate = rate };
         using var kernels = new CpuCbpKernels(parameters.View, layers, settings, maxDegreeOfParallelism: 1);
         var cbp = new ContinualBackprop(kernels, new SplitMix64(5));
         var random = new Random(6);
@@ -112,9 +157,9 @@ public class ReplacementChooserTests
                 Assert.Equal(0, cbp.Ages(0)[unit]);
             }
         }
-        double rate = (double)replaced / steps;
-        double sigma = Math.Sqrt(0.0256 * (1 - 0.0256) / steps);
-        Assert.InRange(rate, 0.0256 - 5 * sigma, 0.0256 + 5 * sigma);
+        double observed = (double)replaced / steps;
+        double sigma = Math.Sqrt(expected * (1 - expected) / steps);
+        Assert.InRange(observed, expected - 5 * sigma, expected + 5 * sigma);
         Assert.Equal(replaced, cbp.TotalReplaced(0));
     }
 

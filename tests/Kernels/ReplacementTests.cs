@@ -7,22 +7,36 @@ namespace CbpGpu.Tests.Kernels;
 [Collection(IlgpuCpuCollection.Name)]
 public class ReplacementTests(IlgpuCpuFixture ilgpu)
 {
-    public static TheoryData<bool, bool, bool> Cases()
+    /// <summary>
+    /// Each backend with: the published replacement (nothing reset but the bias), the former seed2023 one (everything
+    /// reset, bias included), the reproduction report's (m, v, t of row and column, bias untouched, bound 1/sqrt(fan_in)),
+    /// and mixes of the switches (only the moments, only the step counters, with and without the next-bias correction).
+    /// </summary>
+    public static TheoryData<bool, AdamStateReset, bool, NewRowBound, bool> Cases()
     {
-        var data = new TheoryData<bool, bool, bool>();
+        var data = new TheoryData<bool, AdamStateReset, bool, NewRowBound, bool>();
         foreach (bool onIlgpu in new[] { false, true })
-            foreach (bool reset in new[] { false, true })
-                foreach (bool correct in new[] { false, true })
-                    data.Add(onIlgpu, reset, correct);
+        {
+            data.Add(onIlgpu, AdamStateReset.None, true, NewRowBound.LecunUniform, false);
+            data.Add(onIlgpu, AdamStateReset.MomentsAndStepCounters, true, NewRowBound.LecunUniform, true);
+            data.Add(onIlgpu, AdamStateReset.MomentsAndStepCounters, false, NewRowBound.InverseSqrtFanIn, false);
+            data.Add(onIlgpu, AdamStateReset.Moments, false, NewRowBound.LecunUniform, true);
+            data.Add(onIlgpu, AdamStateReset.StepCounters, true, NewRowBound.InverseSqrtFanIn, false);
+            data.Add(onIlgpu, AdamStateReset.None, false, NewRowBound.InverseSqrtFanIn, true);
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ReplacementChangesExactlyTheUnitsWeightsBiasesAndState(bool onIlgpu, bool resetOptimizer, bool nextBiasCorrection)
+    public void ReplacementChangesExactlyTheRowColumnStatesAndStatisticsListed(
+        bool onIlgpu, AdamStateReset reset, bool resetBias, NewRowBound newRowBound, bool nextBiasCorrection)
     {
         using var net = new TestNetwork(input: 6, hidden1: 10, hidden2: 8, actions: 3, seed: 21);
-        var settings = CbpSettings.Seed2023 with { ResetOptimizerState = resetOptimizer, NextBiasCorrection = nextBiasCorrection };
+        var settings = CbpSettings.Seed2023 with
+        {
+            AdamReset = reset, ResetBias = resetBias, NewRowBound = newRowBound, NextBiasCorrection = nextBiasCorrection,
+        };
         var h = new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4);
         using var backend = onIlgpu ? KernelBackend.Ilgpu(ilgpu.Accelerator, net, h, settings) : KernelBackend.Cpu(net, h, settings);
         var random = new Random(22);
@@ -63,7 +77,7 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
             float[] mExpected = (float[])m0.Clone(), vExpected = (float[])v0.Clone();
             int[] tExpected = (int[])t0.Clone();
             var changed = new List<int>();
-            double bound = Math.Sqrt(3.0 / L.FanIn);
+            double bound = newRowBound == NewRowBound.InverseSqrtFanIn ? 1 / Math.Sqrt(L.FanIn) : Math.Sqrt(3.0 / L.FanIn);
             for (int r = 0; r < units.Length; r++)
             {
                 // Row element j is U(-b, b) from the (j+1)-th output of SplitMix64 seeded with the unit's key:
@@ -76,8 +90,11 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
                     p[o] = (float)((2 * u - 1) * (float)bound);
                     changed.Add(o);
                 }
-                p[L.BiasOffset + units[r]] = 0f;
-                changed.Add(L.BiasOffset + units[r]);
+                if (resetBias)
+                {
+                    p[L.BiasOffset + units[r]] = 0f;
+                    changed.Add(L.BiasOffset + units[r]);
+                }
             }
             // The next bias gains W_out[k,i] * fhat_i, fhat = f / (1 - 0.99^age) of the statistics above (float64 here).
             var (age1Before, f1Before, _) = units0[layer];
@@ -100,8 +117,11 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
                     changed.Add(o);
                 }
             }
-            if (resetOptimizer)
-                foreach (int o in changed) { mExpected[o] = 0f; vExpected[o] = 0f; tExpected[o] = 0; }
+            foreach (int o in changed)
+            {
+                if (reset.HasFlag(AdamStateReset.Moments)) (mExpected[o], vExpected[o]) = (0f, 0f);
+                if (reset.HasFlag(AdamStateReset.StepCounters)) tExpected[o] = 0;
+            }
 
             string at = $"layer {layer} units [{string.Join(",", units)}]";
             var actual = net.Parameters.Span;
@@ -138,6 +158,14 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
                 }
             if (nextBiasCorrection)
                 Assert.NotEqual(p0[L.NextBiasOffset], net.Parameters.Span[L.NextBiasOffset]);
+            // Without the bias reset (the report's rule) the bias and its Adam state stay as they were.
+            if (!resetBias)
+                foreach (int unit in units)
+                {
+                    int o = L.BiasOffset + unit;
+                    Assert.Equal(p0[o], net.Parameters.Span[o]);
+                    Assert.Equal((m0[o], v0[o], t0[o]), (m1[o], v1[o], t1[o]));
+                }
         }
     }
 

@@ -12,7 +12,7 @@ namespace CbpGpu.Tests.Kernels;
 public class SavedStateTests
 {
     private static readonly CbpSettings Settings = new(UtilityKind.AdaptableContribution, 0.99, ReplacementRate: 0.05,
-        MaturityThreshold: 3, ReplacementCountRule.Accumulate, NextBiasCorrection: true, ResetOptimizerState: true);
+        MaturityThreshold: 3, ReplacementCountRule.Accumulate, NextBiasCorrection: true, AdamStateReset.MomentsAndStepCounters);
 
     private static readonly AdamSettings Adam = new(1e-3, 0.99, 0.99, 1e-8, 1e-4);
 

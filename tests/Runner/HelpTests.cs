@@ -45,7 +45,7 @@ public class HelpTests
         string help = Invoke("train", "-h").Output;
         Assert.Contains("[default: nature2024]", help);
         Assert.Contains("[default: 111]", help);
-        Assert.Contains("default: the preset's: nature2024 and nature2024-ant 1 env x 2,048 steps", help);
+        Assert.Contains("--learner seed2023 4 (x 1,024 steps, as the report); else the preset's: nature2024 and nature2024-ant 1 env x 2,048 steps", help);
         Assert.Contains("--checkpoint-minutes <M>", help);
         Assert.Contains("[default: 10]", help);
         Assert.Contains("nature2024 20,000,000, nature2024-ant 20,000,000, seed2023 100,000,000", help);

@@ -41,7 +41,7 @@ public class TrainOptionsTests
             {
                 Utility = UtilityKind.Contribution,
                 CountRule = ReplacementCountRule.Accumulate,
-                ResetOptimizerState = false,
+                AdamReset = AdamStateReset.None,
                 NextBiasCorrection = true,
                 MaturityThreshold = 1000,
                 ReplacementRate = 1e-3,
@@ -87,8 +87,8 @@ public class TrainOptionsTests
     [InlineData(new[] { "False" }, false)]
     public void OptionalSwitchesTakeNothingTrueOrFalse(string[] value, bool expected)
     {
-        var cbp = ReadTrain(["--method", "cbp", "--out", "d", "--cbp-preset", "nature2024", "--reset-adam-state", .. value]).Config.Cbp!;
-        Assert.Equal(expected, cbp.ResetOptimizerState);
+        var cbp = ReadTrain(["--method", "cbp", "--out", "d", "--cbp-preset", "nature2024", "--bias-correction", .. value]).Config.Cbp!;
+        Assert.Equal(expected, cbp.NextBiasCorrection);
         Assert.False(ReadTrain("--method", "std", "--out", "d", "--resume", "false").Resume);
     }
 
@@ -104,8 +104,8 @@ public class TrainOptionsTests
         Assert.Null(exact.Note);
 
         var preset = ReadTrain("--method", "std", "--out", "d", "--preset", "seed2023");
-        Assert.Equal(100_001_792, preset.Config.Run.TotalSteps);
-        Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 2,048-step updates; training 100,001,792 steps (48,829 updates)", preset.Note);
+        Assert.Equal(100_003_840, preset.Config.Run.TotalSteps);
+        Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 4,096-step updates; training 100,003,840 steps (24,415 updates)", preset.Note);
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public class UsageErrorTests
         Assert.Contains(option, UsageError(args));
 
     [Theory]
-    [InlineData("--envs", "between 1 and 2048", "--envs", "0")]
+    [InlineData("--envs", "between 1 and 65,536", "--envs", "0")]
     [InlineData("--envs", "divisor of 2048", "--envs", "3")]
     [InlineData("--steps", "between 1 and 10,000,000,000", "--steps", "0")]
     [InlineData("--steps", "whole number", "--steps", "1.5")]
@@ -69,6 +69,11 @@ public class UsageErrorTests
     [InlineData("--preset", "nature2024|nature2024-ant|seed2023|constant", "--preset", "nature")]
     [InlineData("--optimizer-impl", "fused|naive|torch", "--optimizer-impl", "adam")]
     [InlineData("--resume", "true or false", "--resume", "yes")]
+    [InlineData("--learner", "nature2024|seed2023", "--learner", "sb3")]
+    [InlineData("--activation", "relu|tanh", "--activation", "sigmoid")]
+    [InlineData("--init", "lecun-uniform|orthogonal", "--init", "xavier")]
+    [InlineData("--max-grad-norm", "off or a number > 0", "--max-grad-norm", "0")]
+    [InlineData("--advantage-norm", "batch|minibatch", "--advantage-norm", "none")]
     public void BadValuesNameTheOptionAndWhatItTakes(string option, string accepted, params string[] args)
     {
         string line = UsageError(["train", "--method", "std", "--out", Out, .. args]);
@@ -81,8 +86,9 @@ public class UsageErrorTests
     [InlineData("--replacement-rate", "between 0 and 1", "--replacement-rate", "2")]
     [InlineData("--decay", "between 1e-6 and", "--decay", "1")]
     [InlineData("--utility", "contribution|adaptable", "--utility", "usefulness")]
-    [InlineData("--count-rule", "probabilistic|accumulate", "--count-rule", "round")]
-    [InlineData("--reset-adam-state", "true or false", "--reset-adam-state", "no")]
+    [InlineData("--count-rule", "probabilistic|accumulate|layer-coin", "--count-rule", "round")]
+    [InlineData("--new-row-bound", "lecun|inverse-sqrt", "--new-row-bound", "xavier")]
+    [InlineData("--reset-adam-state", "none|moments|steps|all|true|false", "--reset-adam-state", "no")]
     public void BadCbpValuesNameTheOptionAndWhatItTakes(string option, string accepted, params string[] args)
     {
         string line = UsageError(["train", "--method", "cbp", "--out", Out, .. args]);
@@ -95,8 +101,10 @@ public class UsageErrorTests
     [InlineData("--maturity only applies to --method cbp", "--method", "l2", "--maturity", "5")]
     [InlineData("--cbp-preset only applies to --method cbp", "--method", "std", "--cbp-preset", "seed2023")]
     [InlineData("--optimizer-impl torch cannot reset", "--method", "cbp", "--preset", "seed2023", "--optimizer-impl", "torch")]
-    [InlineData("--optimizer-impl torch cannot reset", "--method", "cbp", "--reset-adam-state", "--optimizer-impl", "torch")]
+    [InlineData("--optimizer-impl torch cannot reset", "--method", "cbp", "--reset-adam-state", "moments", "--optimizer-impl", "torch")]
     [InlineData("--seed is given 2 times", "--method", "std", "--seed", "1", "--seed", "2")]
+    [InlineData("--minibatch-size 100 must divide the batch of 2048", "--method", "std", "--minibatch-size", "100")]
+    [InlineData("divisor of 4096", "--method", "std", "--preset", "seed2023", "--envs", "3")]
     [InlineData("unexpected argument 'extra'", "--method", "std", "extra")]
     public void CombinationsThatCannotRunAreRefused(string message, params string[] args) =>
         Assert.Contains(message, UsageError(["train", "--out", Out, .. args]));

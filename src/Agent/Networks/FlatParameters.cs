@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using CbpGpu.Agent.Settings;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Networks;
@@ -63,17 +64,51 @@ public sealed class FlatParameters : IDisposable
 
     public void ZeroGrad() => Grad.zero_();
 
-    /// <summary>LeCun-uniform init (docs/ppo.md#initialisation): every Linear weight U(-sqrt(3/fan_in), +sqrt(3/fan_in)), biases 0, log_std 0.</summary>
-    public void Initialize(Generator generator)
+    /// <summary>LeCun-uniform init with gain 1 (docs/ppo.md#initialisation): the authors' networks.</summary>
+    public void Initialize(Generator generator) => Initialize(generator, NetworkSettings.Nature2024);
+
+    /// <summary>
+    /// Every Linear weight drawn by <see cref="NetworkSettings.Init"/> and scaled by its gain, in flat order from
+    /// <paramref name="generator"/>; biases 0, log_std 0 (docs/ppo.md#initialisation).
+    /// </summary>
+    public void Initialize(Generator generator, NetworkSettings network)
     {
         using var noGrad = no_grad();
         Data.zero_();
         foreach (var w in Layout.Weights)
         {
-            double bound = Math.Sqrt(3.0 / w.Shape[1]);
+            double gain = ReferenceEquals(w, Layout.PolicyW3) ? network.PolicyOutputGain
+                : ReferenceEquals(w, Layout.ValueW3) ? network.ValueOutputGain
+                : network.HiddenGain;
             using var view = Data.narrow(0, w.Offset, w.Length);
-            view.uniform_(-bound, bound, generator);
+            switch (network.Init)
+            {
+                case InitScheme.LecunUniform:
+                    double bound = gain * Math.Sqrt(3.0 / w.Shape[1]);
+                    view.uniform_(-bound, bound, generator);
+                    break;
+                case InitScheme.Orthogonal:
+                    using (var scope = NewDisposeScope())
+                        view.copy_(Orthogonal(w.Shape[0], w.Shape[1], generator).mul_(gain).flatten());
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(network), network.Init, null);
+            }
         }
+    }
+
+    /// <summary>
+    /// A [rows x cols] matrix with orthonormal rows or columns (whichever are fewer), as torch.nn.init.orthogonal_ draws
+    /// it: QR of a standard normal matrix (transposed when wide), Q's columns signed by R's diagonal so that the result
+    /// is uniform over such matrices. Computed on the CPU in float32.
+    /// </summary>
+    public static Tensor Orthogonal(long rows, long cols, Generator generator)
+    {
+        var a = randn([rows, cols], ScalarType.Float32, CPU, generator: generator);
+        if (rows < cols) a = a.t();
+        var (q, r) = linalg.qr(a);
+        q = q.mul(r.diagonal().sign());
+        return rows < cols ? q.t().contiguous() : q;
     }
 
     /// <summary>Mean |w| of each weight of <see cref="ParameterLayout.Weights"/>.</summary>

@@ -41,7 +41,7 @@ internal sealed class NaiveCbp : IContinualBackprop
     public NaiveCbp(Tensor parameters, IReadOnlyList<HiddenLayerLayout> layers, CbpSettings settings, NaiveAgedAdam? optimizer, ulong seed)
     {
         settings.Validate();
-        if (settings.ResetOptimizerState && optimizer is null)
+        if (settings.AdamReset != AdamStateReset.None && optimizer is null)
             throw new ArgumentException("CBP settings reset the optimizer state, but no optimizer was given.");
         foreach (var layer in layers) layer.Validate(parameters.numel());
         _layers = layers.ToArray();
@@ -59,9 +59,13 @@ internal sealed class NaiveCbp : IContinualBackprop
         {
             var layer = _layers[l];
             _weights[l] = LayerViews.Of(parameters, layer);
-            _optimizerState[l] = optimizer is null || !settings.ResetOptimizerState
-                ? []
-                : [LayerViews.Of(optimizer.M, layer), LayerViews.Of(optimizer.V, layer), LayerViews.Of(optimizer.T, layer)];
+            _optimizerState[l] = optimizer is null ? [] : settings.AdamReset switch
+            {
+                AdamStateReset.Moments => [LayerViews.Of(optimizer.M, layer), LayerViews.Of(optimizer.V, layer)],
+                AdamStateReset.StepCounters => [LayerViews.Of(optimizer.T, layer)],
+                AdamStateReset.MomentsAndStepCounters => [LayerViews.Of(optimizer.M, layer), LayerViews.Of(optimizer.V, layer), LayerViews.Of(optimizer.T, layer)],
+                _ => [],
+            };
             _age[l] = zeros(layer.Units, ScalarType.Int32);
             _f[l] = zeros(layer.Units);
             _u[l] = zeros(layer.Units);
@@ -102,7 +106,7 @@ internal sealed class NaiveCbp : IContinualBackprop
         {
             using var scope = NewDisposeScope();
             int[] ages = _age[l].data<int>().ToArray();
-            int count = _chooser.DrawCount(l, ReplacementChooser.CountEligible(ages, _settings.MaturityThreshold));
+            int count = _chooser.DrawCount(l, ages.Length, ReplacementChooser.CountEligible(ages, _settings.MaturityThreshold));
             if (count == 0) continue;
             var chosen = new int[count];
             ReplacementChooser.SelectLowest(ages, _uhat[l].data<float>().ToArray(), _settings.MaturityThreshold, chosen);
@@ -142,14 +146,14 @@ internal sealed class NaiveCbp : IContinualBackprop
     {
         var (wIn, bias, wOut, nextBias) = _weights[l];
         int fanIn = _layers[l].FanIn;
-        float bound = CbpMath.InitialBound(fanIn);
+        float bound = CbpMath.InitialBound(fanIn, _settings.NewRowBound);
         var fresh = new float[units.Length * fanIn];
         for (int r = 0; r < units.Length; r++)
             for (int j = 0; j < fanIn; j++) fresh[r * fanIn + j] = CbpMath.InitialWeight(keys[r], j, bound);
         var index = tensor(units.Select(i => (long)i).ToArray());
 
         wIn.index_copy_(0, index, tensor(fresh).view(units.Length, fanIn));
-        bias.index_fill_(0, index, 0);
+        if (_settings.ResetBias) bias.index_fill_(0, index, 0);
         // One unit at a time: the fused kernel adds the units' terms to next_bias in this order.
         if (_settings.NextBiasCorrection)
             foreach (int unit in units)
@@ -158,7 +162,7 @@ internal sealed class NaiveCbp : IContinualBackprop
         foreach (var state in _optimizerState[l])
         {
             state.InWeight.index_fill_(0, index, 0);
-            state.Bias.index_fill_(0, index, 0);
+            if (_settings.ResetBias) state.Bias.index_fill_(0, index, 0);
             state.OutWeight.index_fill_(1, index, 0);
         }
         _age[l].index_fill_(0, index, 0);

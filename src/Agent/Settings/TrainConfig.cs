@@ -39,7 +39,7 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
             {
                 return e.Message;
             }
-            if (Cbp.ResetOptimizerState && Run.Optimizer == OptimizerImpl.Torch)
+            if (Cbp.AdamReset != AdamStateReset.None && Run.Optimizer == OptimizerImpl.Torch)
                 return "resetting the Adam state of replaced units needs per-weight step counters, which TorchSharp's Adam lacks; use the fused or naive optimizer";
         }
         return null;

@@ -72,9 +72,9 @@ public sealed class Trainer : IDisposable
             manual_seed((long)run.Seed);
 
             _env = new VectorEnv(env.NumEnvs, env.Ant, env.Friction, run.Seed, run.EnvThreads);
-            _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, _device);
+            _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, _device, ppo.Network.Activation);
             using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
-                _nets.Parameters.Initialize(init);
+                _nets.Parameters.Initialize(init, ppo.Network);
             _generator = new Generator(run.Seed + 1, _device);
             _optimizer = OptimizerPair.Create(_nets.Parameters, ppo.Adam, config.Cbp, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL);
             _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);

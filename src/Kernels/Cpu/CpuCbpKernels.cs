@@ -35,7 +35,7 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        if (settings.ResetOptimizerState && optimizer is null)
+        if (settings.AdamReset != AdamStateReset.None && optimizer is null)
             throw new ArgumentException("CBP settings reset the optimizer state, but no optimizer was given.");
         if (optimizer is not null && optimizer.Length != parameters.Length)
             throw new ArgumentException($"Optimizer over {optimizer.Length} parameters, CBP over {parameters.Length}.");
@@ -134,11 +134,11 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         CbpArguments.CheckReplacement(L, units, noiseKeys);
         float* p = _parameters.Pointer;
         var s = _scalars;
-        bool reset = s.ResetOptimizerState != 0;
+        bool reset = s.AdamReset != 0;
         float* m = reset ? _optimizer!.M.Pointer : null, v = reset ? _optimizer!.V.Pointer : null;
         int* t = reset ? _optimizer!.T.Pointer : null;
         int so = _stateOffsets[layer];
-        float bound = CbpMath.InitialBound(L.FanIn);
+        float bound = CbpMath.InitialBound(L.FanIn, Settings.NewRowBound);
 
         for (int r = 0; r < units.Length; r++)
         {
@@ -146,8 +146,8 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
             for (int j = 0; j <= L.FanIn; j++)
             {
                 int o = L.IncomingOffset(unit, j);
-                p[o] = CbpMath.FreshIncoming(noiseKeys[r], j, L.FanIn, bound);
-                if (reset) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o]);
+                CbpMath.ReplaceIncoming(ref p[o], noiseKeys[r], j, L.FanIn, bound, s);
+                if (CbpMath.ResetsIncomingState(j, L.FanIn, s)) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o], s);
             }
             CbpMath.ResetUnit(ref _age.View.Pointer[so + unit], ref _f.View.Pointer[so + unit], ref _u.View.Pointer[so + unit]);
         }
@@ -158,7 +158,7 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
             {
                 int o = L.OutgoingOffset(k, units[r]);
                 CbpMath.RemoveOutgoing(ref p[o], ref p[L.NextBiasOffset + k], fhat[units[r]], s);
-                if (reset) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o]);
+                if (reset) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o], s);
             }
         }
     }

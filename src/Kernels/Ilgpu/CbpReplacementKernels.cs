@@ -24,8 +24,8 @@ public static class CbpReplacementKernels
         int j = index - r * span;
         int unit = units[r];
         int o = layer.IncomingOffset(unit, j);
-        p[o] = CbpMath.FreshIncoming(keys[r], j, layer.FanIn, bound);
-        if (s.ResetOptimizerState != 0) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o]);
+        CbpMath.ReplaceIncoming(ref p[o], keys[r], j, layer.FanIn, bound, s);
+        if (CbpMath.ResetsIncomingState(j, layer.FanIn, s)) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o], s);
         if (j == layer.FanIn) CbpMath.ResetUnit(ref age[stateOffset + unit], ref f[stateOffset + unit], ref u[stateOffset + unit]);
     }
 
@@ -40,7 +40,7 @@ public static class CbpReplacementKernels
             int unit = units[r];
             int o = layer.OutgoingOffset(k, unit);
             CbpMath.RemoveOutgoing(ref p[o], ref p[layer.NextBiasOffset + k], fhat[stateOffset + unit], s);
-            if (s.ResetOptimizerState != 0) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o]);
+            if (s.AdamReset != 0) CbpMath.ResetOptimizerState(ref m[o], ref v[o], ref t[o], s);
         }
     }
 }

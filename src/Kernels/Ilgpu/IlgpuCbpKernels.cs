@@ -37,7 +37,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        if (settings.ResetOptimizerState && optimizer is null)
+        if (settings.AdamReset != AdamStateReset.None && optimizer is null)
             throw new ArgumentException("CBP settings reset the optimizer state, but no optimizer was given.");
         if (optimizer is not null && (optimizer.Length != parameters.Length || optimizer.Accelerator != accelerator))
             throw new ArgumentException("The optimizer must run on the same accelerator over the same parameters.");
@@ -106,7 +106,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         var v = _optimizer?.V ?? ArrayView<float>.Empty;
         var t = _optimizer?.T ?? ArrayView<int>.Empty;
         _incoming(units.Length * (L.FanIn + 1), _parameters, m, v, t, _units.View, _keys.View, _age.View, _f.View, _u.View,
-            L, stateOffset, CbpMath.InitialBound(L.FanIn), _scalars);
+            L, stateOffset, CbpMath.InitialBound(L.FanIn, Settings.NewRowBound), _scalars);
         _outgoing(L.NextOut, _parameters, m, v, t, _units.View, _fhat.View, L, stateOffset, units.Length, _scalars);
         // The host (TorchSharp) reads the parameters next.
         _accelerator.Synchronize();

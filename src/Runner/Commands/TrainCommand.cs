@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using CbpGpu.Agent.Libtorch;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
@@ -14,12 +15,14 @@ namespace CbpGpu.Runner.Commands;
 public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant";
-    private static readonly int BatchSize = PpoSettings.For(PpoMethod.Standard).BatchSize;
+    private static readonly PpoSettings Nature2024Learner = PpoSettings.For(PpoMethod.Standard);
+    private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
 
     private readonly ChoiceOption<PpoMethod> _method = new(
         "--method",
         "std: Standard PPO (Adam 0.9/0.999); ns: NS-Adam (0.99/0.99); l2: PPO+L2 (NS-Adam + L2 1e-3); " +
-        "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers)",
+        "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers); with --learner seed2023 " +
+        "std, l2 and cbp keep Adam 0.9/0.999, l2 has L2 1e-3 and cbp none (docs/learners.md)",
         defaultWord: null,
         ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
 
@@ -30,7 +33,7 @@ public sealed class TrainCommand : RunnerCommand
         "--preset",
         "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; nature2024-ant: plain Ant, friction 1.0 throughout " +
         "(the paper's Fig. 4a); seed2023: friction 10^U(-4,4) every 10M steps, 500-step episodes; constant: fixed friction " +
-        "(see --friction)",
+        "(see --friction). Also the default --learner and --cbp-preset",
         Nature2024,
         (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant));
 
@@ -38,15 +41,16 @@ public sealed class TrainCommand : RunnerCommand
 
     private readonly Option<long?> _steps = OptionFactory.OptionalCount(
         "--steps", "N",
-        $"env steps in total, rounded up to whole updates of {BatchSize:N0} (default: the preset's run length: " +
+        $"env steps in total, rounded up to whole updates of --batch-size transitions (default: the preset's run length: " +
         $"{Nature2024} {RunSettings.DefaultSteps(Nature2024):N0}, {NatureAnt} {RunSettings.DefaultSteps(NatureAnt):N0}, " +
         $"{Seed2023} {RunSettings.DefaultSteps(Seed2023):N0}, {Constant} {RunSettings.DefaultSteps(Constant):N0})",
         1L, 10_000_000_000L);
 
-    private readonly Option<int?> _envs = SharedOptions.OptionalEnvs(BatchSize,
-        $"parallel envs, each stepped {BatchSize:N0} / N steps per update; must divide {BatchSize:N0} (default: the preset's: " +
-        $"{Nature2024} and {NatureAnt} {EnvSettings.DefaultEnvs(Nature2024)} env x {BatchSize:N0} steps, as the paper; " +
-        $"{Seed2023} {EnvSettings.DefaultEnvs(Seed2023)}, {Constant} {EnvSettings.DefaultEnvs(Constant)})");
+    private readonly Option<int?> _envs = SharedOptions.OptionalEnvs(1 << 16,
+        $"parallel envs, each stepped --batch-size / N steps per update; must divide --batch-size (default: with --learner " +
+        $"{Seed2023} {PpoSettings.Seed2023Envs} (x 1,024 steps, as the report); else the preset's: {Nature2024} and {NatureAnt} " +
+        $"{EnvSettings.DefaultEnvs(Nature2024)} env x 2,048 steps, as the paper; {Seed2023} {EnvSettings.DefaultEnvs(Seed2023)}, " +
+        $"{Constant} {EnvSettings.DefaultEnvs(Constant)})");
 
     private readonly Option<string> _frictions = OptionFactory.Text(
         "--frictions", "FILE",
@@ -89,15 +93,16 @@ public sealed class TrainCommand : RunnerCommand
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
         "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
-        "per tensor (the slow reference); torch: TorchSharp's Adam (not with --reset-adam-state)",
+        "per tensor (the slow reference); torch: TorchSharp's Adam (only with --reset-adam-state none)",
         "fused",
         ("fused", OptimizerImpl.Fused), ("naive", OptimizerImpl.Naive), ("torch", OptimizerImpl.Torch));
 
     private readonly ChoiceOption<CbpSettings> _cbpPreset = new(
         "--cbp-preset",
         "CBP: nature2024 (published: contribution utility, probabilistic count, Adam state kept) or seed2023 " +
-        "(reproduction report: adaptable-contribution utility, Adam moments and per-weight step counters of replaced " +
-        "units reset); default: the --preset's own (nature2024 for constant)",
+        "(reproduction report: adaptable-contribution utility, layer coin, rows U(+-1/sqrt(fan_in)), bias kept, Adam " +
+        "moments and per-weight step counters of replaced rows and columns reset); default: the --preset's own " +
+        "(nature2024 for constant)",
         defaultWord: null,
         (Nature2024, CbpSettings.Nature2024), (Seed2023, CbpSettings.Seed2023));
 
@@ -106,11 +111,25 @@ public sealed class TrainCommand : RunnerCommand
         ("contribution", UtilityKind.Contribution), ("adaptable", UtilityKind.AdaptableContribution));
 
     private readonly ChoiceOption<ReplacementCountRule> _countRule = new(
-        "--count-rule", "CBP: probabilistic (n < 1: one unit with probability n) or accumulate (carry fractions)", defaultWord: null,
-        ("probabilistic", ReplacementCountRule.Probabilistic), ("accumulate", ReplacementCountRule.Accumulate));
+        "--count-rule",
+        "CBP: probabilistic (n = rate x eligible units; n < 1: one unit with probability n), accumulate (carry fractions " +
+        "of n) or layer-coin (one unit with probability rate x units in the layer, the report's)", defaultWord: null,
+        ("probabilistic", ReplacementCountRule.Probabilistic), ("accumulate", ReplacementCountRule.Accumulate),
+        ("layer-coin", ReplacementCountRule.LayerCoin));
 
-    private readonly Option<bool?> _resetAdamState = OptionFactory.OptionalSwitch(
-        "--reset-adam-state", "CBP: zero Adam's m, v and step counters of replaced units' weights");
+    private readonly ChoiceOption<AdamStateReset> _resetAdamState = new(
+        "--reset-adam-state",
+        "CBP: which Adam states of replaced units' weights are zeroed: none, moments (m, v), steps (step counters) or " +
+        "all (true and false mean all and none)", defaultWord: null,
+        ("none", AdamStateReset.None), ("moments", AdamStateReset.Moments), ("steps", AdamStateReset.StepCounters),
+        ("all", AdamStateReset.MomentsAndStepCounters), ("true", AdamStateReset.MomentsAndStepCounters), ("false", AdamStateReset.None));
+
+    private readonly Option<bool?> _resetBias = OptionFactory.OptionalSwitch(
+        "--reset-bias", "CBP: set a replaced unit's bias to 0 (and, with --reset-adam-state, zero its Adam state)");
+
+    private readonly ChoiceOption<NewRowBound> _newRowBound = new(
+        "--new-row-bound", "CBP: fresh incoming weights U(-b, b) with b = sqrt(3/fan_in) (lecun) or 1/sqrt(fan_in) (inverse-sqrt)",
+        defaultWord: null, ("lecun", NewRowBound.LecunUniform), ("inverse-sqrt", NewRowBound.InverseSqrtFanIn));
 
     private readonly Option<bool?> _biasCorrection = OptionFactory.OptionalSwitch(
         "--bias-correction", "CBP: move a replaced unit's mean output into the next layer's bias");
@@ -119,15 +138,59 @@ public sealed class TrainCommand : RunnerCommand
         "--maturity", "N", "CBP: only units older than N optimizer steps are replaced", 0, int.MaxValue - 1);
 
     private readonly Option<double?> _replacementRate = OptionFactory.OptionalReal(
-        "--replacement-rate", "R", "CBP: fraction of eligible units replaced per optimizer step", 0, 1);
+        "--replacement-rate", "R",
+        "CBP: per optimizer step, the fraction of eligible units replaced (layer-coin: R x units is the probability of one)", 0, 1);
 
     private readonly Option<double?> _decay = OptionFactory.OptionalReal(
         "--decay", "D", "CBP: decay of the running mean activation and utility", 1e-6, BiasCorrectionTable.MaxDecay);
 
+    private readonly ChoiceOption<string> _learner = new(
+        "--learner",
+        "PPO and its networks: nature2024 (the authors': ReLU, LeCun init, Adam eps 1e-8, value coef 1, no clipping, " +
+        "advantages per batch, 64 envs x 32 steps) or seed2023 (the report's Stable-Baselines3 PPO: Tanh, orthogonal init, " +
+        "eps 1e-5, value coef 0.5, grad norm 0.5, advantages per minibatch, 4 envs x 1024 steps); default: the --preset's " +
+        "own (nature2024 for constant)",
+        defaultWord: null, (Nature2024, Nature2024), (Seed2023, Seed2023));
+
+    private readonly ChoiceOption<Activation> _activation = new(
+        "--activation", "nonlinearity of the hidden layers", defaultWord: null, ("relu", Activation.Relu), ("tanh", Activation.Tanh));
+
+    private readonly ChoiceOption<InitScheme> _init = new(
+        "--init", "initial Linear weights: lecun-uniform or orthogonal, times the layer's gain", defaultWord: null,
+        ("lecun-uniform", InitScheme.LecunUniform), ("orthogonal", InitScheme.Orthogonal));
+
+    private readonly Option<double?> _hiddenGain = OptionFactory.OptionalReal("--hidden-gain", "G", "initial gain of the four hidden Linears", 1e-6, 1e6);
+    private readonly Option<double?> _policyOutputGain = OptionFactory.OptionalReal("--policy-output-gain", "G", "initial gain of the action-mean Linear", 1e-6, 1e6);
+    private readonly Option<double?> _valueOutputGain = OptionFactory.OptionalReal("--value-output-gain", "G", "initial gain of the value Linear", 1e-6, 1e6);
+    private readonly Option<double?> _adamEps = OptionFactory.OptionalReal("--adam-eps", "E", "Adam's epsilon", 1e-12, 1);
+
+    private readonly Option<double?> _weightDecay = OptionFactory.OptionalReal(
+        "--weight-decay", "W", "L2 added to the gradient (Adam weight_decay); default from --method and --learner", 0, 1);
+
+    private readonly Option<double?> _valueCoefficient = OptionFactory.OptionalReal("--value-coef", "C", "loss = policy loss + C x value MSE", 0, 1e6);
+
+    private readonly Option<double?> _maxGradNorm = new("--max-grad-norm")
+    {
+        HelpName = "off|N",
+        Description = "clip the global gradient norm to N before every optimizer step, or off",
+        CustomParser = r => ParseOffOrPositive(r, "--max-grad-norm"),
+    };
+
+    private readonly ChoiceOption<AdvantageNormalization> _advantageNorm = new(
+        "--advantage-norm", "normalise advantages over the whole batch or in each minibatch", defaultWord: null,
+        ("batch", AdvantageNormalization.Batch), ("minibatch", AdvantageNormalization.Minibatch));
+
+    private readonly Option<int?> _batchSize = OptionFactory.OptionalCount(
+        "--batch-size", "N", "transitions per update (envs x steps per env)", 2, 1 << 24);
+
+    private readonly Option<int?> _minibatchSize = OptionFactory.OptionalCount(
+        "--minibatch-size", "N", "transitions per minibatch; must divide --batch-size", 1, 1 << 24);
+
     private readonly Option[] _cbpOptions;
 
     public TrainCommand() : base("train", "train PPO (std | ns | l2 | cbp) on Slippery Ant, with logs and checkpoints", $"""
-        Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value.
+        Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value. The options
+        from --activation to --minibatch-size each take --learner's value when left out (docs/learners.md).
 
         {RunDirectory.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
         update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation) and timings.
@@ -145,17 +208,36 @@ public sealed class TrainCommand : RunnerCommand
     {
         _utility.Description += FromCbpPreset(s => _utility.WordFor(s.Utility));
         _countRule.Description += FromCbpPreset(s => _countRule.WordFor(s.CountRule));
-        _resetAdamState.Description += FromCbpPreset(s => Word(s.ResetOptimizerState));
+        _resetAdamState.Description += FromCbpPreset(s => _resetAdamState.WordFor(s.AdamReset));
+        _resetBias.Description += FromCbpPreset(s => Word(s.ResetBias));
+        _newRowBound.Description += FromCbpPreset(s => _newRowBound.WordFor(s.NewRowBound));
         _biasCorrection.Description += FromCbpPreset(s => Word(s.NextBiasCorrection));
         _maturity.Description += FromCbpPreset(s => s.MaturityThreshold.ToString("N0", CultureInfo.InvariantCulture));
         _replacementRate.Description += FromCbpPreset(s => ScaledNumber.Format(s.ReplacementRate));
         _decay.Description += FromCbpPreset(s => ScaledNumber.Format(s.Decay));
-        _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _biasCorrection, _maturity, _replacementRate, _decay];
+        _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _resetBias, _newRowBound, _biasCorrection, _maturity, _replacementRate, _decay];
+        _activation.Description += FromLearner(_activation.WordFor(Nature2024Learner.Network.Activation), _activation.WordFor(Seed2023Learner.Network.Activation));
+        _init.Description += FromLearner(_init.WordFor(Nature2024Learner.Network.Init), _init.WordFor(Seed2023Learner.Network.Init));
+        _hiddenGain.Description += FromLearner(Nature2024Learner.Network.HiddenGain, Seed2023Learner.Network.HiddenGain);
+        _policyOutputGain.Description += FromLearner(Nature2024Learner.Network.PolicyOutputGain, Seed2023Learner.Network.PolicyOutputGain);
+        _valueOutputGain.Description += FromLearner(Nature2024Learner.Network.ValueOutputGain, Seed2023Learner.Network.ValueOutputGain);
+        _adamEps.Description += FromLearner(Nature2024Learner.Adam.Eps, Seed2023Learner.Adam.Eps);
+        _valueCoefficient.Description += FromLearner(Nature2024Learner.ValueCoefficient, Seed2023Learner.ValueCoefficient);
+        _maxGradNorm.Description += FromLearner(GradNormWord(Nature2024Learner.MaxGradNorm), GradNormWord(Seed2023Learner.MaxGradNorm));
+        _advantageNorm.Description += FromLearner(_advantageNorm.WordFor(Nature2024Learner.Advantages), _advantageNorm.WordFor(Seed2023Learner.Advantages));
+        _batchSize.Description += FromLearner(Nature2024Learner.BatchSize, Seed2023Learner.BatchSize);
+        _minibatchSize.Description += FromLearner(Nature2024Learner.MinibatchSize, Seed2023Learner.MinibatchSize);
+        Option[] learnerOptions =
+        [
+            _learner, _activation, _init, _hiddenGain, _policyOutputGain, _valueOutputGain, _adamEps, _weightDecay, _valueCoefficient,
+            _maxGradNorm, _advantageNorm, _batchSize, _minibatchSize,
+        ];
 
         Option[] all =
         [
             _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _libtorch, _threads, _torchThreads, _obs, _engine,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. _cbpOptions, ConfigArguments.Option(),
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. learnerOptions,
+            .. _cbpOptions, ConfigArguments.Option(),
         ];
         foreach (var option in all) Add(option);
         PerRunOptions = [.. all.Except([_method, _seed, _out, _resume, _resumeIfPresent])];
@@ -178,8 +260,10 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_method, [_method.WordFor(c.Ppo.Method)]);
         yield return (_preset, [c.Env.Preset]);
         if (c.Env.Preset == Constant) yield return (_friction, [N(c.Env.Friction.ConstantFriction)]);
-        else if (c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
+        else if (c.Env.Friction.Protocol != FrictionProtocol.Constant
+                 && c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
             yield return (_changeEvery, [L(c.Env.Friction.ChangeEverySteps)]);
+        yield return (_engine, [_engine.WordFor(c.Env.Ant.Engine)]);
         yield return (_steps, [L(c.Run.TotalSteps)]);
         yield return (_envs, [L(c.Env.NumEnvs)]);
         yield return (_seed, [c.Run.Seed.ToString(CultureInfo.InvariantCulture)]);
@@ -191,10 +275,28 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_checkpointEvery, [L(c.Run.CheckpointEveryUpdates)]);
         yield return (_checkpointMinutes, [N(c.Run.CheckpointMinutes)]);
         yield return (_optimizerImpl, [_optimizerImpl.WordFor(c.Run.Optimizer)]);
+        // The learner preset fixes what no flag sets (Adam's betas); every other learner field is given explicitly.
+        var seedAdam = PpoSettings.Seed2023(c.Ppo.Method).Adam;
+        bool seedBetas = c.Ppo.Adam.Beta1 == seedAdam.Beta1 && c.Ppo.Adam.Beta2 == seedAdam.Beta2;
+        yield return (_learner, [seedBetas ? Seed2023 : Nature2024]);
+        yield return (_activation, [_activation.WordFor(c.Ppo.Network.Activation)]);
+        yield return (_init, [_init.WordFor(c.Ppo.Network.Init)]);
+        yield return (_hiddenGain, [N(c.Ppo.Network.HiddenGain)]);
+        yield return (_policyOutputGain, [N(c.Ppo.Network.PolicyOutputGain)]);
+        yield return (_valueOutputGain, [N(c.Ppo.Network.ValueOutputGain)]);
+        yield return (_adamEps, [N(c.Ppo.Adam.Eps)]);
+        yield return (_weightDecay, [N(c.Ppo.Adam.WeightDecay)]);
+        yield return (_valueCoefficient, [N(c.Ppo.ValueCoefficient)]);
+        yield return (_maxGradNorm, [c.Ppo.MaxGradNorm is double clip ? N(clip) : "off"]);
+        yield return (_advantageNorm, [_advantageNorm.WordFor(c.Ppo.Advantages)]);
+        yield return (_batchSize, [L(c.Ppo.BatchSize)]);
+        yield return (_minibatchSize, [L(c.Ppo.MinibatchSize)]);
         if (c.Cbp is not CbpSettings cbp) yield break;
         yield return (_utility, [_utility.WordFor(cbp.Utility)]);
         yield return (_countRule, [_countRule.WordFor(cbp.CountRule)]);
-        yield return (_resetAdamState, [Word(cbp.ResetOptimizerState)]);
+        yield return (_resetAdamState, [_resetAdamState.WordFor(cbp.AdamReset)]);
+        yield return (_resetBias, [Word(cbp.ResetBias)]);
+        yield return (_newRowBound, [_newRowBound.WordFor(cbp.NewRowBound)]);
         yield return (_biasCorrection, [Word(cbp.NextBiasCorrection)]);
         yield return (_maturity, [L(cbp.MaturityThreshold)]);
         yield return (_replacementRate, [N(cbp.ReplacementRate)]);
@@ -202,6 +304,22 @@ public sealed class TrainCommand : RunnerCommand
     }
 
     private static string Word(bool value) => value ? "true" : "false";
+
+    private static string GradNormWord(double? maxNorm) => maxNorm is double n ? ScaledNumber.Format(n) : "off";
+
+    private static string FromLearner(double nature, double seed) => FromLearner(ScaledNumber.Format(nature), ScaledNumber.Format(seed));
+
+    private static string FromLearner(string nature, string seed) => $" (default from --learner: {Nature2024} {nature}, {Seed2023} {seed})";
+
+    /// <summary>`off` (parsed as +infinity, no clipping) or a finite number &gt; 0.</summary>
+    private static double? ParseOffOrPositive(ArgumentResult r, string name)
+    {
+        string text = r.Tokens[^1].Value;
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase)) return double.PositiveInfinity;
+        if (ScaledNumber.TryParse(text, out double value) && value > 0 && double.IsFinite(value)) return value;
+        r.AddError($"{name} must be off or a number > 0 (like 0.5), not '{text}'");
+        return null;
+    }
 
     private static string FromCbpPreset(Func<CbpSettings, string> field) =>
         $" (default from --cbp-preset: {Nature2024} {field(CbpSettings.Nature2024)}, {Seed2023} {field(CbpSettings.Seed2023)})";
@@ -217,10 +335,10 @@ public sealed class TrainCommand : RunnerCommand
             throw new UsageException($"--friction only applies to --preset {Constant}; drop it or add --preset {Constant}");
         var cbp = method == PpoMethod.Cbp ? ReadCbpSettings(result, preset) : RefuseCbpOptions(result);
         var impl = _optimizerImpl.Get(result);
-        if (cbp is { ResetOptimizerState: true } && impl == OptimizerImpl.Torch)
+        if (cbp is not null && cbp.AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch)
             throw new UsageException(
                 "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
-                "use --optimizer-impl fused or naive, or add --reset-adam-state false");
+                "use --optimizer-impl fused or naive, or add --reset-adam-state none");
 
         // The fused kernels and CBP's kernels read CPU memory (src/Kernels/MEMORY.md); until a CUDA kernel backend
         // exists, only the TorchSharp-op paths run on the GPU.
@@ -228,8 +346,7 @@ public sealed class TrainCommand : RunnerCommand
             throw new UsageException(
                 $"--device cuda runs {(impl == OptimizerImpl.Fused ? "--optimizer-impl fused" : "CBP next to --optimizer-impl torch")} on CPU memory only " +
                 "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
-        int envs = result.GetValue(_envs) ?? EnvSettings.DefaultEnvs(preset);
-        var ppo = PpoSettings.For(method, result.GetValue(_bootstrapTruncation));
+        var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
 
@@ -285,6 +402,42 @@ public sealed class TrainCommand : RunnerCommand
             $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} updates)"));
     }
 
+    /// <summary>The --learner's PPO settings and env count with each learner option given overriding its field.</summary>
+    private (PpoSettings Ppo, int Envs) ReadLearner(ParseResult result, PpoMethod method, string envPreset)
+    {
+        if (!_learner.TryGet(result, out string learner)) learner = envPreset == Seed2023 ? Seed2023 : Nature2024;
+        bool bootstrap = result.GetValue(_bootstrapTruncation);
+        var preset = learner == Seed2023 ? PpoSettings.Seed2023(method, bootstrap) : PpoSettings.For(method, bootstrap);
+        int envs = result.GetValue(_envs) ?? (learner == Seed2023 ? PpoSettings.Seed2023Envs : EnvSettings.DefaultEnvs(envPreset));
+        int batch = result.GetValue(_batchSize) ?? preset.BatchSize;
+        int minibatch = result.GetValue(_minibatchSize) ?? preset.MinibatchSize;
+        if (batch % minibatch != 0)
+            throw new UsageException($"--minibatch-size {minibatch} must divide the batch of {batch} transitions");
+        var network = preset.Network with
+        {
+            Activation = _activation.TryGet(result, out var activation) ? activation : preset.Network.Activation,
+            Init = _init.TryGet(result, out var init) ? init : preset.Network.Init,
+            HiddenGain = result.GetValue(_hiddenGain) ?? preset.Network.HiddenGain,
+            PolicyOutputGain = result.GetValue(_policyOutputGain) ?? preset.Network.PolicyOutputGain,
+            ValueOutputGain = result.GetValue(_valueOutputGain) ?? preset.Network.ValueOutputGain,
+        };
+        var ppo = preset with
+        {
+            Adam = preset.Adam with
+            {
+                Eps = result.GetValue(_adamEps) ?? preset.Adam.Eps,
+                WeightDecay = result.GetValue(_weightDecay) ?? preset.Adam.WeightDecay,
+            },
+            Network = network,
+            BatchSize = batch,
+            Minibatches = batch / minibatch,
+            ValueCoefficient = result.GetValue(_valueCoefficient) ?? preset.ValueCoefficient,
+            Advantages = _advantageNorm.TryGet(result, out var advantages) ? advantages : preset.Advantages,
+            MaxGradNorm = result.GetValue(_maxGradNorm) is double clip ? (double.IsFinite(clip) ? clip : null) : preset.MaxGradNorm,
+        };
+        return (ppo, envs);
+    }
+
     /// <summary>The --cbp-preset's settings with each CBP option given overriding its field.</summary>
     private CbpSettings ReadCbpSettings(ParseResult result, string envPreset)
     {
@@ -294,7 +447,9 @@ public sealed class TrainCommand : RunnerCommand
         {
             Utility = _utility.TryGet(result, out var utility) ? utility : preset.Utility,
             CountRule = _countRule.TryGet(result, out var countRule) ? countRule : preset.CountRule,
-            ResetOptimizerState = result.GetValue(_resetAdamState) ?? preset.ResetOptimizerState,
+            AdamReset = _resetAdamState.TryGet(result, out var reset) ? reset : preset.AdamReset,
+            ResetBias = result.GetValue(_resetBias) ?? preset.ResetBias,
+            NewRowBound = _newRowBound.TryGet(result, out var bound) ? bound : preset.NewRowBound,
             NextBiasCorrection = result.GetValue(_biasCorrection) ?? preset.NextBiasCorrection,
             MaturityThreshold = result.GetValue(_maturity) ?? preset.MaturityThreshold,
             ReplacementRate = result.GetValue(_replacementRate) ?? preset.ReplacementRate,
