@@ -37,6 +37,18 @@ public sealed class ConfigFileTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--method", "cbp", "--preset", "nature2024-ant", "--steps", "4096")]
+    [InlineData("--method", "l2", "--preset", "seed2023", "--weight-decay", "1e-2", "--steps", "4096")]
+    [InlineData("--method", "cbp", "--learner", "nature2024", "--preset", "seed2023", "--count-rule", "layer-coin", "--reset-bias", "true", "--steps", "4096")]
+    [InlineData("--method", "std", "--preset", "constant", "--engine", "bullet", "--activation", "tanh", "--max-grad-norm", "1.5", "--steps", "4096")]
+    public void EveryPresetLearnerAndEngineRoundTripsThroughAConfigFile(params string[] flags)
+    {
+        string json = ReadTrain([.. flags, "--out", "d"]).Config.ToJson();
+        string file = Write($"config-{Guid.NewGuid():N}.json", json);
+        Assert.Equal(json, ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d"])[1..]).Config.ToJson());
+    }
+
+    [Theory]
     [InlineData("\"Seed\": 5", "\"Seed\": \"five\"", "key Run.Seed has the wrong type or value")]
     [InlineData("\"Seed\": 5", "\"Seed\": 5, \"Speed\": 1", "unknown key Run.Speed")]
     [InlineData("\"Seed\": 5,", "", "missing key Run.Seed")]

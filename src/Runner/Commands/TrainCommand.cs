@@ -270,7 +270,7 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_device, [c.Run.Device]);
         yield return (_threads, [L(c.Run.EnvThreads)]);
         yield return (_torchThreads, [L(c.Run.TorchThreads)]);
-        yield return (_obs, [_obs.WordFor(c.Env.Ant.Observation)]);
+        if (c.Env.Ant.Engine == PhysicsEngine.MuJoCo) yield return (_obs, [_obs.WordFor(c.Env.Ant.Observation)]);
         yield return (_bootstrapTruncation, [Word(c.Ppo.BootstrapTruncation)]);
         yield return (_checkpointEvery, [L(c.Run.CheckpointEveryUpdates)]);
         yield return (_checkpointMinutes, [N(c.Run.CheckpointMinutes)]);
