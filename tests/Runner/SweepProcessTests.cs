@@ -120,7 +120,7 @@ public sealed class SweepProcessTests : IDisposable
         var (code, stdout, stderr) = RunnerProcess.Run(
         [
             "sweep", "--methods", "std,cbp", "--seeds", "0-1", "--preset", "seed2023", "--optimizer-impl", "torch",
-            "--envs", "16", "--steps", "2048", "--out", dir,
+            "--envs", "16", "--steps", "4096", "--out", dir,
         ]);
         Assert.Equal(1, code);
         Assert.Equal("error: 3 of 4 runs failed (listed above, each with its log); fix the cause and rerun the same command: finished runs are skipped, the others continue", stderr.Trim());
@@ -129,6 +129,7 @@ public sealed class SweepProcessTests : IDisposable
         Assert.Contains(failed, l => l.StartsWith("failed: std seed 1 (", StringComparison.Ordinal) && l.Contains("is a file, not a directory"));
         Assert.Contains(failed, l => l.StartsWith("failed: cbp seed 0 (", StringComparison.Ordinal) && l.Contains("error: --optimizer-impl torch cannot reset per-weight Adam state"));
         Assert.Contains(failed, l => l.StartsWith("failed: cbp seed 1 (", StringComparison.Ordinal));
-        Assert.EndsWith(",finished,2048,2048,", File.ReadAllLines(Path.Combine(dir, "std", "seed-0", RunDirectory.SessionsFile))[^1]);
+        // seed2023's learner collects 4,096 transitions per update.
+        Assert.EndsWith(",finished,4096,4096,", File.ReadAllLines(Path.Combine(dir, "std", "seed-0", RunDirectory.SessionsFile))[^1]);
     }
 }
