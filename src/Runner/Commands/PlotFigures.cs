@@ -18,6 +18,8 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     public static readonly (string Prefix, string File, string Title, string YLabel)[] PerLayerFigures =
     [
         ("abs_w_", "weights", "Mean |w| per layer", "mean |w|"),
+        ("dormant_", "dormant", "Dormant units", "fraction of units"),
+        ("eff_rank_", "effective-rank", "Effective rank", "effective rank"),
     ];
 
     private readonly string[] _methods = [.. runs.Select(r => r.Method).Distinct().OrderBy(m => Array.IndexOf(MethodOrder, m))];

@@ -33,7 +33,7 @@ public sealed class PlotRun
     public bool Partial => LastStep < Config.Run.TotalSteps;
 
     /// <summary>The rollout shape the figures' titles state: envs x steps of each per update.</summary>
-    public string RolloutShape => $"{Config.Env.NumEnvs} envs x {Config.Ppo.StepsPerEnv(Config.Env.NumEnvs)} steps per update";
+    public string RolloutShape => $"{Config.RolloutShape} per update";
 
     public static string MethodWord(PpoMethod method) => method switch
     {
