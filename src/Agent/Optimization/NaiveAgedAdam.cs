@@ -1,5 +1,6 @@
 using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Optimization;
@@ -17,10 +18,25 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
     private readonly Tensor[] _m, _v, _t;
     private readonly AdamSettings _h;
 
+    // TorchSharp turns a number passed to an op into a Scalar with a finalizer and drops it as soon as its handle is
+    // read, so the GC may free it while libtorch still uses it (seen once in a loaded test run: libtorch's toFloat
+    // failing inside addcmul_). Every number this optimizer passes is one of these, alive as long as the optimizer.
+    private readonly Scalar _one, _lnBeta1, _lnBeta2, _learningRate, _weightDecay, _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _eps;
+
     public NaiveAgedAdam(FlatParameters parameters, AdamSettings settings)
     {
         settings.Validate();
         _h = settings;
+        _one = 1.ToScalar();
+        _lnBeta1 = Math.Log(settings.Beta1).ToScalar();
+        _lnBeta2 = Math.Log(settings.Beta2).ToScalar();
+        _learningRate = settings.LearningRate.ToScalar();
+        _weightDecay = settings.WeightDecay.ToScalar();
+        _beta1 = settings.Beta1.ToScalar();
+        _oneMinusBeta1 = (1 - settings.Beta1).ToScalar();
+        _beta2 = settings.Beta2.ToScalar();
+        _oneMinusBeta2 = (1 - settings.Beta2).ToScalar();
+        _eps = settings.Eps.ToScalar();
         var layout = parameters.Layout;
         M = zeros(layout.TotalSize);
         V = zeros(layout.TotalSize);
@@ -58,7 +74,6 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
     public void Step()
     {
         using var noGrad = no_grad();
-        double lnBeta1 = Math.Log(_h.Beta1), lnBeta2 = Math.Log(_h.Beta2);
         for (int i = 0; i < _parameters.Length; i++)
         {
             using var scope = NewDisposeScope();
@@ -66,17 +81,17 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
             var grad = theta.grad ?? throw new InvalidOperationException($"Parameter {i} has no gradient.");
             var (m, v, t) = (_m[i], _v[i], _t[i]);
 
-            t.add_(1);
+            t.add_(_one);
             // 1 - beta^t per element, in double, then rounded like torch's Python-float scalars.
             var steps = t.to_type(ScalarType.Float64);
-            var bias1 = steps.mul(lnBeta1).exp_().neg_().add_(1);
-            var sqrtBias2 = steps.mul(lnBeta2).exp_().neg_().add_(1).sqrt_().to_type(ScalarType.Float32);
-            var stepSize = bias1.reciprocal_().mul_(_h.LearningRate).to_type(ScalarType.Float32);
+            var bias1 = steps.mul(_lnBeta1).exp_().neg_().add_(_one);
+            var sqrtBias2 = steps.mul(_lnBeta2).exp_().neg_().add_(_one).sqrt_().to_type(ScalarType.Float32);
+            var stepSize = bias1.reciprocal_().mul_(_learningRate).to_type(ScalarType.Float32);
 
-            var g = grad.add(theta, alpha: _h.WeightDecay);
-            m.mul_(_h.Beta1).add_(g, alpha: 1 - _h.Beta1);
-            v.mul_(_h.Beta2).addcmul_(g, g, value: 1 - _h.Beta2);
-            var denominator = v.sqrt().div_(sqrtBias2).add_(_h.Eps);
+            var g = grad.add(theta, alpha: _weightDecay);
+            m.mul_(_beta1).add_(g, alpha: _oneMinusBeta1);
+            v.mul_(_beta2).addcmul_(g, g, value: _oneMinusBeta2);
+            var denominator = v.sqrt().div_(sqrtBias2).add_(_eps);
             theta.sub_(stepSize.mul_(m).div_(denominator));
         }
     }
@@ -94,6 +109,7 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
 
     public void Dispose()
     {
+        foreach (var x in new[] { _one, _lnBeta1, _lnBeta2, _learningRate, _weightDecay, _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _eps }) x.Dispose();
         foreach (var x in _m) x.Dispose();
         foreach (var x in _v) x.Dispose();
         foreach (var x in _t) x.Dispose();
