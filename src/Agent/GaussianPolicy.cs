@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
@@ -5,13 +6,16 @@ namespace CbpGpu.Agent;
 /// <summary>The diagonal Gaussian policy N(mean, exp(log_std)^2), log-probabilities summed over action dimensions.</summary>
 public static class GaussianPolicy
 {
-    private static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+    // Kept for the process's lifetime: a number passed to a TorchSharp op becomes a Scalar that the GC may free while
+    // libtorch still reads it.
+    private static readonly Scalar HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+    private static readonly Scalar MinusHalf = -0.5;
 
     /// <summary>log N(action; mean, exp(logStd)) summed over the last dimension: [B x A] -> [B].</summary>
     public static Tensor LogProb(Tensor action, Tensor mean, Tensor logStd)
     {
         var z = (action - mean) * (-logStd).exp();
-        return (z.square() * -0.5 - logStd - HalfLog2Pi).sum(-1);
+        return (z.square().mul(MinusHalf) - logStd).sub(HalfLog2Pi).sum(-1);
     }
 
     /// <summary>mean + exp(logStd) * N(0, 1) noise.</summary>

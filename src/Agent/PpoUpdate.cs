@@ -1,5 +1,6 @@
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
@@ -72,16 +73,24 @@ public sealed class PpoUpdate : IDisposable
     }
 
     /// <summary>The clipped surrogate loss -E[min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)].</summary>
-    public static Tensor ClippedSurrogateLoss(Tensor ratio, Tensor advantages, double clip) =>
-        -min(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages).mean();
+    public static Tensor ClippedSurrogateLoss(Tensor ratio, Tensor advantages, double clip)
+    {
+        // Numbers passed to TorchSharp ops become Scalars that the GC may free while libtorch still reads them;
+        // `using` keeps these alive until the ops are done (the same for every number this class passes).
+        using Scalar low = 1 - clip, high = 1 + clip;
+        return -min(ratio * advantages, ratio.clamp(low, high) * advantages).mean();
+    }
 
     /// <summary>
     /// Advantages scaled to mean 0 and (unbiased) std 1 (+ 1e-8 where the published code skips an all-zero std). Applied
     /// to the whole batch once per update, as the published code does, so every minibatch sees the same scale; or, as
     /// Stable-Baselines3 does, to each minibatch on its own (<see cref="AdvantageNormalization"/>).
     /// </summary>
-    public static Tensor NormalizeAdvantages(Tensor advantages) =>
-        (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+    public static Tensor NormalizeAdvantages(Tensor advantages)
+    {
+        using Scalar epsilon = 1e-8;
+        return (advantages - advantages.mean()) / advantages.std().add(epsilon);
+    }
 
     /// <summary>
     /// torch.nn.utils.clip_grad_norm_ over the flat gradient (docs/ppo.md#gradient-clipping): with the global L2 norm
@@ -109,6 +118,7 @@ public sealed class PpoUpdate : IDisposable
             _s.Gamma, _s.GaeLambda, _s.BootstrapTruncation, rollout.AdvantageSpan, rollout.ReturnSpan);
 
         using var updateScope = NewDisposeScope();
+        using Scalar one = 1, clip = _s.Clip, valueCoefficient = _s.ValueCoefficient;
         int batch = rollout.Size;
         var obs = rollout.Observations.view(batch, rollout.ObservationSize).to(_device);
         var actions = rollout.Actions.view(batch, rollout.ActionSize).to(_device);
@@ -138,7 +148,7 @@ public sealed class PpoUpdate : IDisposable
                 var value = _nets.Value(mbObs);
                 var valueLoss = (value.Value - returns.index_select(0, idx)).square().mean();
 
-                var loss = policyLoss + _s.ValueCoefficient * valueLoss;
+                var loss = policyLoss + valueLoss.mul(valueCoefficient);
                 _optimizer.ZeroGrad();
                 loss.backward();
                 if (_s.MaxGradNorm is double maxNorm)
@@ -149,8 +159,8 @@ public sealed class PpoUpdate : IDisposable
 
                 using (no_grad())
                 {
-                    var approxKl = ((ratio - 1) - logRatio).mean();
-                    var clipFraction = (ratio - 1).abs().gt(_s.Clip).to(ScalarType.Float32).mean();
+                    var approxKl = (ratio.sub(one) - logRatio).mean();
+                    var clipFraction = ratio.sub(one).abs().gt(clip).to(ScalarType.Float32).mean();
                     _stats[epoch * _s.Minibatches + m].copy_(stack([policyLoss.detach(), valueLoss.detach(), approxKl, clipFraction]));
                 }
             }
