@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
@@ -14,7 +15,8 @@ public static class HiddenRepresentation
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         long units = h.shape[1];
-        long alive = h.ne(0).any(0).sum().item<long>();
+        using Scalar zero = 0;   // alive across the op: TorchSharp's implicit Scalars may be freed by the GC mid-call
+        long alive = h.ne(zero).any(0).sum().item<long>();
         return (units - alive) / (double)units;
     }
 
