@@ -52,7 +52,7 @@ public sealed class BenchEnvCommand : RunnerCommand
 
         using var vec = new VectorEnv(envs, ant, FrictionConfig.Constant(1.0), seed: 1, threads);
         threads = vec.Threads;
-        using IRawPhysics raw = ant.Engine == PhysicsEngine.MuJoCo ? new RawMuJoCo(envs, ant, threads, actions) : new RawBullet(envs, ant, threads, actions);
+        using IRawPhysics raw = ant.Engine == PhysicsEngine.MuJoCo ? RawMuJoCo(envs, ant, threads, actions) : RawBullet(envs, ant, threads, actions);
 
         RunVector(vec, actions, 0, warmup, perStep);
         raw.Run(0, warmup);
@@ -95,65 +95,54 @@ public sealed class BenchEnvCommand : RunnerCommand
         void Run(int from, int to);
     }
 
-    /// <summary>The Bullet ceiling: each thread runs the shim's C++ loop over its envs for all steps, no waiting.</summary>
-    private sealed class RawBullet : IRawPhysics
+    private static RawPhysics<SlipperyAnt> RawMuJoCo(int envs, AntConfig ant, int threads, float[] actions) => new(
+        [.. Enumerable.Range(0, envs).Select(i => new SlipperyAnt(ant, seed: 1, index: i))], threads, actions,
+        "raw mujoco (5 mj_step per env step)", StepMuJoCo);
+
+    private static RawPhysics<BulletAnt> RawBullet(int envs, AntConfig ant, int threads, float[] actions) => new(
+        [.. Enumerable.Range(0, envs).Select(i => new BulletAnt(ant, seed: 1, index: i))], threads, actions,
+        "raw bullet (torques + stepSimulation in the shim's C++ loop)", BulletAnt.StepRaw);
+
+    /// <summary>MuJoCo's loop for envs [first, first + count): write the actions into ctrl, 5 mj_step per env step.</summary>
+    private static void StepMuJoCo(SlipperyAnt[] envs, int first, int count, float[] actions, int from, int to)
     {
-        private readonly BulletAnt[] _envs;
-        private readonly WorkerPool _pool;
-        private readonly float[] _actions;
-        private readonly Action<int> _body;
-        private int _from, _to;
-
-        public RawBullet(int envs, AntConfig ant, int threads, float[] actions)
-        {
-            _envs = new BulletAnt[envs];
-            for (int i = 0; i < envs; i++) _envs[i] = new BulletAnt(ant, seed: 1, index: i);
-            _pool = new WorkerPool(threads);
-            _actions = actions;
-            _body = Body;
-        }
-
-        public string Description => "raw bullet (torques + stepSimulation in the shim's C++ loop)";
-
-        public void Run(int from, int to)
-        {
-            _from = from;
-            _to = to;
-            _pool.Run(_body);
-        }
-
-        private void Body(int w)
-        {
-            int lo = _pool.PartitionStart(w, _envs.Length), hi = _pool.PartitionStart(w + 1, _envs.Length);
-            BulletAnt.StepRaw(_envs, lo, hi - lo, _actions, _from, _to);
-        }
-
-        public void Dispose()
-        {
-            _pool.Dispose();
-            foreach (var e in _envs) e.Dispose();
-        }
+        int perStep = envs.Length * VectorEnv.ActionSize;
+        for (int s = from; s < to; s++)
+            for (int i = first; i < first + count; i++)
+            {
+                var e = envs[i];
+                var ctrl = e.Data.Ctrl;
+                var a = actions.AsSpan(s * perStep + i * VectorEnv.ActionSize, VectorEnv.ActionSize);
+                for (int k = 0; k < a.Length; k++) ctrl[k] = a[k];
+                for (int f = 0; f < SlipperyAnt.FrameSkip; f++) e.Data.Step(e.Model);
+            }
     }
 
-    /// <summary>The ceiling: each thread runs its envs' mj_step loop for all steps without waiting for the others.</summary>
-    private sealed class RawMuJoCo : IRawPhysics
+    /// <summary>
+    /// The ceiling: each thread runs the engine's own stepping loop over its envs (the same static partition as the
+    /// vector env) for all steps, without waiting for the others.
+    /// </summary>
+    private sealed class RawPhysics<TAnt> : IRawPhysics where TAnt : IDisposable
     {
-        private readonly SlipperyAnt[] _envs;
+        private readonly TAnt[] _envs;
         private readonly WorkerPool _pool;
         private readonly float[] _actions;
+        private readonly Action<TAnt[], int, int, float[], int, int> _stepRange;
         private readonly Action<int> _body;
         private int _from, _to;
 
-        public RawMuJoCo(int envs, AntConfig ant, int threads, float[] actions)
+        /// <param name="stepRange">(envs, first, count, actions, from step, to step): one thread's loop.</param>
+        public RawPhysics(TAnt[] envs, int threads, float[] actions, string description, Action<TAnt[], int, int, float[], int, int> stepRange)
         {
-            _envs = new SlipperyAnt[envs];
-            for (int i = 0; i < envs; i++) _envs[i] = new SlipperyAnt(ant, seed: 1, index: i);
+            _envs = envs;
             _pool = new WorkerPool(threads);
             _actions = actions;
+            _stepRange = stepRange;
+            Description = description;
             _body = Body;
         }
 
-        public string Description => "raw mujoco (5 mj_step per env step)";
+        public string Description { get; }
 
         public void Run(int from, int to)
         {
@@ -165,16 +154,7 @@ public sealed class BenchEnvCommand : RunnerCommand
         private void Body(int w)
         {
             int lo = _pool.PartitionStart(w, _envs.Length), hi = _pool.PartitionStart(w + 1, _envs.Length);
-            int perStep = _envs.Length * VectorEnv.ActionSize;
-            for (int s = _from; s < _to; s++)
-                for (int i = lo; i < hi; i++)
-                {
-                    var e = _envs[i];
-                    var ctrl = e.Data.Ctrl;
-                    var a = _actions.AsSpan(s * perStep + i * VectorEnv.ActionSize, VectorEnv.ActionSize);
-                    for (int k = 0; k < a.Length; k++) ctrl[k] = a[k];
-                    for (int f = 0; f < SlipperyAnt.FrameSkip; f++) e.Data.Step(e.Model);
-                }
+            _stepRange(_envs, lo, hi - lo, _actions, _from, _to);
         }
 
         public void Dispose()
