@@ -1,4 +1,5 @@
 using CbpGpu.Kernels;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Optimization;
@@ -17,6 +18,10 @@ internal sealed class NaiveCbp : IContinualBackprop
     private readonly ReplacementChooser _chooser;
     private readonly Tensor[] _age, _f, _u, _fhat, _uhat;
     private readonly long[] _total;
+
+    // Every number passed to a TorchSharp op, as Scalars alive as long as this object: an implicit conversion makes a
+    // Scalar the GC may finalize while libtorch still reads it (the hazard NaiveAgedAdam describes).
+    private readonly Scalar _zero, _one, _lnEta, _eta, _oneMinusEta, _epsilon;
 
     /// <summary>One hidden layer's tensors as views into a flat tensor: W_in, bias, W_out, next bias.</summary>
     private sealed record LayerViews(Tensor InWeight, Tensor Bias, Tensor OutWeight, Tensor NextBias)
@@ -73,6 +78,13 @@ internal sealed class NaiveCbp : IContinualBackprop
             _uhat[l] = zeros(layer.Units);
         }
         _total = new long[n];
+        double eta = settings.Decay;
+        _zero = 0.ToScalar();
+        _one = 1.ToScalar();
+        _lnEta = Math.Log(eta).ToScalar();
+        _eta = eta.ToScalar();
+        _oneMinusEta = (1 - eta).ToScalar();
+        _epsilon = settings.Epsilon.ToScalar();
     }
 
     public void AfterStep(IReadOnlyList<Tensor> hiddenActivations)
@@ -80,7 +92,6 @@ internal sealed class NaiveCbp : IContinualBackprop
         if (hiddenActivations.Count != _layers.Length)
             throw new ArgumentException($"{hiddenActivations.Count} activation tensors for {_layers.Length} hidden layers.");
         using var noGrad = no_grad();
-        double eta = _settings.Decay;
         // Test: score every layer before changing any (gnt.py's test_features).
         // (sum(0) would bind to sum(ScalarType) through the literal-0-to-enum conversion.)
         for (int l = 0; l < _layers.Length; l++)
@@ -88,16 +99,17 @@ internal sealed class NaiveCbp : IContinualBackprop
             using var scope = NewDisposeScope();
             var (wIn, _, wOut, _) = _weights[l];
             var h = hiddenActivations[l];
-            _age[l].add_(1);
-            var biasCorrection = _age[l].to_type(ScalarType.Float64).mul_(Math.Log(eta)).exp_().neg_().add_(1).to_type(ScalarType.Float32);
+            _age[l].add_(_one);
+            var biasCorrection = _age[l].to_type(ScalarType.Float64).mul_(_lnEta).exp_().neg_().add_(_one).to_type(ScalarType.Float32);
             var meanH = h.mean([0]);
             var fhatBefore = _f[l].div(biasCorrection);
-            _f[l].mul_(eta).add_(meanH, alpha: 1 - eta);
+            _f[l].mul_(_eta).add_(meanH, alpha: _oneMinusEta);
             var outgoing = wOut.abs().sum(new long[] { 0 });
+            using var fanOut = wOut.shape[0].ToScalar();
             var y = _settings.Utility == UtilityKind.Contribution
-                ? outgoing.div_(wOut.shape[0]).mul_(h.abs().mean([0]))
-                : outgoing.mul_(meanH.sub(fhatBefore).abs_()).div_(wIn.abs().sum(1).add_(_settings.Epsilon));
-            _u[l].mul_(eta).add_(y, alpha: 1 - eta);
+                ? outgoing.div_(fanOut).mul_(h.abs().mean([0]))
+                : outgoing.mul_(meanH.sub(fhatBefore).abs_()).div_(wIn.abs().sum(1).add_(_epsilon));
+            _u[l].mul_(_eta).add_(y, alpha: _oneMinusEta);
             _fhat[l].copy_(_f[l].div(biasCorrection));
             _uhat[l].copy_(_u[l].div(biasCorrection));
         }
@@ -153,25 +165,26 @@ internal sealed class NaiveCbp : IContinualBackprop
         var index = tensor(units.Select(i => (long)i).ToArray());
 
         wIn.index_copy_(0, index, tensor(fresh).view(units.Length, fanIn));
-        if (_settings.ResetBias) bias.index_fill_(0, index, 0);
+        if (_settings.ResetBias) bias.index_fill_(0, index, _zero);
         // One unit at a time: the fused kernel adds the units' terms to next_bias in this order.
         if (_settings.NextBiasCorrection)
             foreach (int unit in units)
                 nextBias.add_(wOut.select(1, unit).mul(_fhat[l][unit]));
-        wOut.index_fill_(1, index, 0);
+        wOut.index_fill_(1, index, _zero);
         foreach (var state in _optimizerState[l])
         {
-            state.InWeight.index_fill_(0, index, 0);
-            if (_settings.ResetBias) state.Bias.index_fill_(0, index, 0);
-            state.OutWeight.index_fill_(1, index, 0);
+            state.InWeight.index_fill_(0, index, _zero);
+            if (_settings.ResetBias) state.Bias.index_fill_(0, index, _zero);
+            state.OutWeight.index_fill_(1, index, _zero);
         }
-        _age[l].index_fill_(0, index, 0);
-        _f[l].index_fill_(0, index, 0);
-        _u[l].index_fill_(0, index, 0);
+        _age[l].index_fill_(0, index, _zero);
+        _f[l].index_fill_(0, index, _zero);
+        _u[l].index_fill_(0, index, _zero);
     }
 
     public void Dispose()
     {
+        foreach (var x in new[] { _zero, _one, _lnEta, _eta, _oneMinusEta, _epsilon }) x.Dispose();
         foreach (var w in _weights) w.Dispose();
         foreach (var states in _optimizerState)
             foreach (var s in states) s.Dispose();
