@@ -30,7 +30,7 @@ public static class FlagValue
     }
 
     /// <summary>
-    /// Whole numbers as digits (5000); others in [0.01, 1e6) as the shortest decimal that reads back exactly (0.25),
+    /// Whole numbers as digits (5000); others in [0.1, 1e6) as the shortest decimal that reads back exactly (0.25),
     /// the rest as the shortest mantissa that does, e ten's power (1e-3, 2.5e-8); +infinity is `off` (--max-grad-norm's).
     /// </summary>
     public static string Number(double value)
@@ -38,7 +38,7 @@ public static class FlagValue
         if (double.IsPositiveInfinity(value)) return "off";
         double magnitude = Math.Abs(value);
         if (value == Math.Floor(value) && magnitude < 1e15) return value.ToString("0", CultureInfo.InvariantCulture);
-        if (magnitude is >= 0.01 and < 1e6) return value.ToString("R", CultureInfo.InvariantCulture);
+        if (magnitude is >= 0.1 and < 1e6) return value.ToString("R", CultureInfo.InvariantCulture);
         for (int digits = 0; ; digits++)
         {
             string e = value.ToString("E" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);

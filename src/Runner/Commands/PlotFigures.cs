@@ -28,12 +28,14 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
 
     private string Shape => string.Join(", ", runs.Select(r => r.RolloutShape).Distinct());
 
+    /// <summary>Whether some method has several lines (a grid), whose labels are long.</summary>
+    private bool SeveralPerMethod => _lines.Length > runs.Select(r => r.Method).Distinct().Count();
+
     /// <summary>A method's own colour while each method is one line; with a grid's several lines per method, the lines' colours in turn.</summary>
     private Color ColorOf(string line)
     {
         var palette = new ScottPlot.Palettes.Category10();
-        bool linePerMethod = _lines.Length == runs.Select(r => r.Method).Distinct().Count();
-        return linePerMethod
+        return !SeveralPerMethod
             ? palette.GetColor(Array.IndexOf(MethodOrder, runs.First(r => r.Line == line).Method))
             : palette.GetColor(Array.IndexOf(_lines, line));
     }
@@ -178,6 +180,11 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         string[] bins = UnitAgeHistogram.BinNames;
         var layers = cbp.SelectMany(r => r.Columns).Where(c => c.StartsWith($"age_{bins[0]}_", StringComparison.Ordinal))
             .Select(c => c[$"age_{bins[0]}_".Length..]).Distinct().ToList();
+        if (layers.Count == 0)
+        {
+            output.WriteLine("note: the cbp runs have no age_ columns in updates.csv, so no unit-age figure");
+            return;
+        }
         string[] lines = [.. _lines.Where(line => cbp.Any(r => r.Line == line))];
         var multi = new Multiplot();
         multi.AddPlots(lines.Length * layers.Count);
@@ -206,11 +213,12 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.Add.ColorBar(heat).Label = "log10(1 + units)";
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title($"CBP unit ages (optimizer steps): {(lines.Length == 1 ? "" : line + ", ")}{layer}, mean over {group.Count} runs");
+            plot.Title(lines.Length == 1 ? $"CBP unit ages (optimizer steps): {layer}, mean over {group.Count} runs" : $"{line}: {layer}, {group.Count} runs");
             plot.XLabel($"env steps ({Shape})");
         }
         WriteCsv("unit_ages", "line,layer,age_bin,step,runs,mean_units", rows);
-        Save(multi, "unit_ages", Width, 350 * panelRows);
+        // A grid's panels carry their configuration in the title: wider, so titles side by side do not overlap.
+        Save(multi, "unit_ages", SeveralPerMethod ? Width * 3 / 2 : Width, 350 * panelRows);
     }
 
     /// <summary>Per configuration: each run's mean return in each friction period against that period's friction (log x), coloured by period index.</summary>
@@ -233,11 +241,13 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                     marker.Size = 9;
                     rows.Add($"{_lines[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)}");
                 }
-            plot.Title($"{_lines[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
+            plot.Title(SeveralPerMethod
+                ? $"{_lines[m]}: return per period (period 0..{maxPeriods - 1}: blue to red)"
+                : $"{_lines[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
             plot.XLabel($"log10 friction ({Shape})");
             plot.YLabel("mean episode return in the period");
         }
         WriteCsv("friction", "line,seed,period,friction,episodes,mean_return", rows);
-        Save(multi, "friction", Width, 400 * ((_lines.Length + 1) / 2));
+        Save(multi, "friction", SeveralPerMethod ? Width * 3 / 2 : Width, 400 * ((_lines.Length + 1) / 2));
     }
 }

@@ -38,7 +38,7 @@ public static class PlotLines
             // Flags in FlagsFor's order whose value is not the same in every line of this method (absent counts as a value).
             var differing = same.SelectMany(l => l.Flags.Keys).Distinct()
                 .Where(f => same.Select(l => l.Flags.GetValueOrDefault(f)).Distinct().Count() > 1).ToList();
-            same.Sort((a, b) => Compare(a, b, differing));
+            same = [.. same.Order(Comparer<Line>.Create((a, b) => Compare(a, b, differing)))];   // stable: ties keep the order found
             foreach (var line in same)
                 labelOf[line] = string.Join(' ', differing.Where(line.Flags.ContainsKey)
                     .Select(f => $"{f[2..]}={FlagValue.Canonical(f, line.Flags[f])}").Prepend(method));

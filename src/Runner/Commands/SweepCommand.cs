@@ -27,7 +27,7 @@ public sealed class SweepCommand : RunnerCommand
 
     private readonly Option<string> _grid = OptionFactory.Text(
         GridName, "AXES",
-        "train flags to vary: each run of every configuration in the product of the axes, e.g. \"replacement-rate=1e-3,1e-4 maturity=500,5000\" " +
+        "train flags to vary, as axes whose product is the configurations each method and seed runs: \"replacement-rate=1e-3,1e-4 maturity=500,5000\" " +
         "(4 configurations) or, for flags that vary together, \"replacement-rate,maturity=1e-3:500,1e-4:5000\" (2); see docs/sweeps.md#grids (default: none)",
         required: false);
 
@@ -58,9 +58,10 @@ public sealed class SweepCommand : RunnerCommand
         `Runner train --method M --seed S --out DIR/M/seed-S --resume-if-present ...` in its own process, with its
         output in DIR/logs/M-seed-S.log: a run directory is exactly what `train` writes.
 
-        --grid varies train flags: every method runs every configuration of the grid (those of its flags it takes; CBP
-        flags vary cbp runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
-        (maturity=500,replacement-rate=1e-3), each value in one spelling (0.001 is 1e-3).
+        With --grid every method runs every configuration of the grid (varying the grid's flags it takes: CBP flags
+        vary cbp runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
+        (maturity=500,replacement-rate=1e-3), each value in one spelling (0.001 is 1e-3). Flags are named without
+        their dashes; values are checked by train before anything runs.
 
         Running the same command again continues unfinished runs from their checkpoints and skips finished ones. A run
         that fails does not stop the others; the sweep ends with the failed runs, each with its error, and exit code 1.

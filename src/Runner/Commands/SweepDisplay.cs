@@ -33,7 +33,7 @@ public sealed class SweepDisplay
         bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
         var display = new SweepDisplay(output, runs, terminal);
         int toRun = runs.Count(r => r.State == SweepRunState.Pending);
-        output.WriteLine($"sweep: {runs.Count} runs ({Methods(runs)} x seeds {string.Join(',', runs.Select(r => r.Run.Seed).Distinct())}) in {request.Root}, {request.Parallel} at a time; " +
+        output.WriteLine($"sweep: {runs.Count} runs ({Methods(runs)}) in {request.Root}, {request.Parallel} at a time; " +
                          $"{runs.Count(r => r.State == SweepRunState.Skipped)} already finished, {toRun} to run");
         if (!request.Grid.IsEmpty) output.WriteLine($"grid: {request.Grid}");
         if (runs.FirstOrDefault(r => r.State == SweepRunState.Pending) is { } first)
@@ -42,16 +42,18 @@ public sealed class SweepDisplay
         return display;
     }
 
-    /// <summary>"std,cbp", or with a grid "std,cbp x 4 configurations" (each method with its count, when they differ).</summary>
+    /// <summary>"std,cbp x seeds 0,1", or with a grid "std, cbp x 4 configurations; seeds 0,1 each".</summary>
     private static string Methods(IReadOnlyList<SweepRunStatus> runs)
     {
-        var perMethod = runs.GroupBy(r => r.Run.Method)
-            .Select(g => (Method: g.Key, Configurations: g.Select(r => r.Run.Configuration).Distinct().Count())).ToList();
-        if (runs.All(r => r.Run.Configuration.IsEmpty)) return string.Join(',', perMethod.Select(m => m.Method));
-        string Count(int n) => n == 1 ? "1 configuration" : $"{n} configurations";
-        return perMethod.Select(m => m.Configurations).Distinct().Count() == 1
-            ? $"{string.Join(',', perMethod.Select(m => m.Method))} x {Count(perMethod[0].Configurations)}"
-            : string.Join(", ", perMethod.Select(m => $"{m.Method} x {Count(m.Configurations)}"));
+        string seeds = string.Join(',', runs.Select(r => r.Run.Seed).Distinct());
+        if (runs.All(r => r.Run.Configuration.IsEmpty)) return $"{string.Join(',', runs.Select(r => r.Run.Method).Distinct())} x seeds {seeds}";
+        var methods = runs.GroupBy(r => r.Run.Method).Select(g =>
+        {
+            var configurations = g.Select(r => r.Run.Configuration).Distinct().ToList();
+            return configurations is [{ IsEmpty: true }] ? g.Key
+                : $"{g.Key} x {configurations.Count} configuration{(configurations.Count == 1 ? "" : "s")}";
+        });
+        return $"{string.Join(", ", methods)}; seeds {seeds} each";
     }
 
     /// <summary>A line that stays (above the live table on a terminal).</summary>

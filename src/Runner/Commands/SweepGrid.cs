@@ -7,7 +7,8 @@ namespace CbpGpu.Runner.Commands;
 /// `sweep --grid` or `--grid-file` (docs/sweeps.md#grids): axes of train flags, whose product is the sweep's
 /// configurations. An axis is one flag and its values, `maturity=500,5000`, or flags that vary together and their
 /// tuples, `replacement-rate,maturity=1e-3:500,1e-4:5000`; axes are separated by whitespace (a file's lines), `#`
-/// starts a comment. Each value is read by train's own parser and kept in its one spelling, which names directories.
+/// starts a comment; flags are named without their dashes. Each value is read by train's own parser and kept in its one
+/// spelling, which names directories.
 /// </summary>
 public sealed partial class SweepGrid
 {
@@ -62,8 +63,9 @@ public sealed partial class SweepGrid
             foreach (string key in word[..equals].Split(','))
             {
                 if (key.Length == 0) throw Fail($"'{word}' has an empty flag name before '='");
-                string flag = key.StartsWith("--", StringComparison.Ordinal) ? key : "--" + key;
-                string bare = flag[2..];
+                // One spelling of a flag in a grid; a --grid value starting with -- would also be taken for an option.
+                if (key.StartsWith('-')) throw Fail($"write flag names without their dashes: {key.TrimStart('-')}, not {key}");
+                string flag = "--" + key, bare = key;
                 if (Owned.TryGetValue(flag, out string? why)) throw Fail($"{bare} is {why}");
                 if (!flags.Contains(flag))
                 {
@@ -143,7 +145,7 @@ public sealed partial class SweepGrid
         Words(text).Where(w => w.Contains('=', StringComparison.Ordinal))
             .SelectMany(w => w[..w.IndexOf('=', StringComparison.Ordinal)].Split(','))
             .Where(k => k.Length > 0)
-            .Select(k => k.StartsWith("--", StringComparison.Ordinal) ? k : "--" + k);
+            .Select(k => "--" + k);
 
     /// <summary>The axes: comments dropped, whitespace next to = , : ignored, the rest split on whitespace.</summary>
     private static string[] Words(string text)
