@@ -41,7 +41,7 @@ public static class PlotLines
             same = [.. same.Order(Comparer<Line>.Create((a, b) => Compare(a, b, differing)))];   // stable: ties keep the order found
             foreach (var line in same)
                 labelOf[line] = string.Join(' ', differing.Where(line.Flags.ContainsKey)
-                    .Select(f => $"{f[2..]}={FlagValue.Canonical(f, line.Flags[f])}").Prepend(method));
+                    .Select(f => $"{f[2..]}={Spelled(f, line.Flags[f])}").Prepend(method));
             // Lines that differ only where no flag reaches (settings of a hand-written config.json) are told apart by number.
             foreach (var clash in same.GroupBy(l => labelOf[l]).Where(g => g.Count() > 1))
             {
@@ -58,6 +58,19 @@ public static class PlotLines
     {
         public string Method { get; } = method;
         public Dictionary<string, string> Flags { get; } = flags;
+    }
+
+    /// <summary>The value in its one spelling; as config.json gives it when no flag reads it (a hand-written file's value out of the flag's range).</summary>
+    private static string Spelled(string flag, string value)
+    {
+        try
+        {
+            return FlagValue.Canonical(flag, value);
+        }
+        catch (UsageException)
+        {
+            return value;
+        }
     }
 
     /// <summary>config.json without the fields outside a configuration.</summary>
