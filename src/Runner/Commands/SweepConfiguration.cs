@@ -11,8 +11,6 @@ public sealed record SweepConfiguration
     public SweepConfiguration(IEnumerable<(string Flag, string Value)> settings) =>
         Settings = [.. settings.OrderBy(s => s.Flag, StringComparer.Ordinal)];
 
-    public static SweepConfiguration None { get; } = new([]);
-
     /// <summary>(flag with its dashes, value), sorted by flag.</summary>
     public IReadOnlyList<(string Flag, string Value)> Settings { get; }
 
