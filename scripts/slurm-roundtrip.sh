@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves `Runner sweep --emit slurm` against a real Slurm (docs/sweeps.md#slurm): starts a single-node cluster on
 # this machine (munged, slurmctld, slurmd from Debian's packages, installed when missing and run as root), submits
-# an emitted job array of 2 methods x 1 seed x 20k steps, waits for it, checks that both runs finished with their
-# files, and stops the daemons (also on failure). Nothing outside a temporary directory is configured; the
+# an emitted job array of std and cbp x a 2-value maturity grid (3 runs: std has nothing to vary) x 1 seed x 20k
+# steps, waits for it, checks that every run finished with its files and settings, and stops the daemons (also on
+# failure). Nothing outside a temporary directory is configured; the
 # daemons use their own ports and sockets. Exit 0: passed; 1: failed (the reason and the daemon logs are printed).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -100,7 +101,7 @@ for i in $(seq 60); do
 done
 
 cd "$work"
-"${runner[@]}" sweep --methods std,cbp --seeds 0 --preset constant --envs 16 --steps 20k \
+"${runner[@]}" sweep --methods std,cbp --seeds 0 --preset constant --envs 16 --steps 20k --grid "maturity=500,5000" \
   --out "$work/sweep" --emit slurm "$work/sweep.sh" --slurm-cpus 1 --slurm-time 00:10:00 \
   || fail "Runner sweep --emit slurm failed"
 job="$(sbatch --parsable "$work/sweep.sh")" || fail "sbatch refused the emitted script"
@@ -112,8 +113,8 @@ for i in $(seq 180); do
 done
 
 steps=20480   # 20k rounded up to whole updates of 2,048
-for method in std cbp; do
-  dir="$work/sweep/$method/seed-0"
+for run in std cbp/maturity=500 cbp/maturity=5000; do
+  dir="$work/sweep/$run/seed-0"
   for f in config.json episodes.csv updates.csv sessions.csv checkpoint.bin; do
     [ -s "$dir/$f" ] || fail "$dir/$f is missing or empty"
   done
@@ -121,6 +122,9 @@ for method in std cbp; do
   [[ "$last" == *",finished,$steps,$steps,"* ]] || fail "$dir did not finish at step $steps; sessions.csv ends: $last"
   rows=$(( $(wc -l <"$dir/updates.csv") - 1 ))
   [ "$rows" = 10 ] || fail "$dir/updates.csv has $rows rows, expected 10"
+  case "$run" in cbp/maturity=*)
+    grep -q "\"MaturityThreshold\": ${run#cbp/maturity=}," "$dir/config.json" || fail "$dir/config.json does not have maturity ${run#cbp/maturity=}";;
+  esac
 done
 ls "$work/sweep/logs/"slurm-"$job"_*.log >/dev/null 2>&1 || fail "no Slurm output in $work/sweep/logs"
-say "passed: job array $job ran std and cbp (seed 0, $steps steps) to the end on a real Slurm"
+say "passed: job array $job ran std and cbp at maturity 500 and 5000 (seed 0, $steps steps) to the end on a real Slurm"

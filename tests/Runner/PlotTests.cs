@@ -1,5 +1,6 @@
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
+using CbpGpu.Kernels;
 using CbpGpu.Physics;
 using CbpGpu.Runner.Commands;
 using Xunit;
@@ -78,14 +79,14 @@ public sealed class PlotTests : IDisposable
         Assert.True(outcome.ExitCode == 0, outcome.Error);
         Assert.Equal($"warning: std seed 3 ({Path.Combine(sweep, "std", "seed-3")}) is unfinished: step 262,144 of 1,000,000; plotted with what it has", outcome.Error.Trim());
         Assert.Equal(
-            ["method,bin_start,bin_end,runs,mean_return,ci_low,ci_high",
+            ["line,bin_start,bin_end,runs,mean_return,ci_low,ci_high",
              "std,0,100000,1,15,15,15", "std,100000,200000,1,40,40,40", "std,200000,300000,1,0,0,0"],
             File.ReadAllLines(Path.Combine(figures, "returns.csv")));
         Assert.Equal(
-            ["method,seed,period,friction,episodes,mean_return", "std,3,0,0.5,4,16.25", "std,3,1,1.5,1,5"],
+            ["line,seed,period,friction,episodes,mean_return", "std,3,0,0.5,4,16.25", "std,3,1,1.5,1,5"],
             File.ReadAllLines(Path.Combine(figures, "friction.csv")));
         Assert.Equal(
-            ["method,layer,step,runs,mean", "std,policy_l1,131072,1,0.1", "std,policy_l1,262144,1,0.12", "std,value_l1,131072,1,0.2", "std,value_l1,262144,1,0.25"],
+            ["line,layer,step,runs,mean", "std,policy_l1,131072,1,0.1", "std,policy_l1,262144,1,0.12", "std,value_l1,131072,1,0.2", "std,value_l1,262144,1,0.25"],
             File.ReadAllLines(Path.Combine(figures, "weights.csv")));
         foreach (string png in new[] { "returns.png", "weights.png", "friction.png" })
         {
@@ -102,6 +103,68 @@ public sealed class PlotTests : IDisposable
         Directory.CreateDirectory(_root);
         var outcome = Invoke("plot", _root);
         Assert.Equal(1, outcome.ExitCode);
-        Assert.Equal($"error: {_root} holds no runs: expected {Path.Combine(_root, "config.json")} (a `train` --out) or {Path.Combine(_root, "<method>", "seed-<n>", "config.json")} (a `sweep` --out)", outcome.ErrorLine);
+        Assert.Equal(
+            $"error: {_root} holds no runs: expected {Path.Combine(_root, "config.json")} (a `train` --out) or {Path.Combine(_root, "<method>", "seed-<n>", "config.json")} " +
+            $"or {Path.Combine(_root, "<method>", "<configuration>", "seed-<n>", "config.json")} (a `sweep` --out)", outcome.ErrorLine);
+    }
+
+    /// <summary>A finished hand-made run of 131,072 steps with one episode (its return given) and one update row; CBP runs with every age column.</summary>
+    private static void HandMadeRun(string dir, PpoMethod method, ulong seed, double episodeReturn, int envThreads = 2,
+        double replacementRate = 1e-4, int maturity = 10_000, double learningRate = 1e-4)
+    {
+        Directory.CreateDirectory(dir);
+        var ppo = PpoSettings.For(method);
+        var config = new TrainConfig(EnvSettings.Constant(64, 1.0), ppo with { Adam = ppo.Adam with { LearningRate = learningRate } },
+            new RunSettings(seed, 131_072, "cpu", 1, envThreads, 100),
+            method == PpoMethod.Cbp ? CbpSettings.Nature2024 with { ReplacementRate = replacementRate, MaturityThreshold = maturity } : null);
+        File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), config.ToJson());
+        File.WriteAllText(Path.Combine(dir, RunDirectory.EpisodesFile),
+            $"step,env,return,length,friction\n50000,0,{episodeReturn.ToString(System.Globalization.CultureInfo.InvariantCulture)},1000,1\n");
+        string[] ages = [.. UnitAgeHistogram.BinNames.Select(b => $"age_{b}_policy_h1")];
+        File.WriteAllText(Path.Combine(dir, RunDirectory.UpdatesFile), method == PpoMethod.Cbp
+            ? $"update,step,{string.Join(',', ages)}\n1,131072,{seed + 1},0,0,0,0\n"
+            : "update,step,abs_w_policy_l1\n1,131072,0.5\n");
+    }
+
+    [Fact]
+    public void EachConfigurationIsOneLineLabelledByWhatDiffersReadFromConfigJson()
+    {
+        // A grid sweep (std in the plain layout; cbp by configuration, one directory not named after its settings), and a
+        // `train` directory elsewhere whose config.json is one of the sweep's configurations with another seed.
+        string sweep = Path.Combine(_root, "grid"), single = Path.Combine(_root, "single");
+        HandMadeRun(Path.Combine(sweep, "std", "seed-0"), PpoMethod.Standard, 0, 10);
+        HandMadeRun(Path.Combine(sweep, "std", "seed-1"), PpoMethod.Standard, 1, 20, envThreads: 1);   // thread count: still the same configuration
+        HandMadeRun(Path.Combine(sweep, "cbp", "maturity=500,replacement-rate=1e-3", "seed-0"), PpoMethod.Cbp, 0, 30, replacementRate: 0.001, maturity: 500);
+        HandMadeRun(Path.Combine(sweep, "cbp", "maturity=500,replacement-rate=1e-3", "seed-1"), PpoMethod.Cbp, 1, 40, replacementRate: 0.001, maturity: 500);
+        HandMadeRun(Path.Combine(sweep, "cbp", "maturity=500,replacement-rate=1e-4", "seed-0"), PpoMethod.Cbp, 0, 60, maturity: 500);
+        HandMadeRun(Path.Combine(sweep, "cbp", "renamed", "seed-0"), PpoMethod.Cbp, 0, 70, maturity: 5000);
+        HandMadeRun(single, PpoMethod.Cbp, 2, 50, replacementRate: 1e-3, maturity: 500);
+        string figures = Path.Combine(_root, "figures");
+        var outcome = Invoke("plot", sweep, single, "--out", figures);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        const string a = "cbp maturity=500 replacement-rate=1e-4", b = "cbp maturity=500 replacement-rate=1e-3", c = "cbp maturity=5000 replacement-rate=1e-4";
+        Assert.Contains($"plot: 7 runs (std x 2, {a} x 1, {b} x 3, {c} x 1)", outcome.Output);
+        // Per line: the mean over its runs of each run's bin mean; lines in order of method, then maturity, then rate.
+        Assert.Equal(
+            ["std,0,100000,2,15", $"{a},0,100000,1,60", $"{b},0,100000,3,40", $"{c},0,100000,1,70"],
+            File.ReadAllLines(Path.Combine(figures, "returns.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..5])));
+        // Unit ages per configuration: (seed + 1) units under 1k optimizer steps, averaged over its runs.
+        Assert.Equal(
+            [$"{a},policy_h1,lt1k,131072,1,1", $"{b},policy_h1,lt1k,131072,3,2", $"{c},policy_h1,lt1k,131072,1,1"],
+            File.ReadAllLines(Path.Combine(figures, "unit_ages.csv")).Where(l => l.Contains(",lt1k,", StringComparison.Ordinal)));
+        Assert.Equal(["std", a, b, c], File.ReadAllLines(Path.Combine(figures, "friction.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct());
+    }
+
+    [Fact]
+    public void ConfigurationsNoFlagTellsApartAreNumbered()
+    {
+        string sweep = Path.Combine(_root, "lr");
+        HandMadeRun(Path.Combine(sweep, "std", "seed-0"), PpoMethod.Standard, 0, 10);
+        HandMadeRun(Path.Combine(sweep, "std", "a", "seed-0"), PpoMethod.Standard, 0, 30, learningRate: 3e-4);
+        var outcome = Invoke("plot", sweep, "--out", Path.Combine(_root, "figures"));
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal(
+            ["std #1,0,100000,1,30", "std #2,0,100000,1,10"],
+            File.ReadAllLines(Path.Combine(_root, "figures", "returns.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..5])));
     }
 }

@@ -110,6 +110,37 @@ public sealed class SweepProcessTests : IDisposable
     }
 
     [Fact]
+    public void AGridSweepRerunWithTheGridSpelledOtherwiseSkipsItsRunsAndPlotDrawsOneLinePerConfiguration()
+    {
+        string dir = Dir("grid");
+        string[] Grid(string grid) =>
+        [
+            "sweep", "--methods", "std,cbp", "--seeds", "0", "--preset", "constant", "--envs", "16", "--steps", "4096",
+            "--replacement-rate", "1e-2", "--parallel", "2", "--out", dir, "--grid", grid,
+        ];
+        var (code, stdout, stderr) = RunnerProcess.Run(Grid("maturity=50,100"));
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("sweep: 3 runs (std, cbp x 2 configurations; seeds 0 each)", stdout);
+        Assert.Contains("grid: maturity=50,100", stdout);
+        string[] runs = [Path.Combine(dir, "std", "seed-0"), Path.Combine(dir, "cbp", "maturity=50", "seed-0"), Path.Combine(dir, "cbp", "maturity=100", "seed-0")];
+        foreach (string run in runs) Assert.EndsWith(",finished,4096,4096,", File.ReadAllLines(Path.Combine(run, RunDirectory.SessionsFile))[^1]);
+        Assert.True(File.Exists(Path.Combine(dir, "logs", "cbp-maturity=100-seed-0.log")));
+        Assert.Contains("\"MaturityThreshold\": 100,", File.ReadAllText(Path.Combine(runs[2], RunDirectory.ConfigFile)));
+
+        var before = runs.Select(Snapshot).ToList();
+        var (again, output, error) = RunnerProcess.Run(Grid("maturity = 1e2, 5e1"));
+        Assert.True(again == 0, output + error);
+        Assert.Contains("3 already finished, 0 to run", output);
+        foreach (var (snapshot, run) in before.Zip(runs)) Assert.Equal(snapshot, Snapshot(run));
+
+        // Lines in order of maturity (the directories sort the other way), labelled by it, from each run's config.json.
+        var plot = RunnerInvocation.Invoke("plot", dir, "--out", Dir("figures"));
+        Assert.True(plot.ExitCode == 0, plot.Error);
+        Assert.Equal(["std", "cbp maturity=50", "cbp maturity=100"],
+            File.ReadAllLines(Path.Combine(Dir("figures"), "weights.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct());
+    }
+
+    [Fact]
     public void FailingRunsAreReportedWhileTheOthersFinish()
     {
         // cbp: refused by its own settings (seed2023 resets Adam state, which TorchSharp's Adam cannot);

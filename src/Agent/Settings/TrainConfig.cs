@@ -58,13 +58,13 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
     /// one of them: libtorch splits its reductions by thread, so 1 and 2 threads round the update differently (measured:
     /// updates.csv differs from the first update on).
     /// </summary>
-    private static readonly string[] ResumeMayChange = ["Run.TotalSteps", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.CheckpointMinutes", "Run.Device"];
+    public static readonly IReadOnlyList<string> ResumeMayChange = ["Run.TotalSteps", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.CheckpointMinutes", "Run.Device"];
 
     /// <summary>The first setting (dotted path) where a resumed run would differ from the checkpoint's, or null.</summary>
     public string? FirstResumeConflict(TrainConfig checkpoint)
     {
         foreach (var d in Differences(checkpoint))
-            if (Array.IndexOf(ResumeMayChange, d.Split(' ')[0]) < 0) return d;
+            if (!ResumeMayChange.Contains(d.Split(' ')[0])) return d;
         return null;
     }
 

@@ -7,7 +7,7 @@ namespace CbpGpu.Runner.Cli;
 /// An option that takes one of a few words (any case) standing for values of <typeparamref name="T"/>. The parsed
 /// value is the word as listed, so help shows defaults as the user types them; <see cref="Get"/> gives the value.
 /// </summary>
-public sealed class ChoiceOption<T> : Option<string>
+public sealed class ChoiceOption<T> : Option<string>, IChoiceWords
 {
     private readonly (string Word, T Value)[] _choices;
 
@@ -45,6 +45,13 @@ public sealed class ChoiceOption<T> : Option<string>
     public string WordFor(T value) => Array.Find(_choices, c => EqualityComparer<T>.Default.Equals(c.Value, value)).Word
         ?? throw new ArgumentException($"{value} is not a choice of {Name}", nameof(value));
 
+    /// <summary>The first listed word for the value <paramref name="word"/> stands for (--reset-adam-state true is all).</summary>
+    public string CanonicalWord(string word)
+    {
+        int i = Array.FindIndex(_choices, c => string.Equals(c.Word, word, StringComparison.OrdinalIgnoreCase));
+        return i < 0 ? word : WordFor(_choices[i].Value);
+    }
+
     public bool TryGet(ParseResult result, out T value)
     {
         string? word = result.GetValue(this);
@@ -52,4 +59,10 @@ public sealed class ChoiceOption<T> : Option<string>
         value = i >= 0 ? _choices[i].Value : default!;
         return i >= 0;
     }
+}
+
+/// <summary>A choice option whatever its value type: the one spelling of each of its words.</summary>
+public interface IChoiceWords
+{
+    string CanonicalWord(string word);
 }

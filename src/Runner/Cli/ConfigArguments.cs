@@ -45,6 +45,8 @@ public static class ConfigArguments
         string[] rest = [.. args.Where((_, i) => i != 0 && i != at && i != at + 1)];
         var given = rest.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
         bool sweep = args[0] == "sweep";
+        // A sweep's grid sets its flags per run: the file's values of them are left out, not reported as given twice.
+        var gridFlags = sweep ? GridFlags(args).ToHashSet() : [];
         int method = Array.IndexOf(rest, "--method");
         bool otherMethod = !sweep && method >= 0 && method + 1 < rest.Length && !string.Equals(rest[method + 1], "cbp", StringComparison.OrdinalIgnoreCase);
         var expanded = new List<string> { args[0] };
@@ -53,6 +55,7 @@ public static class ConfigArguments
             if (given.Contains(option.Name)) continue;
             // A sweep names its own methods and seeds; another preset or method given drops what only the file's applies to.
             if (sweep && option.Name is "--method" or "--seed") continue;
+            if (gridFlags.Contains(option.Name)) continue;
             if (given.Contains("--preset") && option.Name is "--friction" or "--change-every") continue;
             if (otherMethod && train.CbpOnlyOptions.Contains(option)) continue;
             expanded.Add(option.Name);
@@ -60,6 +63,15 @@ public static class ConfigArguments
         }
         expanded.AddRange(rest);
         return [.. expanded];
+    }
+
+    /// <summary>The flags a sweep's --grid or --grid-file names (docs/sweeps.md#grids), read without checking them.</summary>
+    private static IEnumerable<string> GridFlags(string[] args)
+    {
+        int grid = Array.IndexOf(args, SweepCommand.GridName), file = Array.IndexOf(args, SweepCommand.GridFileName);
+        if (grid >= 0 && grid + 1 < args.Length) return SweepGrid.FlagsNamed(args[grid + 1]);
+        if (file >= 0 && file + 1 < args.Length) return SweepGrid.FlagsNamed(SweepCommand.ReadGridFile(args[file + 1]));
+        return [];
     }
 
     private static TrainConfig Load(string path)

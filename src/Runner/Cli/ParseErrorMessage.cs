@@ -60,7 +60,7 @@ public static class ParseErrorMessage
     }
 
     /// <summary>The name closest to <paramref name="token"/> by edit distance, if it is close enough to be a typo.</summary>
-    private static string? Nearest(string token, IEnumerable<string> names)
+    public static string? Nearest(string token, IEnumerable<string> names)
     {
         string? best = null;
         int bestDistance = int.MaxValue;

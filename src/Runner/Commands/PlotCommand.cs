@@ -9,7 +9,7 @@ public sealed class PlotCommand : RunnerCommand
 {
     private readonly Argument<string[]> _dirs = new("DIR")
     {
-        Description = "sweep directories (DIR/<method>/seed-<n>/) or run directories (train --out), any mix",
+        Description = "sweep directories (DIR/<method>/seed-<n>/, with a grid DIR/<method>/<configuration>/seed-<n>/) or run directories (train --out), any mix",
         Arity = ArgumentArity.OneOrMore,
     };
 
@@ -20,10 +20,14 @@ public sealed class PlotCommand : RunnerCommand
 
     public PlotCommand() : base("plot", "figures of sweeps or runs: returns, weight magnitude, unit ages, return against friction", """
         Writes returns.png (episode return binned by env steps, mean over seeds with a 95% bootstrap band, one line
-        per method, friction changes dashed), weights.png (mean |w| per layer over time), unit_ages.png (CBP runs: units
+        per configuration, friction changes dashed), weights.png (mean |w| per layer over time), unit_ages.png (CBP runs: units
         per age bin over time, log counts) and friction.png (each friction period's mean return against its friction,
         coloured by period index), each with a CSV of exactly what it shows. Unfinished runs are plotted with what
         they have, with a warning.
+
+        A configuration is what a run's config.json holds but for its seed (and settings that never change results):
+        its runs are averaged into one line, labelled by its method and, when a method has several (a --grid sweep),
+        by the flags whose values differ between them, e.g. "cbp maturity=500 replacement-rate=1e-3".
         """)
     {
         Add(_dirs);
@@ -44,7 +48,7 @@ public sealed class PlotCommand : RunnerCommand
                 $"warning: {run.Name} ({run.Directory}) is unfinished: step {run.LastStep:N0} of {run.Config.Run.TotalSteps:N0}; plotted with what it has");
         string outDir = result.GetValue(_out) ?? Path.Combine(dirs[0], "figures");
         RunDirectory.Guard(outDir, "create", () => Directory.CreateDirectory(outDir));
-        output.WriteLine($"plot: {runs.Count} runs ({string.Join(", ", runs.GroupBy(r => r.Method).Select(g => $"{g.Key} x {g.Count()}"))}) -> {outDir}");
+        output.WriteLine($"plot: {runs.Count} runs ({string.Join(", ", runs.GroupBy(r => r.Line).Select(g => $"{g.Key} x {g.Count()}"))}) -> {outDir}");
         var figures = new PlotFigures(runs, outDir, output);
         figures.Returns(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) figures.PerLayer(prefix, file, title, yLabel);

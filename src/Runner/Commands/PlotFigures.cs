@@ -14,7 +14,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
 {
     private const int Width = 1200, Height = 700;
 
-    /// <summary>updates.csv column prefix -> file name, title, y label: one panel per layer, one line per method (mean over seeds).</summary>
+    /// <summary>updates.csv column prefix -> file name, title, y label: one panel per layer, one line per configuration (mean over seeds).</summary>
     public static readonly (string Prefix, string File, string Title, string YLabel)[] PerLayerFigures =
     [
         ("abs_w_", "weights", "Mean |w| per layer", "mean |w|"),
@@ -22,12 +22,23 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         ("eff_rank_", "effective-rank", "Effective rank", "effective rank"),
     ];
 
-    private readonly string[] _methods = [.. runs.Select(r => r.Method).Distinct().OrderBy(m => Array.IndexOf(MethodOrder, m))];
+    /// <summary>One line per configuration (<see cref="PlotLines"/>), in the order <see cref="PlotRun.Find"/> gives the runs.</summary>
+    private readonly string[] _lines = [.. runs.Select(r => r.Line).Distinct()];
     private static readonly string[] MethodOrder = ["std", "ns", "l2", "cbp"];
 
     private string Shape => string.Join(", ", runs.Select(r => r.RolloutShape).Distinct());
 
-    private Color ColorOf(string method) => new ScottPlot.Palettes.Category10().GetColor(Array.IndexOf(MethodOrder, method));
+    /// <summary>Whether some method has several lines (a grid), whose labels are long.</summary>
+    private bool SeveralPerMethod => _lines.Length > runs.Select(r => r.Method).Distinct().Count();
+
+    /// <summary>A method's own colour while each method is one line; with a grid's several lines per method, the lines' colours in turn.</summary>
+    private Color ColorOf(string line)
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        return !SeveralPerMethod
+            ? palette.GetColor(Array.IndexOf(MethodOrder, runs.First(r => r.Line == line).Method))
+            : palette.GetColor(Array.IndexOf(_lines, line));
+    }
 
     private void Save(Plot plot, string name, int width = Width, int height = Height)
     {
@@ -53,20 +64,20 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
 
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Mean episode return per bin over seeds with a 95% bootstrap band, one line per method; friction changes dashed.</summary>
+    /// <summary>Mean episode return per bin over seeds with a 95% bootstrap band, one line per configuration; friction changes dashed.</summary>
     public void Returns(long binWidth, int resamples, int seed)
     {
         var plot = new Plot();
         var rows = new List<string>();
         bool allPositive = true;
-        foreach (string method in _methods)
+        foreach (string label in _lines)
         {
-            var group = runs.Where(r => r.Method == method).ToList();
+            var group = runs.Where(r => r.Line == label).ToList();
             long last = group.Max(r => r.LastStep);
             var curve = PlotStatistics.ReturnCurve([.. group.Select(r => r.Episodes.Select(e => (e.Step, e.Return)).ToList())], binWidth, last, resamples, seed);
             if (curve.Count == 0) continue;
             double[] xs = [.. curve.Select(b => (b.Start + b.End) / 2.0)];
-            var color = ColorOf(method);
+            var color = ColorOf(label);
             if (group.Count > 1)
             {
                 var band = plot.Add.FillY(xs, [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
@@ -77,9 +88,9 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             line.Color = color;
             line.LineWidth = 2;
             line.MarkerSize = 4;
-            line.LegendText = $"{method} ({group.Count} seed{(group.Count == 1 ? "" : "s")})";
+            line.LegendText = $"{label} ({group.Count} seed{(group.Count == 1 ? "" : "s")})";
             allPositive &= curve.All(b => b.Low >= 0);
-            rows.AddRange(curve.Select(b => $"{method},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
+            rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
         }
         MarkFrictionChanges(plot);
         plot.Title($"Episode return, mean over seeds, 95% bootstrap CI ({resamples} resamples), bins of {binWidth:N0} steps; {Shape}");
@@ -88,7 +99,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.AutoScale();
         if (allPositive) plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top);
-        WriteCsv("returns", "method,bin_start,bin_end,runs,mean_return,ci_low,ci_high", rows);
+        WriteCsv("returns", "line,bin_start,bin_end,runs,mean_return,ci_low,ci_high", rows);
         Save(plot, "returns");
     }
 
@@ -106,7 +117,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         }
     }
 
-    /// <summary>One panel per layer: the column (prefix + layer) over time, mean over seeds, one line per method.</summary>
+    /// <summary>One panel per layer: the column (prefix + layer) over time, mean over seeds, one line per configuration.</summary>
     public void PerLayer(string prefix, string name, string title, string yLabel)
     {
         var layers = runs.SelectMany(r => r.Columns).Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).Distinct().ToList();
@@ -119,27 +130,27 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         {
             var plot = multi.GetPlot(l);
             string layer = layers[l][prefix.Length..];
-            foreach (string method in _methods)
+            foreach (string label in _lines)
             {
-                var (steps, mean, n) = MeanOverSeeds(runs.Where(r => r.Method == method), layers[l]);
+                var (steps, mean, n) = MeanOverSeeds(runs.Where(r => r.Line == label), layers[l]);
                 if (steps.Length == 0) continue;
                 var line = plot.Add.Scatter(steps, mean);
-                line.Color = ColorOf(method);
+                line.Color = ColorOf(label);
                 line.MarkerSize = 0;
                 line.LineWidth = 2;
-                line.LegendText = method;
-                for (int i = 0; i < steps.Length; i++) rows.Add($"{method},{layer},{F(steps[i])},{n[i]},{F(mean[i])}");
+                line.LegendText = label;
+                for (int i = 0; i < steps.Length; i++) rows.Add($"{label},{layer},{F(steps[i])},{n[i]},{F(mean[i])}");
             }
             plot.Title($"{title}: {layer}, mean over seeds");
             plot.XLabel($"env steps ({Shape})");
             plot.YLabel(yLabel);
             if (l == 0) plot.ShowLegend(Alignment.UpperLeft);
         }
-        WriteCsv(name, "method,layer,step,runs,mean", rows);
+        WriteCsv(name, "line,layer,step,runs,mean", rows);
         Save(multi, name, Width, 350 * ((layers.Count + 1) / 2));
     }
 
-    /// <summary>A column's mean over runs at each update (runs of one method share their update steps; shorter ones stop counting).</summary>
+    /// <summary>A column's mean over runs at each update (runs of one line share their update steps; shorter ones stop counting).</summary>
     private static (double[] Steps, double[] Mean, int[] Count) MeanOverSeeds(IEnumerable<PlotRun> group, string column)
     {
         var series = group.Select(r => r.Column(column)).Where(s => s.Steps.Length > 0).ToList();
@@ -157,7 +168,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         return (longest.Steps, mean, count);
     }
 
-    /// <summary>CBP runs: per hidden layer, units per age bin over time (mean over seeds) as a heat map of log10(1 + count).</summary>
+    /// <summary>CBP runs: per configuration and hidden layer, units per age bin over time (mean over seeds) as a heat map of log10(1 + count).</summary>
     public void UnitAges()
     {
         var cbp = runs.Where(r => r.Method == "cbp").ToList();
@@ -169,13 +180,22 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         string[] bins = UnitAgeHistogram.BinNames;
         var layers = cbp.SelectMany(r => r.Columns).Where(c => c.StartsWith($"age_{bins[0]}_", StringComparison.Ordinal))
             .Select(c => c[$"age_{bins[0]}_".Length..]).Distinct().ToList();
-        var multi = new Multiplot();
-        multi.AddPlots(layers.Count);
-        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (layers.Count + 1) / 2, columns: 2);
-        var rows = new List<string>();
-        for (int l = 0; l < layers.Count; l++)
+        if (layers.Count == 0)
         {
-            var perBin = bins.Select(b => MeanOverSeeds(cbp, $"age_{b}_{layers[l]}")).ToList();
+            output.WriteLine("note: the cbp runs have no age_ columns in updates.csv, so no unit-age figure");
+            return;
+        }
+        string[] lines = [.. _lines.Where(line => cbp.Any(r => r.Line == line))];
+        var multi = new Multiplot();
+        multi.AddPlots(lines.Length * layers.Count);
+        int panelRows = (lines.Length * layers.Count + 1) / 2;
+        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: panelRows, columns: 2);
+        var rows = new List<string>();
+        for (int p = 0; p < lines.Length * layers.Count; p++)
+        {
+            string line = lines[p / layers.Count], layer = layers[p % layers.Count];
+            var group = cbp.Where(r => r.Line == line).ToList();
+            var perBin = bins.Select(b => MeanOverSeeds(group, $"age_{b}_{layer}")).ToList();
             double[] steps = perBin[0].Steps;
             var grid = new double[bins.Length, steps.Length];
             for (int b = 0; b < bins.Length; b++)
@@ -183,9 +203,9 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                 {
                     // Row 0 is drawn at the top: the oldest bin goes there.
                     grid[bins.Length - 1 - b, i] = Math.Log10(1 + perBin[b].Mean[i]);
-                    rows.Add($"{layers[l]},{bins[b]},{F(steps[i])},{perBin[b].Count[i]},{F(perBin[b].Mean[i])}");
+                    rows.Add($"{line},{layer},{bins[b]},{F(steps[i])},{perBin[b].Count[i]},{F(perBin[b].Mean[i])}");
                 }
-            var plot = multi.GetPlot(l);
+            var plot = multi.GetPlot(p);
             var heat = plot.Add.Heatmap(grid);
             heat.Colormap = new ScottPlot.Colormaps.Viridis();
             // ScottPlot places the first and last cell centres at the extent's edges: rows centred on 0 .. bins-1, the ticks.
@@ -193,38 +213,41 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.Add.ColorBar(heat).Label = "log10(1 + units)";
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title($"CBP unit ages (optimizer steps): {layers[l]}, mean over {cbp.Count} runs");
+            plot.Title(lines.Length == 1 ? $"CBP unit ages (optimizer steps): {layer}, mean over {group.Count} runs" : $"{line}: {layer}, {group.Count} runs");
             plot.XLabel($"env steps ({Shape})");
         }
-        WriteCsv("unit_ages", "layer,age_bin,step,runs,mean_units", rows);
-        Save(multi, "unit_ages", Width, 350 * ((layers.Count + 1) / 2));
+        WriteCsv("unit_ages", "line,layer,age_bin,step,runs,mean_units", rows);
+        // A grid's panels carry their configuration in the title: wider, so titles side by side do not overlap.
+        Save(multi, "unit_ages", SeveralPerMethod ? Width * 3 / 2 : Width, 350 * panelRows);
     }
 
-    /// <summary>Per method: each run's mean return in each friction period against that period's friction (log x), coloured by period index.</summary>
+    /// <summary>Per configuration: each run's mean return in each friction period against that period's friction (log x), coloured by period index.</summary>
     public void ReturnAgainstFriction()
     {
         var multi = new Multiplot();
-        multi.AddPlots(_methods.Length);
-        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (_methods.Length + 1) / 2, columns: Math.Min(2, _methods.Length));
+        multi.AddPlots(_lines.Length);
+        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (_lines.Length + 1) / 2, columns: Math.Min(2, _lines.Length));
         var rows = new List<string>();
         int maxPeriods = runs.Max(r => PlotStatistics.FrictionPeriods(r.Episodes).Count);
         var colormap = new ScottPlot.Colormaps.Turbo();
-        for (int m = 0; m < _methods.Length; m++)
+        for (int m = 0; m < _lines.Length; m++)
         {
             var plot = multi.GetPlot(m);
-            foreach (var run in runs.Where(r => r.Method == _methods[m]))
+            foreach (var run in runs.Where(r => r.Line == _lines[m]))
                 foreach (var p in PlotStatistics.FrictionPeriods(run.Episodes))
                 {
                     var marker = plot.Add.Marker(Math.Log10(p.Friction), p.MeanReturn);
                     marker.Color = colormap.GetColor(maxPeriods <= 1 ? 0 : p.Index / (double)(maxPeriods - 1));
                     marker.Size = 9;
-                    rows.Add($"{_methods[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)}");
+                    rows.Add($"{_lines[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)}");
                 }
-            plot.Title($"{_methods[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
+            plot.Title(SeveralPerMethod
+                ? $"{_lines[m]}: return per period (period 0..{maxPeriods - 1}: blue to red)"
+                : $"{_lines[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
             plot.XLabel($"log10 friction ({Shape})");
             plot.YLabel("mean episode return in the period");
         }
-        WriteCsv("friction", "method,seed,period,friction,episodes,mean_return", rows);
-        Save(multi, "friction", Width, 400 * ((_methods.Length + 1) / 2));
+        WriteCsv("friction", "line,seed,period,friction,episodes,mean_return", rows);
+        Save(multi, "friction", SeveralPerMethod ? Width * 3 / 2 : Width, 400 * ((_lines.Length + 1) / 2));
     }
 }

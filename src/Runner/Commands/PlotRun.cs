@@ -20,7 +20,11 @@ public sealed class PlotRun
     public TrainConfig Config { get; }
     public string Method => MethodWord(Config.Ppo.Method);
     public ulong Seed => Config.Run.Seed;
-    public string Name => $"{Method} seed {Seed}";
+
+    /// <summary>The label of the line this run is averaged into: its method, and for grids what sets its configuration apart (<see cref="PlotLines"/>).</summary>
+    public string Line { get; private set; } = "";
+
+    public string Name => $"{Line} seed {Seed}";
 
     /// <summary>Finished episodes: step at the end, return, friction.</summary>
     public IReadOnlyList<(long Step, double Return, double Friction)> Episodes { get; }
@@ -45,7 +49,9 @@ public sealed class PlotRun
 
     /// <summary>
     /// The runs under each path: the path itself when it holds config.json (a `train` directory), else every
-    /// (method)/seed-(n)/ below it that does (a sweep). A path with neither is an error naming what was expected.
+    /// (method)/seed-(n)/ and (method)/(configuration)/seed-(n)/ below it that does (a sweep, with or without a grid).
+    /// A path with neither is an error naming what was expected. The runs come back in the figures' order of their
+    /// lines (<see cref="PlotLines"/>), in the order found within a line.
     /// </summary>
     public static List<PlotRun> Find(IEnumerable<string> paths)
     {
@@ -57,15 +63,21 @@ public sealed class PlotRun
                 runs.Add(Load(path));
                 continue;
             }
+            static IEnumerable<string> Seeds(string dir) => System.IO.Directory.GetDirectories(dir, "seed-*");
             var found = System.IO.Directory.Exists(path)
-                ? System.IO.Directory.GetDirectories(path).SelectMany(m => System.IO.Directory.GetDirectories(m, "seed-*"))
+                ? System.IO.Directory.GetDirectories(path)
+                    .SelectMany(m => Seeds(m).Concat(System.IO.Directory.GetDirectories(m).SelectMany(Seeds)))
                     .Where(d => File.Exists(Path.Combine(d, RunDirectory.ConfigFile))).Order(StringComparer.Ordinal).ToList()
                 : [];
             if (found.Count == 0)
-                throw new UserFacingException($"{path} holds no runs: expected {Path.Combine(path, RunDirectory.ConfigFile)} (a `train` --out) or {Path.Combine(path, "<method>", "seed-<n>", RunDirectory.ConfigFile)} (a `sweep` --out)");
+                throw new UserFacingException(
+                    $"{path} holds no runs: expected {Path.Combine(path, RunDirectory.ConfigFile)} (a `train` --out) or {Path.Combine(path, "<method>", "seed-<n>", RunDirectory.ConfigFile)} " +
+                    $"or {Path.Combine(path, "<method>", "<configuration>", "seed-<n>", RunDirectory.ConfigFile)} (a `sweep` --out)");
             runs.AddRange(found.Select(Load));
         }
-        return runs;
+        var (labels, ranks) = PlotLines.For([.. runs.Select(r => r.Config)]);
+        for (int i = 0; i < runs.Count; i++) runs[i].Line = labels[i];
+        return [.. runs.Select((r, i) => (r, i)).OrderBy(x => ranks[x.i]).Select(x => x.r)];
     }
 
     private static PlotRun Load(string dir)

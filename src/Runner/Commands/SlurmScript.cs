@@ -6,7 +6,7 @@ using CbpGpu.Runner.Cli;
 namespace CbpGpu.Runner.Commands;
 
 /// <summary>
-/// `sweep --emit slurm FILE`: a job-array script with one task per (method, seed), each running exactly the `train`
+/// `sweep --emit slurm FILE`: a job-array script with one task per run (method, grid configuration, seed), each running exactly the `train`
 /// command a local sweep would run, with --resume-if-present, so a requeued or resubmitted task continues from its
 /// checkpoint and the directory layout is the local sweep's (docs/sweeps.md#slurm).
 /// </summary>
@@ -20,7 +20,8 @@ public static class SlurmScript
         RunDirectory.Guard(request.LogDirectory, "create the log directory", () => Directory.CreateDirectory(request.LogDirectory));
         RunDirectory.Guard(slurm.File, "write", () => File.WriteAllText(slurm.File, text));
         output.WriteLine($"wrote {slurm.File}: a job array of {request.Runs.Count} tasks ({slurm.Cpus} CPUs, {slurm.Time} each); submit it with: sbatch {slurm.File}");
-        output.WriteLine($"runs go to {Path.GetFullPath(request.Root)}/<method>/seed-<n>/, Slurm's output to {Path.GetFullPath(request.LogDirectory)}/");
+        string layout = request.Grid.IsEmpty ? "<method>/seed-<n>" : "<method>/<configuration>/seed-<n>";
+        output.WriteLine($"runs go to {Path.GetFullPath(request.Root)}/{layout}/, Slurm's output to {Path.GetFullPath(request.LogDirectory)}/");
     }
 
     public static string Text(SlurmSettings slurm, SweepRequest request)
@@ -37,7 +38,7 @@ public static class SlurmScript
         sb.Append("#SBATCH --open-mode=append\n");
         // Requeued (preemption, node failure) tasks rerun this script, which resumes from the checkpoint.
         sb.Append("#SBATCH --requeue\n");
-        sb.Append("# Written by `Runner sweep ... --emit slurm` (docs/sweeps.md#slurm): one array task per method and seed,\n");
+        sb.Append("# Written by `Runner sweep ... --emit slurm` (docs/sweeps.md#slurm): one array task per method, grid configuration and seed,\n");
         sb.Append("# each runs `Runner train ... --resume-if-present`: a requeued or resubmitted task continues from its checkpoint.\n");
         sb.Append("# On the time limit Slurm sends SIGTERM: the run finishes its update, checkpoints and exits 143.\n");
         sb.Append("set -euo pipefail\n");

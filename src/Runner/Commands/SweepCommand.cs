@@ -6,7 +6,7 @@ using CbpGpu.Runner.Cli;
 namespace CbpGpu.Runner.Commands;
 
 /// <summary>
-/// `Runner sweep`: one `train` run per (method, seed) under one directory, K at a time as child processes, or a
+/// `Runner sweep`: one `train` run per (method, grid configuration, seed) under one directory, K at a time as child processes, or a
 /// Slurm job-array script that runs the same commands (docs/sweeps.md).
 /// </summary>
 public sealed class SweepCommand : RunnerCommand
@@ -22,7 +22,17 @@ public sealed class SweepCommand : RunnerCommand
 
     private readonly Option<string> _methods = OptionFactory.Text("--methods", "LIST", "methods to run, comma-separated, from std,ns,l2,cbp", required: true);
     private readonly Option<string> _seeds = OptionFactory.Text("--seeds", "LIST", "seeds: 0-9, 1,3,5 or 0-4,10 (each method runs with each)", required: true);
-    private readonly Option<string> _out = OptionFactory.Text("--out", "DIR", "sweep directory: one run directory per method and seed, DIR/<method>/seed-<n>/, and logs/", required: true);
+    private readonly Option<string> _out = OptionFactory.Text(
+        "--out", "DIR", "sweep directory: one run directory per method and seed, DIR/<method>/seed-<n>/ (with --grid: DIR/<method>/<configuration>/seed-<n>/), and logs/", required: true);
+
+    private readonly Option<string> _grid = OptionFactory.Text(
+        GridName, "AXES",
+        "train flags to vary, as axes whose product is the configurations each method and seed runs: \"replacement-rate=1e-3,1e-4 maturity=500,5000\" " +
+        "(4 configurations) or, for flags that vary together, \"replacement-rate,maturity=1e-3:500,1e-4:5000\" (2); see docs/sweeps.md#grids (default: none)",
+        required: false);
+
+    private readonly Option<string> _gridFile = OptionFactory.Text(
+        GridFileName, "FILE", $"read {GridName}'s axes from FILE: whitespace or lines between axes, '#' comments (default: none)", required: false);
 
     private readonly Option<int> _parallel = OptionFactory.Count(
         "--parallel", "K", "runs at a time (default: this machine's core count); each run's --threads defaults to cores / K", DefaultParallel, 1, 1024);
@@ -30,7 +40,7 @@ public sealed class SweepCommand : RunnerCommand
     private readonly Option<string[]> _emit = new("--emit")
     {
         HelpName = "slurm FILE",
-        Description = "write a Slurm job-array script to FILE (one array task per method and seed) instead of running (default: run here)",
+        Description = "write a Slurm job-array script to FILE (one array task per run: method x configuration x seed) instead of running (default: run here)",
         Arity = new ArgumentArity(2, 2),
         AllowMultipleArgumentsPerToken = true,
     };
@@ -41,10 +51,17 @@ public sealed class SweepCommand : RunnerCommand
     private readonly Option<string> _slurmAccount = OptionFactory.Text("--slurm-account", "A", "Slurm: account (default: the user's)", required: false);
     private readonly Option[] _slurmOptions;
 
-    public SweepCommand() : base("sweep", "train every method x seed, K runs at a time (or emit a Slurm job array)", $"""
+    public const string GridName = "--grid", GridFileName = "--grid-file";
+
+    public SweepCommand() : base("sweep", "train every method x grid configuration x seed, K runs at a time (or emit a Slurm job array)", $"""
         Every other option is `train`'s and applies to every run (CBP options to --method cbp runs only). Each run is
         `Runner train --method M --seed S --out DIR/M/seed-S --resume-if-present ...` in its own process, with its
         output in DIR/logs/M-seed-S.log: a run directory is exactly what `train` writes.
+
+        With --grid every method runs every configuration of the grid (varying the grid's flags it takes: CBP flags
+        vary cbp runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
+        (maturity=500,replacement-rate=1e-3), each value in one spelling (0.001 is 1e-3). Flags are named without
+        their dashes; values are checked by train before anything runs.
 
         Running the same command again continues unfinished runs from their checkpoints and skips finished ones. A run
         that fails does not stop the others; the sweep ends with the failed runs, each with its error, and exit code 1.
@@ -57,7 +74,7 @@ public sealed class SweepCommand : RunnerCommand
     {
         _slurmTime.DefaultValueFactory = _ => "24:00:00";
         _slurmOptions = [_slurmCpus, _slurmTime, _slurmPartition, _slurmAccount];
-        Option[] own = [_methods, _seeds, _out, _parallel, _emit, .. _slurmOptions];
+        Option[] own = [_methods, _seeds, _out, _grid, _gridFile, _parallel, _emit, .. _slurmOptions];
         foreach (var option in own) Add(option);
         foreach (var option in _train.PerRunOptions) Add(option);
         SetAction(Run);
@@ -80,30 +97,65 @@ public sealed class SweepCommand : RunnerCommand
         if (emit is not null && Given(result, _parallel))
             throw new UsageException("--parallel does not apply with --emit slurm (Slurm decides how many tasks run at once); drop it");
 
+        var grid = ReadGrid(result, methods.Contains("cbp"));
+        var cbpOnly = _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet();
+
         int parallel = result.GetValue(_parallel);
-        // MuJoCo threads: a share of the cores here, the task's CPUs on Slurm; a --threads given wins.
-        int? threads = Given(result, _train.PerRunOptions.First(o => o.Name == "--threads")) ? null
+        // MuJoCo threads: a share of the cores here, the task's CPUs on Slurm; a --threads given (or varied) wins.
+        const string threadsFlag = "--threads";
+        int? threads = Given(result, _train.PerRunOptions.First(o => o.Name == threadsFlag)) || grid.Varies(threadsFlag) ? null
             : emit is null ? Math.Max(1, Environment.ProcessorCount / parallel) : result.GetValue(_slurmCpus);
 
         var runs = new List<SweepRun>();
         foreach (string method in methods)
         {
             string[] passed = [.. PassedOptions(result, method == "cbp")];
-            foreach (long seed in seeds)
-            {
-                string seedText = seed.ToString(CultureInfo.InvariantCulture);
-                string dir = Path.Combine(root, method, $"seed-{seedText}");
-                string[] args =
-                [
-                    "train", "--method", method, "--seed", seedText, "--out", dir, "--resume-if-present",
-                    .. passed, .. threads is int t ? new[] { "--threads", t.ToString(CultureInfo.InvariantCulture) } : [],
-                ];
-                runs.Add(SweepRun.Plan(method, seed, dir, args));
-            }
+            foreach (var configuration in grid.ConfigurationsFor(flag => method == "cbp" || !cbpOnly.Contains(flag)))
+                foreach (long seed in seeds)
+                {
+                    string seedText = seed.ToString(CultureInfo.InvariantCulture);
+                    string dir = configuration.IsEmpty ? Path.Combine(root, method, $"seed-{seedText}") : Path.Combine(root, method, configuration.Name, $"seed-{seedText}");
+                    string[] args =
+                    [
+                        "train", "--method", method, "--seed", seedText, "--out", dir, "--resume-if-present",
+                        .. passed, .. configuration.Args, .. threads is int t ? new[] { threadsFlag, t.ToString(CultureInfo.InvariantCulture) } : [],
+                    ];
+                    runs.Add(SweepRun.Plan(method, configuration, seed, dir, args));
+                }
         }
         var slurm = emit is null ? null : new SlurmSettings(
             emit[1], result.GetValue(_slurmCpus), result.GetValue(_slurmTime)!, result.GetValue(_slurmPartition), result.GetValue(_slurmAccount));
-        return new SweepRequest(root, runs, parallel, slurm);
+        return new SweepRequest(root, grid, runs, parallel, slurm);
+    }
+
+    /// <summary>--grid or --grid-file, checked against train's flags (docs/sweeps.md#grids); <see cref="SweepGrid.None"/> without either.</summary>
+    private SweepGrid ReadGrid(ParseResult result, bool anyCbp)
+    {
+        string? text = result.GetValue(_grid), file = result.GetValue(_gridFile);
+        if (text is not null && file is not null) throw new UsageException($"{GridName} and {GridFileName} are both given; give one");
+        string source = GridName;
+        if (file is not null)
+        {
+            text = ReadGridFile(file);
+            source = $"{GridFileName} {file}";
+        }
+        if (text is null) return SweepGrid.None;
+        var given = _train.PerRunOptions.Where(o => Given(result, o)).Select(o => o.Name).ToHashSet();
+        return SweepGrid.Parse(text, source, _train.PerRunOptions.Select(o => o.Name).ToHashSet(),
+            _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet(), given, anyCbp);
+    }
+
+    /// <summary>A --grid-file's text; unreadable is a usage error naming the file.</summary>
+    public static string ReadGridFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{GridFileName} {path}: cannot read it: {e.Message}");
+        }
     }
 
     /// <summary>The per-run options given on this command line, as they were typed (alias and values).</summary>

@@ -33,12 +33,27 @@ public sealed class SweepDisplay
         bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
         var display = new SweepDisplay(output, runs, terminal);
         int toRun = runs.Count(r => r.State == SweepRunState.Pending);
-        output.WriteLine($"sweep: {runs.Count} runs ({string.Join(',', runs.Select(r => r.Run.Method).Distinct())} x seeds {string.Join(',', runs.Select(r => r.Run.Seed).Distinct())}) in {request.Root}, {request.Parallel} at a time; " +
+        output.WriteLine($"sweep: {runs.Count} runs ({Methods(runs)}) in {request.Root}, {request.Parallel} at a time; " +
                          $"{runs.Count(r => r.State == SweepRunState.Skipped)} already finished, {toRun} to run");
+        if (!request.Grid.IsEmpty) output.WriteLine($"grid: {request.Grid}");
         if (runs.FirstOrDefault(r => r.State == SweepRunState.Pending) is { } first)
-            output.WriteLine($"each run: Runner {string.Join(' ', first.Run.TrainArgs)}  (method, seed and --out per run)");
+            output.WriteLine($"each run: Runner {string.Join(' ', first.Run.TrainArgs)}  (method, seed, --out{(request.Grid.IsEmpty ? "" : " and the grid's flags")} per run)");
         foreach (var r in runs.Where(r => r.State == SweepRunState.Failed)) display.Event($"{r.Run.Name}: FAILED: {r.Error}");
         return display;
+    }
+
+    /// <summary>"std,cbp x seeds 0,1", or with a grid "std, cbp x 4 configurations; seeds 0,1 each".</summary>
+    private static string Methods(IReadOnlyList<SweepRunStatus> runs)
+    {
+        string seeds = string.Join(',', runs.Select(r => r.Run.Seed).Distinct());
+        if (runs.All(r => r.Run.Configuration.IsEmpty)) return $"{string.Join(',', runs.Select(r => r.Run.Method).Distinct())} x seeds {seeds}";
+        var methods = runs.GroupBy(r => r.Run.Method).Select(g =>
+        {
+            var configurations = g.Select(r => r.Run.Configuration).Distinct().ToList();
+            return configurations is [{ IsEmpty: true }] ? g.Key
+                : $"{g.Key} x {configurations.Count} configuration{(configurations.Count == 1 ? "" : "s")}";
+        });
+        return $"{string.Join(", ", methods)}; seeds {seeds} each";
     }
 
     /// <summary>A line that stays (above the live table on a terminal).</summary>
@@ -60,10 +75,11 @@ public sealed class SweepDisplay
             return;
         }
         Erase();
-        var lines = new List<string> { StatusLine(), $"  {"run",-16} {"step",12} {"of",12} {"done",6}" };
+        int width = Math.Max(16, _runs.Max(r => r.Run.Name.Length));
+        var lines = new List<string> { StatusLine(), $"  {"run".PadRight(width)} {"step",12} {"of",12} {"done",6}" };
         foreach (var r in _runs.Where(r => r.State == SweepRunState.Running))
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"  {r.Run.Name,-16} {r.Step,12:N0} {r.Run.TotalSteps,12:N0} {100.0 * r.Step / Math.Max(1, r.Run.TotalSteps),5:F1}%"));
+                $"  {r.Run.Name.PadRight(width)} {r.Step,12:N0} {r.Run.TotalSteps,12:N0} {100.0 * r.Step / Math.Max(1, r.Run.TotalSteps),5:F1}%"));
         foreach (string line in lines) _out.WriteLine(line);
         _drawnLines = lines.Count;
     }
