@@ -55,11 +55,19 @@ public static class ConfigArguments
             if (sweep && option.Name is "--method" or "--seed") continue;
             if (given.Contains("--preset") && option.Name is "--friction" or "--change-every") continue;
             if (otherMethod && train.CbpOnlyOptions.Contains(option)) continue;
+            // Evaluation switched off on the command line drops the file's episode count, which needs it on.
+            if (option.Name == "--eval-episodes" && EvaluationSwitchedOff(rest)) continue;
             expanded.Add(option.Name);
             expanded.AddRange(values);
         }
         expanded.AddRange(rest);
         return [.. expanded];
+    }
+
+    private static bool EvaluationSwitchedOff(string[] args)
+    {
+        int at = Array.LastIndexOf(args, "--eval-every");
+        return at >= 0 && at + 1 < args.Length && ScaledNumber.TryParse(args[at + 1], out double every) && every == 0;
     }
 
     private static TrainConfig Load(string path)
