@@ -27,7 +27,7 @@ public sealed class TrainCommand : RunnerCommand
         ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
 
     private readonly Option<string> _out = OptionFactory.Text(
-        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}", required: true);
+        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.EvalFile} (with evaluation on), {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}", required: true);
 
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
