@@ -41,11 +41,28 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("--method", "l2", "--preset", "seed2023", "--weight-decay", "1e-2", "--steps", "4096")]
     [InlineData("--method", "cbp", "--learner", "nature2024", "--preset", "seed2023", "--count-rule", "layer-coin", "--reset-bias", "true", "--steps", "4096")]
     [InlineData("--method", "std", "--preset", "constant", "--engine", "bullet", "--activation", "tanh", "--max-grad-norm", "1.5", "--steps", "4096")]
+    [InlineData("--method", "std", "--preset", "constant", "--eval-every", "30k", "--eval-episodes", "4", "--steps", "4096")]
+    [InlineData("--method", "ns", "--preset", "seed2023", "--eval-every", "0", "--steps", "4096")]
     public void EveryPresetLearnerAndEngineRoundTripsThroughAConfigFile(params string[] flags)
     {
         string json = ReadTrain([.. flags, "--out", "d"]).Config.ToJson();
         string file = Write($"config-{Guid.NewGuid():N}.json", json);
         Assert.Equal(json, ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d"])[1..]).Config.ToJson());
+    }
+
+    [Fact]
+    public void EvaluationSwitchedOffOnTheCommandLineDropsTheFilesEpisodeCount()
+    {
+        string file = Write("config.json", CbpJson);
+        Assert.Contains("\"Episodes\": 10", CbpJson);
+        var off = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--eval-every", "0"])[1..]).Config;
+        Assert.Equal(CbpGpu.Agent.Settings.EvalSettings.Off, off.Eval);
+        var other = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--eval-every", "10k"])[1..]).Config;
+        Assert.Equal(new CbpGpu.Agent.Settings.EvalSettings(10_000, 10), other.Eval);
+        // A config.json written before evaluation existed has no Eval key: evaluation off.
+        string old = Write("old.json", CbpJson.Replace(",\n  \"Eval\": {\n    \"EveryEnvSteps\": 100000,\n    \"Episodes\": 10\n  }", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("Eval", File.ReadAllText(old));
+        Assert.Equal(CbpGpu.Agent.Settings.EvalSettings.Off, ReadTrain(ConfigArguments.Expand(["train", "--config", old, "--out", "d"])[1..]).Config.Eval);
     }
 
     [Theory]

@@ -83,7 +83,7 @@ public sealed class PlotTests : IDisposable
              "std,0,100000,1,15,15,15", "std,100000,200000,1,40,40,40", "std,200000,300000,1,0,0,0"],
             File.ReadAllLines(Path.Combine(figures, "returns.csv")));
         Assert.Equal(
-            ["line,seed,period,friction,episodes,mean_return", "std,3,0,0.5,4,16.25", "std,3,1,1.5,1,5"],
+            ["line,seed,period,friction,episodes,mean_return,source", "std,3,0,0.5,4,16.25,episodes", "std,3,1,1.5,1,5,episodes"],
             File.ReadAllLines(Path.Combine(figures, "friction.csv")));
         Assert.Equal(
             ["line,layer,step,runs,mean", "std,policy_l1,131072,1,0.1", "std,policy_l1,262144,1,0.12", "std,value_l1,131072,1,0.2", "std,value_l1,262144,1,0.25"],
@@ -95,6 +95,62 @@ public sealed class PlotTests : IDisposable
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         }
         Assert.Contains("no cbp runs, so no unit-age figure", outcome.Output);
+        Assert.Contains("no run has an eval.csv, so no evaluation figure", outcome.Output);
+        Assert.False(File.Exists(Path.Combine(figures, "eval_returns.csv")));
+    }
+
+    /// <summary>Two std seeds with eval.csv (seed 1's last row cut, as by a kill) and the episodes their training ended.</summary>
+    private string HandMadeSweepWithEvaluations()
+    {
+        var config = new TrainConfig(EnvSettings.Nature2024(64), PpoSettings.For(PpoMethod.Standard), new RunSettings(0, 200_000, "cpu", 1, 2, 100))
+        {
+            Eval = new EvalSettings(100_000, 5),
+        };
+        string[] evals =
+        [
+            "step,update,friction,episodes,return_mean,return_std,return_min,return_max,length_mean,elapsed_seconds,eval_seconds\n" +
+            "0,0,0.5,5,10,1,9,11,1000,0,1\n100352,49,0.5,5,20,1,19,21,1000,30,1\n200704,98,1.5,5,30,1,29,31,1000,60,1\n",
+            "step,update,friction,episodes,return_mean,return_std,return_min,return_max,length_mean,elapsed_seconds,eval_seconds\n" +
+            "0,0,0.5,5,14,1,13,15,1000,0,1\n100352,49,0.5,5,40,1,39,41,1000,30,1\n200704,98,1.5",
+        ];
+        for (int seed = 0; seed < 2; seed++)
+        {
+            string run = Path.Combine(_root, "evals", "std", $"seed-{seed}");
+            Directory.CreateDirectory(run);
+            File.WriteAllText(Path.Combine(run, RunDirectory.ConfigFile), (config with { Run = config.Run with { Seed = (ulong)seed } }).ToJson());
+            File.WriteAllText(Path.Combine(run, RunDirectory.EpisodesFile), "step,env,return,length,friction\n50000,0,-100,1000,0.5\n150000,1,-200,1000,1.5\n");
+            File.WriteAllText(Path.Combine(run, RunDirectory.UpdatesFile), "update,step,abs_w_policy_l1\n98,200704,0.1\n");
+            File.WriteAllText(Path.Combine(run, RunDirectory.EvalFile), evals[seed]);
+        }
+        return Path.Combine(_root, "evals");
+    }
+
+    [Fact]
+    public void EvaluationsGiveTheEvalCurveOverSeedsAndTheReturnAgainstFriction()
+    {
+        string figures = Path.Combine(_root, "figures");
+        var outcome = Invoke("plot", HandMadeSweepWithEvaluations(), "--out", figures);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        string[] curve = File.ReadAllLines(Path.Combine(figures, "eval_returns.csv"));
+        Assert.Equal("line,step,runs,mean_return,ci_low,ci_high", curve[0]);
+        Assert.Equal(4, curve.Length);
+        // Both seeds at steps 0 and 100,352: the mean of their means, a band inside their range; one seed at 200,704.
+        foreach (var (line, step, mean, low, high) in new[] { (curve[1], "0", 12.0, 10.0, 14.0), (curve[2], "100352", 30.0, 20.0, 40.0) })
+        {
+            var f = line.Split(',');
+            Assert.Equal(["std", step, "2"], f[..3]);
+            Assert.Equal(mean, double.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.InRange(double.Parse(f[4], System.Globalization.CultureInfo.InvariantCulture), low, mean);
+            Assert.InRange(double.Parse(f[5], System.Globalization.CultureInfo.InvariantCulture), mean, high);
+        }
+        Assert.Equal("std,200704,1,30,30,30", curve[3]);
+        // Return against friction from the evaluations, not from the (negative) training episodes.
+        Assert.Equal(
+            ["line,seed,period,friction,episodes,mean_return,source",
+             "std,0,0,0.5,2,15,eval", "std,0,1,1.5,1,30,eval", "std,1,0,0.5,2,27,eval"],
+            File.ReadAllLines(Path.Combine(figures, "friction.csv")));
+        byte[] png = File.ReadAllBytes(Path.Combine(figures, "eval_returns.png"));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class TrainOptionsTests
             EnvSettings.Nature2024(1, ObservationKind.Standard),
             PpoSettings.For(PpoMethod.Standard),
             new RunSettings(0, 20_000_768, "cpu", 1, Environment.ProcessorCount, 100, OptimizerImpl.Fused, 10),
-            null);
+            null) { Eval = new EvalSettings(100_000, 10) };
         Assert.Equal(expected, request.Config);
         Assert.Equal("runs/a", request.OutDir);
         Assert.False(request.Resume);
@@ -31,7 +31,7 @@ public class TrainOptionsTests
             "--method", "cbp", "--out", "runs/b", "--preset", "constant", "--friction", "0.5", "--steps", "2_048k",
             "--envs", "32", "--seed", "7", "--device", "cuda", "--threads", "3", "--torch-threads", "2", "--obs", "contact",
             "--bootstrap-truncation", "--checkpoint-every", "5", "--checkpoint-minutes", "0.5", "--resume",
-            "--optimizer-impl", "naive", "--cbp-preset", "seed2023", "--utility", "contribution", "--count-rule", "accumulate",
+            "--optimizer-impl", "naive", "--eval-every", "50k", "--eval-episodes", "3", "--cbp-preset", "seed2023", "--utility", "contribution", "--count-rule", "accumulate",
             "--reset-adam-state", "false", "--bias-correction", "--maturity", "1k", "--replacement-rate", "1e-3", "--decay", "0.9");
         var expected = new TrainConfig(
             EnvSettings.Constant(32, 0.5, ObservationKind.RealContact),
@@ -46,7 +46,7 @@ public class TrainOptionsTests
                 MaturityThreshold = 1000,
                 ReplacementRate = 1e-3,
                 Decay = 0.9,
-            });
+            }) { Eval = new EvalSettings(50_000, 3) };
         Assert.Equal(expected, request.Config);
         Assert.Equal("runs/b", request.OutDir);
         Assert.True(request.Resume);
@@ -79,6 +79,18 @@ public class TrainOptionsTests
     {
         var cbp = ReadTrain("--method", "cbp", "--out", "d", "--preset", preset).Config.Cbp;
         Assert.Equal(cbpPreset == "seed2023" ? CbpSettings.Seed2023 : CbpSettings.Nature2024, cbp);
+    }
+
+    [Theory]
+    [InlineData("nature2024", 100_000, 10)]
+    [InlineData("nature2024-ant", 100_000, 10)]
+    [InlineData("seed2023", 100_000, 10)]
+    [InlineData("constant", 0, 0)]
+    public void EvaluationIsOnInThePaperPresetsAndOffForConstant(string preset, long every, int episodes)
+    {
+        Assert.Equal(new EvalSettings(every, episodes), ReadTrain("--method", "std", "--out", "d", "--preset", preset).Config.Eval);
+        Assert.Equal(EvalSettings.Off, ReadTrain("--method", "std", "--out", "d", "--preset", preset, "--eval-every", "0").Config.Eval);
+        Assert.Equal(new EvalSettings(2048, 4), ReadTrain("--method", "std", "--out", "d", "--preset", preset, "--eval-every", "2048", "--eval-episodes", "4").Config.Eval);
     }
 
     [Theory]

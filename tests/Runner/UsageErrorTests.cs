@@ -74,6 +74,10 @@ public class UsageErrorTests
     [InlineData("--init", "lecun-uniform|orthogonal", "--init", "xavier")]
     [InlineData("--max-grad-norm", "off or a number > 0", "--max-grad-norm", "0")]
     [InlineData("--advantage-norm", "batch|minibatch", "--advantage-norm", "none")]
+    [InlineData("--eval-every", "between 0 and 10,000,000,000", "--eval-every", "-100")]
+    [InlineData("--eval-every", "whole number", "--eval-every", "often")]
+    [InlineData("--eval-episodes", "between 1 and 1000", "--eval-episodes", "0")]
+    [InlineData("--eval-episodes", "between 1 and 1000", "--eval-episodes", "5k")]
     public void BadValuesNameTheOptionAndWhatItTakes(string option, string accepted, params string[] args)
     {
         string line = UsageError(["train", "--method", "std", "--out", Out, .. args]);
@@ -106,6 +110,8 @@ public class UsageErrorTests
     [InlineData("--minibatch-size 100 must divide the batch of 2048", "--method", "std", "--minibatch-size", "100")]
     [InlineData("divisor of 4096", "--method", "std", "--preset", "seed2023", "--envs", "3")]
     [InlineData("unexpected argument 'extra'", "--method", "std", "extra")]
+    [InlineData("--eval-episodes needs evaluation on, but --eval-every is 0; drop --eval-episodes or give --eval-every N", "--method", "std", "--eval-every", "0", "--eval-episodes", "5")]
+    [InlineData("--eval-episodes needs evaluation on, which --preset constant leaves off; add --eval-every N", "--method", "std", "--preset", "constant", "--eval-episodes", "5")]
     public void CombinationsThatCannotRunAreRefused(string message, params string[] args) =>
         Assert.Contains(message, UsageError(["train", "--out", Out, .. args]));
 

@@ -10,6 +10,9 @@ namespace CbpGpu.Agent.Settings;
 /// <param name="Cbp">Continual Backprop's settings: present exactly when <see cref="PpoSettings.Method"/> is Cbp.</param>
 public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings Run, CbpSettings? Cbp = null)
 {
+    /// <summary>Evaluation during training (docs/evaluation.md); a config.json written before it existed reads as off.</summary>
+    public EvalSettings Eval { get; init; } = EvalSettings.Off;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -20,6 +23,8 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
     public string? Validate()
     {
         if (Ppo.Validate(Env.NumEnvs) is string problem) return problem;
+        if (Eval is null) return "the evaluation settings are missing";
+        if (Eval.Validate() is string evalProblem) return evalProblem;
         if (Env.Friction.Table is double[] table)
         {
             if (Env.Friction.Protocol == FrictionProtocol.Constant) return "a friction table applies only to presets whose friction changes";
@@ -54,11 +59,13 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
         JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new JsonException("empty configuration");
 
     /// <summary>
-    /// Settings that may change when a run is resumed: they do not change what is computed. Torch's thread count is not
+    /// Settings that may change when a run is resumed: they do not change what is computed (evaluation runs off the
+    /// training path, so it may be switched on, off or changed; docs/evaluation.md#resume). Torch's thread count is not
     /// one of them: libtorch splits its reductions by thread, so 1 and 2 threads round the update differently (measured:
     /// updates.csv differs from the first update on).
     /// </summary>
-    public static readonly IReadOnlyList<string> ResumeMayChange = ["Run.TotalSteps", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.CheckpointMinutes", "Run.Device"];
+    public static readonly IReadOnlyList<string> ResumeMayChange = ["Run.TotalSteps", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.CheckpointMinutes", "Run.Device",
+        "Eval.EveryEnvSteps", "Eval.Episodes"];
 
     /// <summary>The first setting (dotted path) where a resumed run would differ from the checkpoint's, or null.</summary>
     public string? FirstResumeConflict(TrainConfig checkpoint)

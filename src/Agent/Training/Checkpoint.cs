@@ -9,16 +9,17 @@ namespace CbpGpu.Agent.Training;
 /// <param name="ConfigJson">The configuration the run was trained with up to here.</param>
 /// <param name="EpisodesCsvLength">Bytes of episodes.csv at the checkpoint: a resume cuts the file back to this.</param>
 /// <param name="RecentReturns">The progress display's recent episode returns.</param>
+/// <param name="EvalCsvLength">Bytes of eval.csv at the checkpoint, every evaluation due by then written; 0: the run had no eval.csv.</param>
 public sealed record RunProgress(
     string ConfigJson, int Updates, long EnvSteps, long Episodes,
-    long EpisodesCsvLength, long UpdatesCsvLength, double ElapsedSeconds, double[] RecentReturns);
+    long EpisodesCsvLength, long UpdatesCsvLength, double ElapsedSeconds, double[] RecentReturns, long EvalCsvLength = 0);
 
 /// <summary>Everything whose state a checkpoint carries, built fresh from the configuration before a restore.</summary>
 public sealed record TrainingState(FlatParameters Parameters, IParameterOptimizer Optimizer, IContinualBackprop? Cbp, Generator Generator, VectorEnv Env);
 
 /// <summary>
 /// What checkpoint.bin holds (docs/formats.md#checkpointbin): one <see cref="BlockWriter"/> file with the blocks
-/// run, parameters, optimizer, cbp (only with Continual Backprop), generator and envs. Everything a run needs to
+/// run, eval (only when the run has an eval.csv), parameters, optimizer, cbp (only with Continual Backprop), generator and envs. Everything a run needs to
 /// continue bit for bit; each block is read whole and must fit exactly, so a checkpoint of another run is refused
 /// before anything is changed.
 /// </summary>
@@ -27,8 +28,8 @@ public static class Checkpoint
     public const string Magic = "CbpGpu checkpoint";
     public const int FormatVersion = 2;
 
-    private const string Run = "run", Parameters = "parameters", Optimizer = "optimizer", Cbp = "cbp", Generator = "generator", Envs = "envs";
-    private const int RunVersion = 1, ParametersVersion = 1, OptimizerVersion = 1, CbpVersion = 1, GeneratorVersion = 1;
+    private const string Run = "run", Eval = "eval", Parameters = "parameters", Optimizer = "optimizer", Cbp = "cbp", Generator = "generator", Envs = "envs";
+    private const int RunVersion = 1, ParametersVersion = 1, OptimizerVersion = 1, CbpVersion = 1, GeneratorVersion = 1, EvalVersion = 1;
 
     public static void Write(BlockWriter w, RunProgress run, TrainingState state)
     {
@@ -44,6 +45,8 @@ public static class Checkpoint
             x.Write(run.RecentReturns.Length);
             foreach (double r in run.RecentReturns) x.Write(r);
         });
+        // Its own block, absent without evaluation: checkpoints written before evaluation existed read as "no eval.csv".
+        if (run.EvalCsvLength > 0) w.Write(Eval, EvalVersion, x => x.Write(run.EvalCsvLength));
         w.Write(Parameters, ParametersVersion, x =>
         {
             using var cpu = state.Parameters.Data.cpu();
@@ -60,8 +63,17 @@ public static class Checkpoint
         w.Write(Envs, VectorEnv.StateVersion, state.Env.SaveState);
     }
 
-    /// <summary>The run block alone: read first, to check the configuration before anything is built.</summary>
-    public static RunProgress ReadProgress(BlockReader r) => r.Read(Run, RunVersion, x =>
+    /// <summary>The run block (and eval block) alone: read first, to check the configuration before anything is built.</summary>
+    public static RunProgress ReadProgress(BlockReader r)
+    {
+        var progress = ReadRunBlock(r);
+        if (!r.Has(Eval)) return progress;
+        long evalLength = r.Read(Eval, EvalVersion, x => x.ReadInt64());
+        if (evalLength <= 0) throw new InvalidDataException($"eval.csv length {evalLength} is impossible");
+        return progress with { EvalCsvLength = evalLength };
+    }
+
+    private static RunProgress ReadRunBlock(BlockReader r) => r.Read(Run, RunVersion, x =>
     {
         string config = x.ReadString();
         int updates = x.ReadInt32();

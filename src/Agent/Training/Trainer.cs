@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using CbpGpu.Agent.Evaluation;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
@@ -8,13 +10,18 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent.Training;
 
 /// <summary>Totals of one <see cref="Trainer.Run"/> call (this session only, not earlier sessions of a resumed run).</summary>
+/// <param name="Evaluations">Evaluations written to eval.csv in this session.</param>
+/// <param name="EvalSeconds">Wall time the evaluation worker spent evaluating (beside training, on its own thread).</param>
+/// <param name="EvalWaitSeconds">Wall time training waited for evaluations (before checkpoints).</param>
 public sealed record TrainResult(
     int Updates, long EnvSteps, long SessionSteps, double Seconds,
-    double EnvSeconds, double ActSeconds, double UpdateSeconds, bool Stopped);
+    double EnvSeconds, double ActSeconds, double UpdateSeconds, bool Stopped,
+    int Evaluations = 0, double EvalSeconds = 0, double EvalWaitSeconds = 0);
 
 /// <summary>
-/// The training loop, top to bottom: collect a rollout with the current policy, run one PPO update, log it, maybe
-/// checkpoint; until the step budget is spent or a stop is requested. The pieces live elsewhere: the run directory
+/// The training loop, top to bottom: collect a rollout with the current policy, run one PPO update, log it, maybe hand
+/// a copy of the weights to the evaluation worker (<see cref="EvalWorker"/>, docs/evaluation.md), maybe checkpoint;
+/// until the step budget is spent or a stop is requested. The pieces live elsewhere: the run directory
 /// (<see cref="RunDirectory"/>), the logs (<see cref="TrainingLogs"/>), what a checkpoint holds
 /// (<see cref="Checkpoint"/>), progress (<see cref="TrainingProgress"/>), the rollout (<see cref="Rollout"/>), the
 /// update (<see cref="PpoUpdate"/>) and the optimizer with its Continual Backprop (<see cref="OptimizerPair"/>).
@@ -35,6 +42,8 @@ public sealed class Trainer : IDisposable
     private readonly PpoUpdate _ppo;
     private readonly TrainingLogs _logs;
     private readonly TensorBoardLog? _tensorBoard;
+    private readonly EvalWorker? _evalWorker;
+    private readonly EvalLog? _evalLog;
     private readonly UpdateRow _row;
     private readonly long[] _replacedBefore;
     private readonly int[] _ages;
@@ -42,6 +51,8 @@ public sealed class Trainer : IDisposable
     private readonly bool _alreadyDone;
     private int _updates;
     private long _episodes;
+    private int _evaluations;
+    private double _evalWaitSeconds;
 
     public Trainer(TrainConfig config, string outDir, bool resume, TextWriter progress)
     {
@@ -64,6 +75,7 @@ public sealed class Trainer : IDisposable
             {
                 _dir.CheckLogCovers(_dir.EpisodesPath, saved.EpisodesCsvLength);
                 _dir.CheckLogCovers(_dir.UpdatesPath, saved.UpdatesCsvLength);
+                if (saved.EvalCsvLength > 0) _dir.CheckLogCovers(_dir.EvalPath, saved.EvalCsvLength);
             }
 
             progress.WriteLine(config.ToJson());
@@ -86,6 +98,8 @@ public sealed class Trainer : IDisposable
             _progress = new TrainingProgress(progress, run.TotalSteps);
             string[] weightNames = [.. layout.Weights.Select(w => w.Name)];
             string[] layerNames = [.. layout.HiddenLayerNames];
+            if (config.Eval.Enabled && !_alreadyDone)
+                _evalWorker = new EvalWorker(new PolicyEvaluation(env.Ant, ppo.HiddenUnits, ppo.Network.Activation, config.Eval.Episodes, run.Seed));
 
             if (checkpoint is not null && saved is not null && savedConfig is not null)
             {
@@ -93,6 +107,9 @@ public sealed class Trainer : IDisposable
                 _elapsedBefore = saved.ElapsedSeconds;
                 // From here on files change: the logs are cut back to the checkpoint, and the history says so.
                 _logs = TrainingLogs.Reopen(_dir, weightNames, layerNames, saved.EpisodesCsvLength, saved.UpdatesCsvLength);
+                // eval.csv as the checkpoint left it (every evaluation due by its step written); kept, without new rows,
+                // when evaluation is now off; started when it is newly on.
+                _evalLog = saved.EvalCsvLength > 0 ? EvalLog.Reopen(_dir, saved.EvalCsvLength) : _evalWorker is not null ? EvalLog.Create(_dir) : null;
                 if (!_alreadyDone)
                 {
                     string changes = config.ResumeChanges(savedConfig);
@@ -105,8 +122,11 @@ public sealed class Trainer : IDisposable
             {
                 _dir.WriteConfig(config.ToJson());
                 _logs = TrainingLogs.Create(_dir, weightNames, layerNames);
+                _evalLog = _evalWorker is not null ? EvalLog.Create(_dir) : null;
                 _dir.RecordSession("created", 0, run.TotalSteps, "");
                 _tensorBoard = TensorBoardLog.Create(_dir.Path, resumedAt: null);
+                // The curve starts from the untrained policy; the checkpoint below waits for it.
+                _evalWorker?.Submit(_nets.Parameters, _env.Frictions[0], 0, 0, 0);
                 // A checkpoint at step 0: a run killed before its first periodic checkpoint can still be resumed.
                 WriteCheckpoint();
             }
@@ -147,6 +167,7 @@ public sealed class Trainer : IDisposable
                     stopped = true;
                     break;
                 }
+                long stepsBefore = _env.TotalSteps;
                 var times = CollectRollout();
                 long t0 = Stopwatch.GetTimestamp();
                 var stats = _ppo.Run(_rollout);
@@ -159,6 +180,12 @@ public sealed class Trainer : IDisposable
                 actTotal += times.ActSeconds;
                 updateTotal += updateSeconds;
                 LogUpdate(stats, times, updateSeconds);
+                if (_evalWorker is not null)
+                {
+                    if (_config.Eval.DueAfter(stepsBefore, _env.TotalSteps))
+                        _evalWorker.Submit(_nets.Parameters, _env.Frictions[0], _env.TotalSteps, _updates, _elapsedBefore + _progress.SessionSeconds);
+                    WriteFinishedEvaluations();
+                }
                 _progress.AfterUpdate(_env.TotalSteps, _env.Frictions[0]);
 
                 if (_updates % TrimEveryUpdates == 0) TorchRuntime.ReleaseFreedNativeMemory();
@@ -183,8 +210,13 @@ public sealed class Trainer : IDisposable
         }
         _dir.RecordSession(stopped ? "stopped" : "finished", _env.TotalSteps, run.TotalSteps, "");
         _progress.Summary(stopped, _env.TotalSteps, envTotal, actTotal, updateTotal, _dir.Path);
+        double evalSeconds = _evalWorker?.BusySeconds ?? 0;
+        if (_evalWorker is not null)
+            _progress.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"evaluation: {_evaluations} x {_config.Eval.Episodes} episodes -> {RunDirectory.EvalFile}; {evalSeconds:F1}s on its own thread " +
+                $"({100 * evalSeconds / Math.Max(_progress.SessionSeconds, 1e-9):F0}% of the session's wall time), training waited {_evalWaitSeconds:F1}s for it (before checkpoints)"));
         return new TrainResult(sessionUpdates, _env.TotalSteps, _env.TotalSteps - startSteps, _progress.SessionSeconds,
-            envTotal, actTotal, updateTotal, stopped);
+            envTotal, actTotal, updateTotal, stopped, _evaluations, evalSeconds, _evalWaitSeconds);
     }
 
     private RolloutTimes CollectRollout()
@@ -282,11 +314,38 @@ public sealed class Trainer : IDisposable
         foreach (double r in saved.RecentReturns) _progress.Episode(r);
     }
 
+    /// <summary>
+    /// Writes the evaluations the worker has finished to eval.csv and TensorBoard, in step order, without waiting for
+    /// the others. Only this thread writes run files.
+    /// </summary>
+    private void WriteFinishedEvaluations()
+    {
+        if (_evalWorker is null || _evalLog is null) return;
+        bool any = false;
+        while (_evalWorker.TryTake(out var result))
+        {
+            _evalLog.Write(result);
+            _tensorBoard?.Scalars(result.Step, EvalLog.Scalars(result));
+            _evaluations++;
+            any = true;
+        }
+        if (!any) return;
+        _evalLog.Flush();
+        _tensorBoard?.Flush();
+    }
+
     private void WriteCheckpoint()
     {
+        // Every evaluation due by this step reaches eval.csv before the checkpoint records its length, so a resume never
+        // has to redo one (docs/evaluation.md#resume).
+        if (_evalWorker is not null)
+        {
+            _evalWaitSeconds += _evalWorker.WaitAll();
+            WriteFinishedEvaluations();
+        }
         _logs.Flush();
         var progress = new RunProgress(_config.ToJson(), _updates, _env.TotalSteps, _episodes, _logs.EpisodesLength, _logs.UpdatesLength,
-            _elapsedBefore + _progress.SessionSeconds, [.. _progress.RecentReturns]);
+            _elapsedBefore + _progress.SessionSeconds, [.. _progress.RecentReturns], _evalLog?.Length ?? 0);
         _dir.WriteCheckpoint(w => Checkpoint.Write(w, progress, State), _env.TotalSteps);
     }
 
@@ -295,6 +354,7 @@ public sealed class Trainer : IDisposable
         try
         {
             _logs.Flush();
+            _evalLog?.Flush();
         }
         catch (TrainingException)
         {
@@ -316,6 +376,8 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _evalWorker?.Dispose();
+        _evalLog?.Dispose();
         _logs?.Dispose();
         _tensorBoard?.Dispose();
         _ppo?.Dispose();

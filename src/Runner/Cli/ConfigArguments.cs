@@ -58,6 +58,8 @@ public static class ConfigArguments
             if (gridFlags.Contains(option.Name)) continue;
             if (given.Contains("--preset") && option.Name is "--friction" or "--change-every") continue;
             if (otherMethod && train.CbpOnlyOptions.Contains(option)) continue;
+            // Evaluation switched off on the command line drops the file's episode count, which needs it on.
+            if (option.Name == "--eval-episodes" && EvaluationSwitchedOff(rest)) continue;
             expanded.Add(option.Name);
             expanded.AddRange(values);
         }
@@ -72,6 +74,12 @@ public static class ConfigArguments
         if (grid >= 0 && grid + 1 < args.Length) return SweepGrid.FlagsNamed(args[grid + 1]);
         if (file >= 0 && file + 1 < args.Length) return SweepGrid.FlagsNamed(SweepCommand.ReadGridFile(args[file + 1]));
         return [];
+    }
+
+    private static bool EvaluationSwitchedOff(string[] args)
+    {
+        int at = Array.LastIndexOf(args, "--eval-every");
+        return at >= 0 && at + 1 < args.Length && ScaledNumber.TryParse(args[at + 1], out double every) && every == 0;
     }
 
     private static TrainConfig Load(string path)

@@ -228,26 +228,80 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         multi.AddPlots(_lines.Length);
         multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (_lines.Length + 1) / 2, columns: Math.Min(2, _lines.Length));
         var rows = new List<string>();
-        int maxPeriods = runs.Max(r => PlotStatistics.FrictionPeriods(r.Episodes).Count);
+        int maxPeriods = runs.Max(r => PlotStatistics.FrictionPeriods(r.ReturnsAtFriction).Count);
         var colormap = new ScottPlot.Colormaps.Turbo();
         for (int m = 0; m < _lines.Length; m++)
         {
             var plot = multi.GetPlot(m);
             foreach (var run in runs.Where(r => r.Line == _lines[m]))
-                foreach (var p in PlotStatistics.FrictionPeriods(run.Episodes))
+                foreach (var p in PlotStatistics.FrictionPeriods(run.ReturnsAtFriction))
                 {
                     var marker = plot.Add.Marker(Math.Log10(p.Friction), p.MeanReturn);
                     marker.Color = colormap.GetColor(maxPeriods <= 1 ? 0 : p.Index / (double)(maxPeriods - 1));
                     marker.Size = 9;
-                    rows.Add($"{_lines[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)}");
+                    rows.Add($"{_lines[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)},{(run.Evals.Count > 0 ? "eval" : "episodes")}");
                 }
             plot.Title(SeveralPerMethod
                 ? $"{_lines[m]}: return per period (period 0..{maxPeriods - 1}: blue to red)"
                 : $"{_lines[m]}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
             plot.XLabel($"log10 friction ({Shape})");
-            plot.YLabel("mean episode return in the period");
+            plot.YLabel(FrictionYLabel(runs.Where(r => r.Line == _lines[m])));
         }
-        WriteCsv("friction", "line,seed,period,friction,episodes,mean_return", rows);
+        WriteCsv("friction", "line,seed,period,friction,episodes,mean_return,source", rows);
         Save(multi, "friction", SeveralPerMethod ? Width * 3 / 2 : Width, 400 * ((_lines.Length + 1) / 2));
+    }
+
+    /// <summary>The friction figure's y label: what its points average (eval.csv rows when a run has them, docs/evaluation.md#figures).</summary>
+    private static string FrictionYLabel(IEnumerable<PlotRun> group)
+    {
+        var sources = group.Select(r => r.Evals.Count > 0).Distinct().ToList();
+        return sources.Count == 1 && sources[0] ? "mean evaluation return in the period (mean action)"
+            : sources.Contains(true) ? "mean return in the period (evaluations where a run has them, else episodes)"
+            : "mean episode return in the period";
+    }
+
+    /// <summary>
+    /// Runs with eval.csv: the evaluations' mean return (mean action at training env 0's friction) at each evaluation
+    /// step, mean over seeds with a 95% bootstrap band, one line per configuration; friction changes dashed.
+    /// </summary>
+    public void EvalReturns(int resamples, int seed)
+    {
+        var evaluated = runs.Where(r => r.Evals.Count > 0).ToList();
+        if (evaluated.Count == 0)
+        {
+            output.WriteLine("note: no run has an eval.csv, so no evaluation figure");
+            return;
+        }
+        var plot = new Plot();
+        var rows = new List<string>();
+        foreach (string label in _lines)
+        {
+            var group = evaluated.Where(r => r.Line == label).ToList();
+            if (group.Count == 0) continue;
+            var curve = PlotStatistics.EvalCurve([.. group.Select(r => r.Evals.Select(e => (e.Step, e.Return)).ToList())], resamples, seed);
+            double[] xs = [.. curve.Select(p => (double)p.Step)];
+            var color = ColorOf(label);
+            if (group.Count > 1)
+            {
+                var band = plot.Add.FillY(xs, [.. curve.Select(p => p.Low)], [.. curve.Select(p => p.High)]);
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineColor = Colors.Transparent;
+            }
+            var line = plot.Add.Scatter(xs, [.. curve.Select(p => p.Mean)]);
+            line.Color = color;
+            line.LineWidth = 2;
+            line.MarkerSize = 4;
+            line.LegendText = $"{label} ({group.Count} seed{(group.Count == 1 ? "" : "s")})";
+            rows.AddRange(curve.Select(p => $"{label},{p.Step},{p.Runs},{F(p.Mean)},{F(p.Low)},{F(p.High)}"));
+        }
+        MarkFrictionChanges(plot);
+        string episodes = string.Join(", ", evaluated.Select(r => r.Config.Eval.Episodes).Distinct());
+        plot.Title($"Evaluation return ({episodes} episodes, mean action, training env 0's friction), mean over seeds, 95% bootstrap CI; {Shape}");
+        plot.XLabel("env steps");
+        plot.YLabel("mean evaluation return");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.AutoScale();
+        WriteCsv("eval_returns", "line,step,runs,mean_return,ci_low,ci_high", rows);
+        Save(plot, "eval_returns");
     }
 }

@@ -129,6 +129,23 @@ public sealed class PlotRun
         return rows;
     }
 
+    private IReadOnlyList<(long Step, double Return, double Friction)>? _evals;
+
+    /// <summary>eval.csv's complete rows (docs/formats.md#evalcsv): step, mean return of the evaluation, friction; empty without one.</summary>
+    public IReadOnlyList<(long Step, double Return, double Friction)> Evals => _evals ??= LoadEvals();
+
+    /// <summary>What the return-against-friction figure reads: the evaluations when the run has them, else its training episodes.</summary>
+    public IReadOnlyList<(long Step, double Return, double Friction)> ReturnsAtFriction => Evals.Count > 0 ? Evals : Episodes;
+
+    private List<(long, double, double)> LoadEvals()
+    {
+        var rows = Rows(Path.Combine(Directory, RunDirectory.EvalFile), out string[] header).ToList();
+        int step = Array.IndexOf(header, "step"), ret = Array.IndexOf(header, "return_mean"), friction = Array.IndexOf(header, "friction");
+        if (rows.Count > 0 && (step < 0 || ret < 0 || friction < 0))
+            throw new UserFacingException($"{Path.Combine(Directory, RunDirectory.EvalFile)} lacks the step, return_mean or friction column; plot reads eval.csv as `train` writes it (docs/formats.md#evalcsv)");
+        return [.. rows.Select(r => ((long)r[step], r[ret], r[friction]))];
+    }
+
     /// <summary>The values of one updates.csv column, with the step of each row; empty when the run has no such column.</summary>
     public (double[] Steps, double[] Values) Column(string name)
     {

@@ -3,6 +3,9 @@ namespace CbpGpu.Runner.Commands;
 /// <summary>One bin of episode returns: steps in (Start, End], the per-run means that went in, their mean and 95% bootstrap interval.</summary>
 public sealed record ReturnBin(long Start, long End, int Runs, double Mean, double Low, double High);
 
+/// <summary>One evaluation step of a line: the runs evaluated there, the mean of their mean returns and its 95% bootstrap interval.</summary>
+public sealed record EvalPoint(long Step, int Runs, double Mean, double Low, double High);
+
 /// <summary>Episodes of one run that ended while one friction value was in effect: its order of appearance, the value, the mean return.</summary>
 public sealed record FrictionPeriod(int Index, double Friction, int Episodes, double MeanReturn);
 
@@ -69,6 +72,24 @@ public static class PlotStatistics
             if (values.Count == 0) continue;
             var (mean, low, high) = Bootstrap(values, resamples, rng);
             curve.Add(new ReturnBin(b * width, (b + 1) * width, values.Count, mean, low, high));
+        }
+        return curve;
+    }
+
+    /// <summary>
+    /// Evaluation curve over runs (seeds): at each step some run was evaluated at, the mean over the runs evaluated
+    /// there and its bootstrap interval, in step order. Runs with the same settings are evaluated at the same steps
+    /// (docs/evaluation.md#when), so each point holds one evaluation of each seed.
+    /// </summary>
+    public static List<EvalPoint> EvalCurve(IReadOnlyList<IReadOnlyList<(long Step, double Return)>> runs, int resamples, int seed)
+    {
+        var rng = new Random(seed);
+        var curve = new List<EvalPoint>();
+        foreach (long step in runs.SelectMany(r => r.Select(e => e.Step)).Distinct().Order())
+        {
+            var values = runs.SelectMany(r => r.Where(e => e.Step == step).Select(e => e.Return)).ToList();
+            var (mean, low, high) = Bootstrap(values, resamples, rng);
+            curve.Add(new EvalPoint(step, values.Count, mean, low, high));
         }
         return curve;
     }

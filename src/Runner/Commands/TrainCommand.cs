@@ -27,7 +27,7 @@ public sealed class TrainCommand : RunnerCommand
         ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
 
     private readonly Option<string> _out = OptionFactory.Text(
-        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}", required: true);
+        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.EvalFile} (with evaluation on), {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}", required: true);
 
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
@@ -89,6 +89,17 @@ public sealed class TrainCommand : RunnerCommand
         "--change-every", "N", "friction period in env steps summed over envs, for short experiments (default: the preset's: " +
         $"{Nature2024} {FrictionConfig.Nature2024.ChangeEverySteps:N0} (then at each env's episode end), {Seed2023} {FrictionConfig.Seed2023.ChangeEverySteps:N0})",
         1L, 10_000_000_000L);
+
+    private readonly Option<long?> _evalEvery = OptionFactory.OptionalCount(
+        "--eval-every", "N",
+        "evaluate every N env steps (summed over envs; at the first update that reaches each multiple, and at step 0): " +
+        $"--eval-episodes episodes with the mean action at training env 0's current friction, on a thread of its own, into {RunDirectory.EvalFile}; " +
+        $"0: off (default: the preset's: {Nature2024}, {NatureAnt}, {Seed2023} {EvalSettings.DefaultEvery(Nature2024):N0}; {Constant} off)",
+        0L, 10_000_000_000L);
+
+    private readonly Option<int?> _evalEpisodes = OptionFactory.OptionalCount(
+        "--eval-episodes", "K", $"episodes per evaluation, run side by side (default: {EvalSettings.DefaultEpisodes}; needs evaluation on)",
+        1, EvalSettings.MaxEpisodes);
 
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
@@ -236,7 +247,7 @@ public sealed class TrainCommand : RunnerCommand
         Option[] all =
         [
             _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _libtorch, _threads, _torchThreads, _obs, _engine,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _optimizerImpl, .. learnerOptions,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _optimizerImpl, .. learnerOptions,
             .. _cbpOptions, ConfigArguments.Option(),
         ];
         foreach (var option in all) Add(option);
@@ -275,6 +286,8 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_checkpointEvery, [L(c.Run.CheckpointEveryUpdates)]);
         yield return (_checkpointMinutes, [N(c.Run.CheckpointMinutes)]);
         yield return (_optimizerImpl, [_optimizerImpl.WordFor(c.Run.Optimizer)]);
+        yield return (_evalEvery, [L(c.Eval.EveryEnvSteps)]);
+        if (c.Eval.Enabled) yield return (_evalEpisodes, [L(c.Eval.Episodes)]);
         // The learner preset fixes what no flag sets (Adam's betas); every other learner field is given explicitly.
         var seedAdam = PpoSettings.Seed2023(c.Ppo.Method).Adam;
         bool seedBetas = c.Ppo.Adam.Beta1 == seedAdam.Beta1 && c.Ppo.Adam.Beta2 == seedAdam.Beta2;
@@ -383,9 +396,22 @@ public sealed class TrainCommand : RunnerCommand
         var run = new RunSettings(
             seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
-        var config = new TrainConfig(env, ppo, run, cbp);
+        var config = new TrainConfig(env, ppo, run, cbp) { Eval = ReadEval(result, preset) };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
         return new TrainRequest(config, result.GetValue(_out)!, result.GetValue(_resume), note);
+    }
+
+    /// <summary>--eval-every (default: the preset's) and --eval-episodes, which needs evaluation on.</summary>
+    private EvalSettings ReadEval(ParseResult result, string preset)
+    {
+        long every = result.GetValue(_evalEvery) ?? EvalSettings.DefaultEvery(preset);
+        int? episodes = result.GetValue(_evalEpisodes);
+        if (every > 0) return new EvalSettings(every, episodes ?? EvalSettings.DefaultEpisodes);
+        if (episodes is not null)
+            throw new UsageException(Given(result, _evalEvery)
+                ? "--eval-episodes needs evaluation on, but --eval-every is 0; drop --eval-episodes or give --eval-every N"
+                : $"--eval-episodes needs evaluation on, which --preset {preset} leaves off; add --eval-every N (like 100k) or drop --eval-episodes");
+        return EvalSettings.Off;
     }
 
     /// <summary>The step budget rounded up to whole updates (the trainer only stops between updates), and a note if that changed it.</summary>

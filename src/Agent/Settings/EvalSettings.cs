@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+
+namespace CbpGpu.Agent.Settings;
+
+/// <summary>
+/// Evaluation during training (docs/evaluation.md): every <paramref name="EveryEnvSteps"/> env steps (summed over envs),
+/// <paramref name="Episodes"/> episodes with the policy's mean action on an env of its own, at the friction training env 0
+/// has at that moment, off the training path. Off is (0, 0): no evaluation, no eval.csv.
+/// </summary>
+/// <param name="EveryEnvSteps">An evaluation follows each update that reaches a multiple of this; 0: off.</param>
+/// <param name="Episodes">Episodes per evaluation, run side by side; 0 exactly when off.</param>
+public sealed record EvalSettings(long EveryEnvSteps, int Episodes)
+{
+    /// <summary>The most episodes one evaluation runs (they run side by side on one thread, each with its own Ant).</summary>
+    public const int MaxEpisodes = 1000;
+
+    /// <summary>Episodes per evaluation when --eval-episodes is not given: enough for a mean and a spread, ~1 s on one core.</summary>
+    public const int DefaultEpisodes = 10;
+
+    public static EvalSettings Off { get; } = new(0, 0);
+
+    [JsonIgnore]
+    public bool Enabled => EveryEnvSteps > 0;
+
+    /// <summary>
+    /// The preset's evaluation period when --eval-every is not given (docs/evaluation.md#defaults): every 100,000 steps in
+    /// the paper presets (200 points in a 20M run, 20 per nature2024 friction period), off for `constant`, the quick
+    /// sanity and throughput preset, whose README numbers measure training alone.
+    /// </summary>
+    public static long DefaultEvery(string preset) => preset == "constant" ? 0 : 100_000;
+
+    /// <summary>Why these settings cannot run, or null.</summary>
+    public string? Validate()
+    {
+        if (EveryEnvSteps < 0) return $"the evaluation period must be >= 0 env steps (0: off), got {EveryEnvSteps}";
+        if (Enabled != (Episodes > 0))
+            return Enabled ? $"evaluation every {EveryEnvSteps:N0} steps needs at least one episode" : $"evaluation is off but {Episodes} episodes were given";
+        if (Episodes > MaxEpisodes) return $"at most {MaxEpisodes} evaluation episodes, got {Episodes}";
+        return null;
+    }
+
+    /// <summary>True when an update that took the run from <paramref name="before"/> to <paramref name="after"/> env steps reached a multiple of the period.</summary>
+    public bool DueAfter(long before, long after) => Enabled && after / EveryEnvSteps > before / EveryEnvSteps;
+}
