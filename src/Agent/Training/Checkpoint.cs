@@ -57,7 +57,7 @@ public static class Checkpoint
             using var cpu = generatorState.cpu();
             x.Write(cpu.bytes);
         });
-        w.Write(Envs, VectorEnv.StateVersion, state.Env.SaveState);
+        w.Write(Envs, state.Env.StateVersion, state.Env.SaveState);
     }
 
     /// <summary>The run block alone: read first, to check the configuration before anything is built.</summary>
@@ -95,6 +95,6 @@ public static class Checkpoint
             using var generatorState = tensor(x.ReadBytes((int)x.BaseStream.Length), ScalarType.Byte);
             state.Generator.set_state(generatorState);
         });
-        r.Read(Envs, VectorEnv.StateVersion, state.Env.LoadState);
+        r.Read(Envs, state.Env.StateVersion, state.Env.LoadState);
     }
 }
