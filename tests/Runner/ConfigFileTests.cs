@@ -37,6 +37,9 @@ public sealed class ConfigFileTests : IDisposable
         var mujoco = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--engine", "mujoco"])[1..]).Config;
         Assert.Equal(CbpGpu.Physics.PhysicsEngine.MuJoCo, mujoco.Env.Ant.Engine);
         Assert.Equal(same.Config with { Env = same.Config.Env with { Ant = same.Config.Env.Ant with { Engine = CbpGpu.Physics.PhysicsEngine.MuJoCo } } }, mujoco);
+        // Also when --preset changes: the engine is the file's, not the new preset's (docs/sweeps.md#config).
+        var constant = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--preset", "constant"])[1..]).Config;
+        Assert.Equal(("constant", CbpGpu.Physics.PhysicsEngine.Bullet), (constant.Env.Preset, constant.Env.Ant.Engine));
         // Another method drops the file's CBP settings instead of refusing them.
         Assert.Null(ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", "l2"])[1..]).Config.Cbp);
     }
