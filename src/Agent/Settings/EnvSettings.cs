@@ -24,7 +24,7 @@ public sealed record EnvSettings(string Preset, int NumEnvs, AntConfig Ant, Fric
     /// termination), on the Bullet Ant as the report ran PyBullet's; there the friction is the floor's (docs/bullet-ant.md#friction).
     /// </summary>
     public static EnvSettings Seed2023(int numEnvs) =>
-        new("seed2023", numEnvs, new AntConfig(MaxEpisodeSteps: 500, Engine: PhysicsEngine.Bullet), FrictionConfig.Seed2023);
+        new("seed2023", numEnvs, AntConfig.Seed2023 with { Engine = PhysicsEngine.Bullet }, FrictionConfig.Seed2023);
 
     /// <summary>Plain Ant as in the paper's Fig. 4a: friction 1.0 throughout, 1000-step episodes (docs/friction.md#nature2024-ant).</summary>
     public static EnvSettings NatureAnt(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
