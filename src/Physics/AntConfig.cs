@@ -15,7 +15,10 @@ public sealed record AntConfig(
 {
     public int ObservationSize => Engine != PhysicsEngine.MuJoCo ? BulletAnt.ObservationLength : Observation == ObservationKind.NoContact ? 27 : 111;
 
-    /// <summary>Presets by protocol name: nature2024 (1000-step episodes) and seed2023 (500-step episodes).</summary>
+    /// <summary>
+    /// The episode caps of the protocols: nature2024 (1000 steps) and seed2023 (500), on MuJoCo; the seed2023 preset
+    /// runs this on Bullet (EnvSettings.Seed2023).
+    /// </summary>
     public static AntConfig Nature2024 { get; } = new();
     public static AntConfig Seed2023 { get; } = new(MaxEpisodeSteps: 500);
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CbpGpu.Physics.Native;
 
 namespace CbpGpu.Physics;
@@ -24,6 +25,19 @@ public sealed unsafe class BulletAnt : IAnt
     private readonly double* _termsPtr;
     private Rng _rng;
 
+    // The replay log of the current episode (docs/bullet-ant.md#checkpoints): the RNG before its reset, the friction
+    // it started with, every friction set since (step index, value) and every action as the step got it. Preallocated
+    // for MaxEpisodeSteps steps (at most LoggedSteps: replay's uncapped ant is never saved), so logging costs a 32-byte
+    // copy per step.
+    private Rng _rngAtReset;
+    private double _frictionAtReset;
+    private readonly float[] _actionLog;
+    private readonly float* _actionLogPtr;
+    private readonly int[] _frictionSetAt;
+    private readonly double[] _frictionSetTo;
+    private int _frictionSets;
+    private bool _logOverflow;
+
     /// <param name="seed">Run seed; with <paramref name="index"/> it picks this env's RNG stream.</param>
     /// <param name="friction">The floor's lateral friction (the ant keeps 1.5).</param>
     public BulletAnt(AntConfig config, ulong seed, int index = 0, double friction = DefaultFloorFriction)
@@ -37,6 +51,11 @@ public sealed unsafe class BulletAnt : IAnt
         if (_ant == IntPtr.Zero) throw new OutOfMemoryException("Bullet could not allocate an Ant");
         fixed (float* p = _obs) _obsPtr = p;
         fixed (double* p = _terms) _termsPtr = p;
+        int logged = Math.Min(config.MaxEpisodeSteps, LoggedSteps);
+        _actionLog = GC.AllocateArray<float>(logged * IAnt.ActionSize, pinned: true);
+        fixed (float* p = _actionLog) _actionLogPtr = p;
+        _frictionSetAt = new int[logged + 1];
+        _frictionSetTo = new double[logged + 1];
         _rng = new Rng(seed, (ulong)index);
         Friction = friction;
         Reset(Span<float>.Empty);
@@ -59,7 +78,20 @@ public sealed unsafe class BulletAnt : IAnt
             if (!(value > 0) || double.IsInfinity(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "friction must be finite and > 0");
             BulletNative.SetFloorFriction(_ant, value);
             field = value;
+            LogFriction(value);
         }
+    }
+
+    /// <summary>Records a friction set in the replay log; a second set before the same step replaces the first.</summary>
+    private void LogFriction(double value)
+    {
+        if (_frictionSets > 0 && _frictionSetAt[_frictionSets - 1] == EpisodeLength) _frictionSetTo[_frictionSets - 1] = value;
+        else if (_frictionSets < _frictionSetAt.Length)
+        {
+            _frictionSetAt[_frictionSets] = EpisodeLength;
+            _frictionSetTo[_frictionSets++] = value;
+        }
+        else _logOverflow = true;
     }
 
     internal IntPtr Handle => _ant;
@@ -70,6 +102,10 @@ public sealed unsafe class BulletAnt : IAnt
     /// </summary>
     public void Reset(Span<float> observation)
     {
+        _rngAtReset = _rng;
+        _frictionAtReset = Friction;
+        _frictionSets = 0;
+        _logOverflow = false;
         double* q = stackalloc double[IAnt.ActionSize];
         for (int j = 0; j < IAnt.ActionSize; j++) q[j] = _rng.Uniform(-Config.ResetNoise, Config.ResetNoise);
         SetStateUnchecked(RestBase, new ReadOnlySpan<double>(q, IAnt.ActionSize), stackalloc double[IAnt.ActionSize]);
@@ -157,6 +193,9 @@ public sealed unsafe class BulletAnt : IAnt
     /// <summary>Torques 250 clip(a), four substeps, then reward = alive + progress + electricity + limits, summed in that order.</summary>
     public StepResult StepUnchecked(float* action, float* observation)
     {
+        if (EpisodeLength * IAnt.ActionSize < _actionLog.Length)
+            Buffer.MemoryCopy(action, _actionLogPtr + EpisodeLength * IAnt.ActionSize, IAnt.ActionSize * sizeof(float), IAnt.ActionSize * sizeof(float));
+        else _logOverflow = true;
         bool terminated = BulletNative.Step(_ant, action, _obsPtr, _termsPtr) != 0;
         double reward = _termsPtr[0] + _termsPtr[1] + _termsPtr[2] + _termsPtr[3];
         EpisodeLength++;
@@ -173,22 +212,94 @@ public sealed unsafe class BulletAnt : IAnt
     }
 
     /// <summary>
-    /// What a checkpoint can hold of a Bullet Ant: its counters and RNG. Bullet's contact manifolds and warm-start
-    /// impulses are not saved, so a Bullet run cannot resume (docs/bullet-ant.md#checkpoints).
+    /// A Bullet Ant's state for a checkpoint: not Bullet's internals (contact manifolds, warm-start impulses, broadphase
+    /// pairs) but how to get there again. A reset clears all of Bullet's history, so the state is a deterministic
+    /// function of the reset's RNG draws and the frictions and actions since; this writes those (the replay log) and,
+    /// as a check, the return and the Bullet state they lead to (docs/bullet-ant.md#checkpoints, docs/formats.md#checkpointbin).
     /// </summary>
     public void WriteState(BinaryWriter w)
     {
-        _rng.Write(w);
-        w.Write(Friction);
+        if (_logOverflow)
+            throw new InvalidOperationException(
+                $"this Bullet Ant's episode ran past {_actionLog.Length / IAnt.ActionSize} steps (its cap or {LoggedSteps:N0}) without a reset, so its replay log is incomplete and it cannot be saved");
+        _rngAtReset.Write(w);
+        w.Write(_frictionAtReset);
         w.Write(EpisodeLength);
+        w.Write(_frictionSets);
+        for (int i = 0; i < _frictionSets; i++)
+        {
+            w.Write(_frictionSetAt[i]);
+            w.Write(_frictionSetTo[i]);
+        }
+        for (int i = 0; i < EpisodeLength * IAnt.ActionSize; i++) w.Write(_actionLog[i]);
         w.Write(EpisodeReturn);
+        Span<double> state = stackalloc double[StateSize];
+        GetState(state[..BaseStateSize], state.Slice(BaseStateSize, IAnt.ActionSize), state[(BaseStateSize + IAnt.ActionSize)..]);
+        foreach (double v in state) w.Write(v);
     }
 
-    public void ReadState(BinaryReader r) => throw new NotSupportedException(ResumeRefusal);
+    /// <summary>The longest episode whose replay log is kept (an episode cap above it cannot be checkpointed).</summary>
+    public const int LoggedSteps = 100_000;
 
-    /// <summary>Why a Bullet run cannot continue from a checkpoint.</summary>
-    public const string ResumeRefusal =
-        "a Bullet Ant run cannot resume from a checkpoint: Bullet's contact and solver caches are not saved, so the resumed run would diverge (docs/bullet-ant.md#checkpoints)";
+    /// <summary>Doubles of <see cref="GetState"/>: base, joint angles, joint speeds.</summary>
+    private const int StateSize = BaseStateSize + 2 * IAnt.ActionSize;
+
+    /// <summary>
+    /// Restores a <see cref="WriteState"/> by replaying it: reset with the saved RNG state and friction, then the saved
+    /// friction sets and actions, step by step. Throws InvalidDataException, before touching this ant, for data that
+    /// cannot be a replay log, and after the replay when it does not reach the saved return and state bit for bit
+    /// (another libbullet or shim build than the one that wrote it).
+    /// </summary>
+    public void ReadState(BinaryReader r)
+    {
+        var rng = Rng.Read(r);
+        double startFriction = r.ReadDouble();
+        int length = r.ReadInt32();
+        if (!(startFriction > 0) || double.IsInfinity(startFriction))
+            throw new InvalidDataException($"saved friction {startFriction} is not finite and > 0; the state is corrupt");
+        if (length < 0 || length >= Config.MaxEpisodeSteps || length * IAnt.ActionSize > _actionLog.Length)
+            throw new InvalidDataException($"saved episode length {length} is outside 0..{Math.Min(Config.MaxEpisodeSteps - 1, _actionLog.Length / IAnt.ActionSize)}; the state was saved with other settings or is corrupt");
+        int sets = r.ReadInt32();
+        if (sets < 0 || sets > length + 1) throw new InvalidDataException($"{sets} friction changes in a {length}-step episode; the state is corrupt");
+        var setAt = new int[sets];
+        var setTo = new double[sets];
+        for (int i = 0; i < sets; i++)
+        {
+            setAt[i] = r.ReadInt32();
+            setTo[i] = r.ReadDouble();
+            if (setAt[i] < (i == 0 ? 0 : setAt[i - 1] + 1) || setAt[i] > length || !(setTo[i] > 0) || double.IsInfinity(setTo[i]))
+                throw new InvalidDataException($"friction change {i} ({setTo[i]} before step {setAt[i]}) is out of order or invalid; the state is corrupt");
+        }
+        var actions = new float[length * IAnt.ActionSize];
+        for (int i = 0; i < actions.Length; i++)
+            if (!float.IsFinite(actions[i] = r.ReadSingle())) throw new InvalidDataException($"saved action {i} is {actions[i]}; the state is corrupt");
+        double savedReturn = r.ReadDouble();
+        var saved = new double[StateSize];
+        for (int i = 0; i < saved.Length; i++) saved[i] = r.ReadDouble();
+
+        _rng = rng;
+        Friction = startFriction;
+        Reset(Span<float>.Empty);
+        float* obs = stackalloc float[ObservationLength];
+        int next = 0;
+        fixed (float* a = actions)
+            for (int k = 0; k < length; k++)
+            {
+                while (next < sets && setAt[next] == k) Friction = setTo[next++];
+                var step = StepUnchecked(a + k * IAnt.ActionSize, obs);
+                if (step.Terminated || step.Truncated)
+                    throw new InvalidDataException($"replaying the saved episode ended it at step {k + 1} of {length}: {ReplayMismatch}");
+            }
+        while (next < sets) Friction = setTo[next++];
+        var replayed = new double[StateSize];
+        GetState(replayed.AsSpan(0, BaseStateSize), replayed.AsSpan(BaseStateSize, IAnt.ActionSize), replayed.AsSpan(BaseStateSize + IAnt.ActionSize));
+        if (BitConverter.DoubleToInt64Bits(EpisodeReturn) != BitConverter.DoubleToInt64Bits(savedReturn)
+            || !MemoryMarshal.AsBytes(replayed.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(saved.AsSpan())))
+            throw new InvalidDataException($"replaying the saved {length}-step episode did not reach the saved return and state: {ReplayMismatch}");
+    }
+
+    private const string ReplayMismatch =
+        "this build's Bullet Ant (shim or libbullet) is not the one that wrote the checkpoint; resume with that build (docs/bullet-ant.md#checkpoints)";
 
     /// <summary>
     /// The bench ceiling (docs/speed.md): ants[first..first+count) stepped in the shim's own C++ loop for steps

@@ -11,10 +11,12 @@ public sealed unsafe class VectorEnv : IDisposable
     public const int ActionSize = IAnt.ActionSize;
 
     /// <summary>
-    /// Version of what <see cref="SaveState"/> writes. The state carries no header of its own: a checkpoint stores it
-    /// as one named, versioned block (see docs/formats.md#checkpointbin); bump this when the layout changes.
+    /// Version of what <see cref="SaveState"/> writes: 1 with MuJoCo Ants, 2 with Bullet Ants (their replay logs; a
+    /// version-1 Bullet state, written before Bullet runs could resume, holds none). The state carries no header of its
+    /// own: a checkpoint stores it as one named, versioned block (see docs/formats.md#checkpointbin); bump these when
+    /// the layout changes.
     /// </summary>
-    public const int StateVersion = 1;
+    public int StateVersion => _ant.Engine == PhysicsEngine.MuJoCo ? 1 : 2;
 
     private readonly IAnt[] _envs;
     private readonly WorkerPool _pool;
@@ -213,12 +215,11 @@ public sealed unsafe class VectorEnv : IDisposable
 
     /// <summary>
     /// Restores a <see cref="SaveState"/>; throws InvalidDataException naming the problem if the settings differ or
-    /// the data is truncated or corrupt, and then leaves this VectorEnv as it was. Bullet Ants cannot be restored
-    /// (docs/bullet-ant.md#checkpoints): that throws too.
+    /// the data is truncated or corrupt, and then leaves this VectorEnv as it was. Bullet Ants are restored by replaying
+    /// their episodes so far (docs/bullet-ant.md#checkpoints), one env after another.
     /// </summary>
     public void LoadState(BinaryReader r)
     {
-        if (_ant.Engine != PhysicsEngine.MuJoCo) throw new InvalidDataException(BulletAnt.ResumeRefusal);
         var backup = new MemoryStream();
         using (var bw = new BinaryWriter(backup, System.Text.Encoding.UTF8, leaveOpen: true)) SaveState(bw);
         try
@@ -254,7 +255,14 @@ public sealed unsafe class VectorEnv : IDisposable
             if (generation < 0 || generation > _schedule.Generation)
                 throw new InvalidDataException($"env {i} uses friction generation {generation} but the schedule is at {_schedule.Generation}; the state is corrupt");
             _envGeneration[i] = generation;
-            _envs[i].ReadState(r);
+            try
+            {
+                _envs[i].ReadState(r);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"env {i}: {e.Message}", e);
+            }
             Frictions[i] = _envs[i].Friction;
         }
         for (int i = 0; i < Observations.Length; i++) Observations[i] = r.ReadSingle();
@@ -275,11 +283,12 @@ public sealed unsafe class VectorEnv : IDisposable
         w.Write(f.Log10Max);
         w.Write(f.ChangeEverySteps);
         w.Write(f.ChangeAtEpisodeEnd);
+        if (_ant.Engine != PhysicsEngine.MuJoCo) w.Write((int)_ant.Engine);
     }
 
     private static string DescribeSettings(byte[] settings)
     {
-        if (settings.Length != 61) return "unreadable settings";
+        if (settings.Length is not (61 or 65)) return "unreadable settings";
         var r = new BinaryReader(new MemoryStream(settings));
         int n = r.ReadInt32(), obs = r.ReadInt32(), kind = r.ReadInt32(), max = r.ReadInt32();
         double noise = r.ReadDouble();
@@ -287,7 +296,8 @@ public sealed unsafe class VectorEnv : IDisposable
         double c = r.ReadDouble(), lo = r.ReadDouble(), hi = r.ReadDouble();
         long every = r.ReadInt64();
         bool atEnd = r.ReadBoolean();
-        return $"{n} envs, obs {(ObservationKind)kind}/{obs}, {max}-step episodes, reset noise {noise}, friction {(FrictionProtocol)protocol} " +
+        var engine = settings.Length == 65 ? (PhysicsEngine)r.ReadInt32() : PhysicsEngine.MuJoCo;
+        return $"{engine}: {n} envs, obs {(ObservationKind)kind}/{obs}, {max}-step episodes, reset noise {noise}, friction {(FrictionProtocol)protocol} " +
                $"(constant {c}, log10 [{lo}, {hi}], every {every} steps{(atEnd ? " at episode end" : "")})";
     }
 

@@ -1,12 +1,13 @@
 using System.Globalization;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
+using CbpGpu.Physics;
 using Xunit;
 using static CbpGpu.Tests.Agent.TrainRuns;
 
 namespace CbpGpu.Tests.Agent;
 
-/// <summary>Runs of the real trainer (MuJoCo Ant, TorchSharp) a few updates long: determinism, resume, refusals, logs.</summary>
+/// <summary>Runs of the real trainer (MuJoCo and Bullet Ants, TorchSharp) a few updates long: determinism, resume, refusals, logs.</summary>
 public sealed class TrainerTests : IDisposable
 {
     private readonly string _root = NewRoot("trainer");
@@ -35,6 +36,31 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(again));
         Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(split));
         Assert.Equal(4, File.ReadAllLines(Path.Combine(split, RunDirectory.UpdatesFile)).Length);
+    }
+
+    [Fact]
+    public void ABulletRunStoppedWithEpisodesInFlightResumesToTheSameFiles()
+    {
+        // The report's task and learner on the Bullet Ant, shortened: 4 envs x 256 steps per update, 200-step episodes,
+        // friction 0.8 and then 0.2 from vector step 505 (summed step 2,020), mid-episode. The checkpoint after update 2
+        // (vector step 512) falls inside episodes that met the friction change: the resume replays them
+        // (docs/bullet-ant.md#checkpoints).
+        var env = EnvSettings.Seed2023(4);
+        var config = env with { Ant = env.Ant with { MaxEpisodeSteps = 200 }, Friction = env.Friction with { ChangeEverySteps = 2020, Table = [0.8, 0.2] } };
+        TrainConfig Bullet(long steps) => new(
+            config,
+            PpoSettings.Seed2023(PpoMethod.Standard) with { BatchSize = 1024, Minibatches = 8 },
+            new RunSettings(7, steps, "cpu", 1, 2, 1), null);
+        string straight = Dir("bullet-straight"), split = Dir("bullet-split");
+        Train(straight, Bullet(3 * 1024));
+        Train(split, Bullet(2 * 1024));
+        Train(split, Bullet(3 * 1024), resume: true);
+
+        Assert.Equal(Episodes(straight), Episodes(split));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(split));
+        var episodes = File.ReadAllLines(Path.Combine(straight, RunDirectory.EpisodesFile)).Skip(1)
+            .Select(l => l.Split(',')).Select(f => (End: long.Parse(f[0], CultureInfo.InvariantCulture) / 4, Length: int.Parse(f[3], CultureInfo.InvariantCulture)));
+        Assert.Contains(episodes, e => e.End > 512 && e.End - e.Length < 505);
     }
 
     [Fact]

@@ -269,15 +269,160 @@ public sealed class BulletAntTests
         Assert.NotEqual(one, RunVector(1, PhysicsEngine.BulletFixed));
     }
 
-    [Fact]
-    public void ResumingABulletRunIsRefused()
+    /// <summary>Steps with actions from <paramref name="actions"/>, resetting where an episode ends; obs and reward bits of every step.</summary>
+    private static List<float> Drive(BulletAnt ant, ref Rng actions, int steps)
     {
-        using var vec = new VectorEnv(2, Config, FrictionConfig.Constant(0.8), seed: 1, threads: 1);
+        var all = new List<float>();
+        var obs = new float[28];
+        var a = new float[8];
+        for (int s = 0; s < steps; s++)
+        {
+            for (int k = 0; k < 8; k++) a[k] = (float)actions.Uniform(-1.2, 1.2);
+            var r = ant.Step(a, obs);
+            all.AddRange(obs);
+            all.Add((float)r.Reward);
+            all.Add(r.Terminated || r.Truncated ? 1 : 0);
+            if (r.Terminated || r.Truncated) ant.Reset(obs);
+        }
+        return all;
+    }
+
+    private static byte[] Saved(BulletAnt ant)
+    {
         var state = new MemoryStream();
-        using (var w = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) vec.SaveState(w);
+        using (var w = new BinaryWriter(state)) ant.WriteState(w);
+        return state.ToArray();
+    }
+
+    private static void Load(BulletAnt ant, byte[] state) => ant.ReadState(new BinaryReader(new MemoryStream(state)));
+
+    [Fact]
+    public void AResetForgetsAllOfBulletsHistory()
+    {
+        // An ant with a past (several episodes, terminations, truncations, other frictions) and a fresh one, both reset
+        // from the same RNG state: every later step is the same to the bit. If a reset kept contact manifolds, their
+        // warm-start impulses or anything else of the past, the old ant would drift from the fresh one.
+        var config = Config with { MaxEpisodeSteps = 150 };
+        using var old = new BulletAnt(config, seed: 2, friction: 0.05);
+        var actions = new Rng(5, 0);
+        for (int e = 0; e < 6; e++)
+        {
+            old.Friction = e % 2 == 0 ? 0.05 : 2.0;
+            Drive(old, ref actions, 120);
+        }
+        Assert.True(old.EpisodeLength > 0, "the old ant should be mid-episode before its reset");
+        old.Friction = 0.8;
+        old.Reset(Span<float>.Empty);
+        byte[] atReset = Saved(old);
+
+        using var fresh = new BulletAnt(config, seed: 99, friction: 3.0);
+        Load(fresh, atReset);
+        var (o1, o2) = (new float[28], new float[28]);
+        old.WriteObservation(o1);
+        fresh.WriteObservation(o2);
+        Assert.Equal(o1, o2);
+        var (a1, a2) = (new Rng(6, 0), new Rng(6, 0));
+        List<float> oldRun = Drive(old, ref a1, 400), freshRun = Drive(fresh, ref a2, 400);
+        Assert.True(oldRun.Where((_, i) => i % 30 == 29).Count(ended => ended == 1) >= 2, "expected episodes to end and reset within 400 steps");
+        Assert.Equal(oldRun, freshRun);
+    }
+
+    [Fact]
+    public void AMidEpisodeStateReplaysToTheSameBits()
+    {
+        using var ant = new BulletAnt(Config, seed: 4, friction: 0.8);
+        var actions = new Rng(8, 0);
+        Drive(ant, ref actions, 37);
+        ant.Friction = 0.01;
+        Drive(ant, ref actions, 23);
+        ant.Friction = 5;
+        ant.Friction = 0.3; // a second set before the same step replaces the first
+        Drive(ant, ref actions, 11);
+        Assert.Equal(71, ant.EpisodeLength);
+        byte[] state = Saved(ant);
+
+        using var resumed = new BulletAnt(Config, seed: 1, friction: 1.0);
+        Load(resumed, state);
+        Assert.Equal(state, Saved(resumed));
+        Assert.Equal(0.3, resumed.Friction);
+        Assert.Equal(ant.EpisodeLength, resumed.EpisodeLength);
+        Assert.Equal(ant.EpisodeReturn, resumed.EpisodeReturn);
+        var (a1, a2) = (new Rng(9, 0), new Rng(9, 0));
+        Assert.Equal(Drive(ant, ref a1, 300), Drive(resumed, ref a2, 300));
+    }
+
+    [Fact]
+    public void AReplayThatMissesTheSavedStateIsRefused()
+    {
+        using var ant = new BulletAnt(Config, seed: 4);
+        var actions = new Rng(8, 0);
+        Drive(ant, ref actions, 30);
+        Assert.Equal(30, ant.EpisodeLength);
+        byte[] state = Saved(ant);
+        // RNG (32 bytes), friction (8), length (4), no friction set (4), then the actions: nudge the first one.
+        Assert.Equal(0, BitConverter.ToInt32(state, 44));
+        float first = BitConverter.ToSingle(state, 48);
+        BitConverter.GetBytes(first + 1e-3f).CopyTo(state, 48);
+        using var other = new BulletAnt(Config, seed: 1);
+        var e = Assert.Throws<InvalidDataException>(() => Load(other, state));
+        Assert.Contains("did not reach the saved return and state", e.Message);
+        Assert.Contains("not the one that wrote the checkpoint", e.Message);
+    }
+
+    [Fact]
+    public void AVectorEnvResumesMidEpisodeAcrossAFrictionChange()
+    {
+        // Seed2023's clock every 100 summed steps (25 vector steps): the checkpoint at vector step 70 has every env
+        // mid-episode, with friction changes in their logs; the resumed env then goes on exactly as the original.
+        var friction = FrictionConfig.Seed2023 with { ChangeEverySteps = 100, Log10Min = -1, Log10Max = 0.5 };
+        var ant = Config with { MaxEpisodeSteps = 90 };
+        using var original = new VectorEnv(4, ant, friction, seed: 3, threads: 2);
+        var actions = new Rng(2, 0);
+        var a = new float[4 * 8];
+        void Step(VectorEnv v, ref Rng rng)
+        {
+            for (int i = 0; i < a.Length; i++) a[i] = (float)rng.Uniform(-1, 1);
+            v.Step(a);
+        }
+        for (int s = 0; s < 70; s++) Step(original, ref actions);
+        Assert.All(Enumerable.Range(0, 4), i => Assert.InRange(original.GetEnv(i).EpisodeLength, 1, 89));
+        var state = new MemoryStream();
+        using (var w = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) original.SaveState(w);
+
+        using var resumed = new VectorEnv(4, ant, friction, seed: 3, threads: 1);
         state.Position = 0;
-        var e = Assert.Throws<InvalidDataException>(() => vec.LoadState(new BinaryReader(state)));
-        Assert.Contains("cannot resume", e.Message);
+        resumed.LoadState(new BinaryReader(state));
+        Assert.Equal(original.Observations, resumed.Observations);
+        Assert.Equal(original.Frictions, resumed.Frictions);
+        var (r1, r2) = (new Rng(3, 0), new Rng(3, 0));
+        int ended = 0;
+        for (int s = 0; s < 160; s++)
+        {
+            Step(original, ref r1);
+            Step(resumed, ref r2);
+            Assert.Equal(original.Observations, resumed.Observations);
+            Assert.Equal(original.Rewards, resumed.Rewards);
+            Assert.Equal(original.Terminated, resumed.Terminated);
+            Assert.Equal(original.Truncated, resumed.Truncated);
+            Assert.Equal(original.EpisodeReturns, resumed.EpisodeReturns);
+            Assert.Equal(original.Frictions, resumed.Frictions);
+            ended += original.Terminated.Count(t => t) + original.Truncated.Count(t => t);
+        }
+        Assert.True(ended >= 4, $"expected episodes to end after the resume, {ended} did");
+    }
+
+    [Fact]
+    public void AMuJoCoStateIsNotABulletOne()
+    {
+        using var mujoco = new VectorEnv(2, new AntConfig(), FrictionConfig.Constant(0.8), seed: 1, threads: 1);
+        using var bullet = new VectorEnv(2, Config, FrictionConfig.Constant(0.8), seed: 1, threads: 1);
+        Assert.Equal((1, 2), (mujoco.StateVersion, bullet.StateVersion));
+        var state = new MemoryStream();
+        using (var w = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) bullet.SaveState(w);
+        using var fixedQuirks = new VectorEnv(2, Config with { Engine = PhysicsEngine.BulletFixed }, FrictionConfig.Constant(0.8), seed: 1, threads: 1);
+        state.Position = 0;
+        var e = Assert.Throws<InvalidDataException>(() => fixedQuirks.LoadState(new BinaryReader(state)));
+        Assert.Contains("saved with other settings (Bullet: 2 envs", e.Message);
     }
 
     [Fact]

@@ -32,6 +32,14 @@ public sealed class ConfigFileTests : IDisposable
         Assert.Equal(7, changed.Cbp!.MaturityThreshold);
         Assert.Equal(0.9, changed.Cbp.Decay);
         Assert.Equal(300_000, changed.Env.Friction.ChangeEverySteps);
+        // The file's physics (seed2023's own: Bullet) is kept unless --engine is given.
+        Assert.Equal(CbpGpu.Physics.PhysicsEngine.Bullet, same.Config.Env.Ant.Engine);
+        var mujoco = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--engine", "mujoco"])[1..]).Config;
+        Assert.Equal(CbpGpu.Physics.PhysicsEngine.MuJoCo, mujoco.Env.Ant.Engine);
+        Assert.Equal(same.Config with { Env = same.Config.Env with { Ant = same.Config.Env.Ant with { Engine = CbpGpu.Physics.PhysicsEngine.MuJoCo } } }, mujoco);
+        // Also when --preset changes: the engine is the file's, not the new preset's (docs/sweeps.md#config).
+        var constant = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--preset", "constant"])[1..]).Config;
+        Assert.Equal(("constant", CbpGpu.Physics.PhysicsEngine.Bullet), (constant.Env.Preset, constant.Env.Ant.Engine));
         // Another method drops the file's CBP settings instead of refusing them.
         Assert.Null(ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", "l2"])[1..]).Config.Cbp);
     }
@@ -43,6 +51,9 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("--method", "std", "--preset", "constant", "--engine", "bullet", "--activation", "tanh", "--max-grad-norm", "1.5", "--steps", "4096")]
     [InlineData("--method", "std", "--preset", "constant", "--eval-every", "30k", "--eval-episodes", "4", "--steps", "4096")]
     [InlineData("--method", "ns", "--preset", "seed2023", "--eval-every", "0", "--steps", "4096")]
+    [InlineData("--method", "std", "--preset", "seed2023", "--steps", "4096")]
+    [InlineData("--method", "std", "--preset", "seed2023", "--engine", "mujoco", "--obs", "27", "--steps", "4096")]
+    [InlineData("--method", "std", "--preset", "seed2023", "--engine", "bullet-fixed", "--steps", "4096")]
     public void EveryPresetLearnerAndEngineRoundTripsThroughAConfigFile(params string[] flags)
     {
         string json = ReadTrain([.. flags, "--out", "d"]).Config.ToJson();

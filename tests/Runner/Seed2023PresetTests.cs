@@ -56,6 +56,9 @@ public class Seed2023PresetTests
             Assert.Equal((-4.0, 4.0), (env.Friction.Log10Min, env.Friction.Log10Max));
             Assert.False(env.Friction.ChangeAtEpisodeEnd);
             Assert.Equal(2_500_000, env.Friction.ChangeEverySteps / env.NumEnvs);
+            // The report's physics: PyBullet's Ant, 28-float observation, friction on the floor (docs/bullet-ant.md).
+            Assert.Equal(PhysicsEngine.Bullet, env.Ant.Engine);
+            Assert.Equal(28, env.Ant.ObservationSize);
             // 100M steps, rounded up to whole updates of 4096.
             Assert.Equal(100_003_840, config.Run.TotalSteps);
             if (method == "std")
@@ -88,9 +91,39 @@ public class Seed2023PresetTests
             "\"Activation\": \"Tanh\"", "\"Init\": \"Orthogonal\"", "\"PolicyOutputGain\": 0.01", "\"Eps\": 1E-05",
             "\"ValueCoefficient\": 0.5", "\"MaxGradNorm\": 0.5", "\"Advantages\": \"Minibatch\"", "\"BatchSize\": 4096",
             "\"Minibatches\": 32", "\"NumEnvs\": 4", "\"CountRule\": \"LayerCoin\"", "\"ResetBias\": false",
-            "\"NewRowBound\": \"InverseSqrtFanIn\"", "\"AdamReset\": \"MomentsAndStepCounters\"",
+            "\"NewRowBound\": \"InverseSqrtFanIn\"", "\"AdamReset\": \"MomentsAndStepCounters\"", "\"Engine\": \"Bullet\"",
         })
             Assert.Contains(field, json);
+    }
+
+    [Theory]
+    [InlineData("seed2023", PhysicsEngine.Bullet)]
+    [InlineData("nature2024", PhysicsEngine.MuJoCo)]
+    [InlineData("nature2024-ant", PhysicsEngine.MuJoCo)]
+    [InlineData("constant", PhysicsEngine.MuJoCo)]
+    public void EachPresetBringsItsPhysicsAndEngineReplacesIt(string preset, PhysicsEngine expected)
+    {
+        var config = ReadTrain("--out", "d", "--method", "std", "--preset", preset).Config;
+        Assert.Equal(expected, config.Env.Ant.Engine);
+        Assert.Equal(expected, TrainConfig.FromJson(config.ToJson()).Env.Ant.Engine);
+        foreach (var (word, engine) in new[] { ("mujoco", PhysicsEngine.MuJoCo), ("bullet", PhysicsEngine.Bullet), ("bullet-fixed", PhysicsEngine.BulletFixed) })
+        {
+            var chosen = ReadTrain("--out", "d", "--method", "std", "--preset", preset, "--engine", word).Config;
+            Assert.Equal(engine, chosen.Env.Ant.Engine);
+            // Nothing else follows the engine: the task, the learner and the run are the preset's.
+            Assert.Equal(config with { Env = config.Env with { Ant = config.Env.Ant with { Engine = engine } } }, chosen);
+        }
+    }
+
+    [Fact]
+    public void TheMuJoCoVariantOfTheReportTakesItsObservations()
+    {
+        var mujoco = Seed2023("--method", "std", "--engine", "mujoco", "--obs", "27").Env.Ant;
+        Assert.Equal(new AntConfig(ObservationKind.NoContact, MaxEpisodeSteps: 500, Engine: PhysicsEngine.MuJoCo), mujoco);
+        var outcome = Invoke("train", "--method", "std", "--preset", "seed2023", "--obs", "27", "--out", "never-created");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Equal("error: --obs applies to --engine mujoco only, and --preset seed2023 runs on the Bullet Ant (28 floats); add --engine mujoco or drop --obs", outcome.ErrorLine);
+        Assert.False(Directory.Exists("never-created"));
     }
 
     [Theory]

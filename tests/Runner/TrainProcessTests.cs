@@ -93,6 +93,38 @@ public sealed class TrainProcessTests : IDisposable
     }
 
     [Fact]
+    public void ASigkilledBulletRunResumesToTheFilesOfAnUninterruptedOne()
+    {
+        // seed2023 runs on the Bullet Ant; friction 0.8, 0.2 from summed step 2,020 (mid-episode), 0.5 from 4,040.
+        string frictions = Path.Combine(_root, "frictions.txt");
+        Directory.CreateDirectory(_root);
+        File.WriteAllLines(frictions, Enumerable.Repeat("0.8 0.2 0.5", 12));
+        string[] Bullet(string dir, bool resume = false) =>
+        [
+            "train", "--method", "std", "--preset", "seed2023", "--envs", "4", "--batch-size", "1024", "--steps", "5120",
+            "--change-every", "2020", "--frictions", frictions, "--seed", "11", "--checkpoint-every", "1", "--checkpoint-minutes", "0",
+            "--out", dir, .. resume ? new[] { "--resume" } : [],
+        ];
+        string dir = Dir("bullet-killed");
+        using (var run = new RunnerProcess(Bullet(dir)))
+        {
+            run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(3), "two updates");
+            run.Signal(SigKill);
+            Assert.Equal(128 + SigKill, run.WaitForExit(TimeSpan.FromMinutes(1)));
+        }
+        Assert.InRange(Updates(dir), 2, 4);
+        var (code, stdout, stderr) = RunnerProcess.Run(Bullet(dir, resume: true));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resumed at step", stdout);
+        string straight = Dir("bullet-straight");
+        var (code2, _, stderr2) = RunnerProcess.Run(Bullet(straight));
+        Assert.True(code2 == 0, stderr2);
+        Assert.Contains("\"Engine\": \"Bullet\"", File.ReadAllText(Path.Combine(straight, RunDirectory.ConfigFile)));
+        Assert.Equal(Episodes(straight), Episodes(dir));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(dir));
+    }
+
+    [Fact]
     public void ASecondProcessOnTheSameDirectoryIsRefusedAndTheFirstFinishesIntact()
     {
         string dir = Dir("shared");

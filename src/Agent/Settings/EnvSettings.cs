@@ -2,7 +2,10 @@ using CbpGpu.Physics;
 
 namespace CbpGpu.Agent.Settings;
 
-/// <summary>The environment side of a run: how many Ants, what they observe, how friction changes.</summary>
+/// <summary>
+/// The environment side of a run: how many Ants, on which physics, what they observe, how friction changes. Each preset
+/// brings its own physics (MuJoCo, or Bullet for seed2023); train --engine replaces it.
+/// </summary>
 public sealed record EnvSettings(string Preset, int NumEnvs, AntConfig Ant, FrictionConfig Friction)
 {
     /// <summary>
@@ -16,9 +19,12 @@ public sealed record EnvSettings(string Preset, int NumEnvs, AntConfig Ant, Fric
     public static EnvSettings Nature2024(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
         new("nature2024", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 1000), FrictionConfig.Nature2024);
 
-    /// <summary>The reproduction report: friction 10^U(-4,4) every 10M steps, 500-step episodes.</summary>
-    public static EnvSettings Seed2023(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>
-        new("seed2023", numEnvs, new AntConfig(obs, MaxEpisodeSteps: 500), FrictionConfig.Seed2023);
+    /// <summary>
+    /// The reproduction report: friction 10^U(-4,4) every 10M steps, 500-step episodes (its cap, reported as
+    /// termination), on the Bullet Ant as the report ran PyBullet's; there the friction is the floor's (docs/bullet-ant.md#friction).
+    /// </summary>
+    public static EnvSettings Seed2023(int numEnvs) =>
+        new("seed2023", numEnvs, AntConfig.Seed2023 with { Engine = PhysicsEngine.Bullet }, FrictionConfig.Seed2023);
 
     /// <summary>Plain Ant as in the paper's Fig. 4a: friction 1.0 throughout, 1000-step episodes (docs/friction.md#nature2024-ant).</summary>
     public static EnvSettings NatureAnt(int numEnvs, ObservationKind obs = ObservationKind.Standard) =>

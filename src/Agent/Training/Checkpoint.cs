@@ -60,7 +60,7 @@ public static class Checkpoint
             using var cpu = generatorState.cpu();
             x.Write(cpu.bytes);
         });
-        w.Write(Envs, VectorEnv.StateVersion, state.Env.SaveState);
+        w.Write(Envs, state.Env.StateVersion, state.Env.SaveState);
     }
 
     /// <summary>The run block (and eval block) alone: read first, to check the configuration before anything is built.</summary>
@@ -107,6 +107,6 @@ public static class Checkpoint
             using var generatorState = tensor(x.ReadBytes((int)x.BaseStream.Length), ScalarType.Byte);
             state.Generator.set_state(generatorState);
         });
-        r.Read(Envs, VectorEnv.StateVersion, state.Env.LoadState);
+        r.Read(Envs, state.Env.StateVersion, state.Env.LoadState);
     }
 }

@@ -15,11 +15,12 @@ public static class SharedOptions
         "111",
         ("111", ObservationKind.Standard), ("27", ObservationKind.NoContact), ("contact", ObservationKind.RealContact));
 
-    public static ChoiceOption<PhysicsEngine> Engine() => new(
+    /// <param name="defaultWord">Null where the default depends on other options (train: the preset's), told by <paramref name="defaultNote"/>.</param>
+    public static ChoiceOption<PhysicsEngine> Engine(string? defaultWord = "mujoco", string defaultNote = "") => new(
         "--engine",
         "physics: mujoco (Gym's Ant-v3); bullet (PyBullet's AntBulletEnv-v0, quirks included, 28-float observation); " +
-        "bullet-fixed (bullet without the quirks docs/bullet-ant.md#quirks lists as worth switching off)",
-        "mujoco",
+        "bullet-fixed (bullet without the quirks docs/bullet-ant.md#quirks lists as worth switching off)" + defaultNote,
+        defaultWord,
         ("mujoco", PhysicsEngine.MuJoCo), ("bullet", PhysicsEngine.Bullet), ("bullet-fixed", PhysicsEngine.BulletFixed));
 
     /// <summary>The --obs chosen; the Bullet Ant has only its 28 floats, so --obs with another engine is a usage error.</summary>

@@ -32,7 +32,8 @@ public sealed class TrainCommand : RunnerCommand
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
         "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; nature2024-ant: plain Ant, friction 1.0 throughout " +
-        "(the paper's Fig. 4a); seed2023: friction 10^U(-4,4) every 10M steps, 500-step episodes; constant: fixed friction " +
+        "(the paper's Fig. 4a); seed2023: the report's task on the Bullet Ant, floor friction 10^U(-4,4) every 10M steps, 500-step " +
+        "episodes; constant: fixed friction " +
         "(see --friction). Also the default --learner and --cbp-preset",
         Nature2024,
         (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant));
@@ -68,7 +69,8 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<int> _threads = SharedOptions.Threads(Environment.ProcessorCount, "threads for MuJoCo stepping (default: this machine's core count)");
     private readonly Option<int> _torchThreads = OptionFactory.Count("--torch-threads", "N", "threads for torch (see Threads below)", 1, 1, 256);
     private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
-    private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine();
+    private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine(
+        defaultWord: null, $" (default: the --preset's: bullet for {Seed2023}, as the report ran; mujoco for {Nature2024}, {NatureAnt} and {Constant})");
 
     private readonly Option<bool> _bootstrapTruncation = OptionFactory.Switch(
         "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)");
@@ -363,16 +365,20 @@ public sealed class TrainCommand : RunnerCommand
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
 
-        var engine = _engine.Get(result);
-        var obs = SharedOptions.ObservationFor(result, _obs, engine);
         var env = preset switch
         {
-            Seed2023 => EnvSettings.Seed2023(envs, obs),
-            Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value, obs),
-            NatureAnt => EnvSettings.NatureAnt(envs, obs),
-            _ => EnvSettings.Nature2024(envs, obs),
+            Seed2023 => EnvSettings.Seed2023(envs),
+            Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value),
+            NatureAnt => EnvSettings.NatureAnt(envs),
+            _ => EnvSettings.Nature2024(envs),
         };
-        env = env with { Ant = env.Ant with { Engine = engine } };
+        // The preset brings its physics (seed2023: Bullet, as the report ran); --engine replaces it.
+        bool engineGiven = _engine.TryGet(result, out var engine);
+        if (!engineGiven) engine = env.Ant.Engine;
+        if (!engineGiven && engine != PhysicsEngine.MuJoCo && Given(result, _obs))
+            throw new UsageException($"--obs applies to --engine mujoco only, and --preset {preset} runs on the Bullet Ant (28 floats); add --engine mujoco or drop --obs");
+        var obs = SharedOptions.ObservationFor(result, _obs, engine);
+        env = env with { Ant = env.Ant with { Engine = engine, Observation = obs } };
         if (result.GetValue(_changeEvery) is long period)
         {
             if (env.Friction.Protocol == FrictionProtocol.Constant)
