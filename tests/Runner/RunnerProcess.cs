@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace CbpGpu.Tests.Runner;
@@ -63,12 +64,18 @@ internal sealed class RunnerProcess : IDisposable
         }
     }
 
-    /// <summary>Sends a POSIX signal (kill(2)), as a scheduler or a shell would.</summary>
+    /// <summary>
+    /// Sends a POSIX signal with kill(2), as a scheduler or a shell would. Called directly rather than through the
+    /// `kill` program: starting a process from a loaded test host took long enough for a short run to finish first.
+    /// </summary>
     public void Signal(int signal)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
+        if (Kill(Pid, signal) != 0)
+            throw new InvalidOperationException($"kill({Pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public void Dispose()
     {
