@@ -40,6 +40,23 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             : palette.GetColor(Array.IndexOf(_lines, line));
     }
 
+    /// <summary>One configuration's mean over seeds as a line, with its band when there is more than one seed.</summary>
+    private void AddMeanWithBand(Plot plot, string label, int seeds, double[] xs, double[] mean, double[] low, double[] high)
+    {
+        var color = ColorOf(label);
+        if (seeds > 1)
+        {
+            var band = plot.Add.FillY(xs, low, high);
+            band.FillColor = color.WithAlpha(0.2);
+            band.LineColor = Colors.Transparent;
+        }
+        var line = plot.Add.Scatter(xs, mean);
+        line.Color = color;
+        line.LineWidth = 2;
+        line.MarkerSize = 4;
+        line.LegendText = $"{label} ({seeds} seed{(seeds == 1 ? "" : "s")})";
+    }
+
     private void Save(Plot plot, string name, int width = Width, int height = Height)
     {
         string path = Path.Combine(outDir, name + ".png");
@@ -76,19 +93,8 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             long last = group.Max(r => r.LastStep);
             var curve = PlotStatistics.ReturnCurve([.. group.Select(r => r.Episodes.Select(e => (e.Step, e.Return)).ToList())], binWidth, last, resamples, seed);
             if (curve.Count == 0) continue;
-            double[] xs = [.. curve.Select(b => (b.Start + b.End) / 2.0)];
-            var color = ColorOf(label);
-            if (group.Count > 1)
-            {
-                var band = plot.Add.FillY(xs, [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
-                band.FillColor = color.WithAlpha(0.2);
-                band.LineColor = Colors.Transparent;
-            }
-            var line = plot.Add.Scatter(xs, [.. curve.Select(b => b.Mean)]);
-            line.Color = color;
-            line.LineWidth = 2;
-            line.MarkerSize = 4;
-            line.LegendText = $"{label} ({group.Count} seed{(group.Count == 1 ? "" : "s")})";
+            AddMeanWithBand(plot, label, group.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
+                [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
             allPositive &= curve.All(b => b.Low >= 0);
             rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
         }
@@ -279,19 +285,8 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             var group = evaluated.Where(r => r.Line == label).ToList();
             if (group.Count == 0) continue;
             var curve = PlotStatistics.EvalCurve([.. group.Select(r => r.Evals.Select(e => (e.Step, e.Return)).ToList())], resamples, seed);
-            double[] xs = [.. curve.Select(p => (double)p.Step)];
-            var color = ColorOf(label);
-            if (group.Count > 1)
-            {
-                var band = plot.Add.FillY(xs, [.. curve.Select(p => p.Low)], [.. curve.Select(p => p.High)]);
-                band.FillColor = color.WithAlpha(0.2);
-                band.LineColor = Colors.Transparent;
-            }
-            var line = plot.Add.Scatter(xs, [.. curve.Select(p => p.Mean)]);
-            line.Color = color;
-            line.LineWidth = 2;
-            line.MarkerSize = 4;
-            line.LegendText = $"{label} ({group.Count} seed{(group.Count == 1 ? "" : "s")})";
+            AddMeanWithBand(plot, label, group.Count, [.. curve.Select(p => (double)p.Step)],
+                [.. curve.Select(p => p.Mean)], [.. curve.Select(p => p.Low)], [.. curve.Select(p => p.High)]);
             rows.AddRange(curve.Select(p => $"{label},{p.Step},{p.Runs},{F(p.Mean)},{F(p.Low)},{F(p.High)}"));
         }
         MarkFrictionChanges(plot);
