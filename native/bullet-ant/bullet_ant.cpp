@@ -15,6 +15,9 @@
 #include <memory>
 #include <new>
 #include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #ifndef BT_USE_DOUBLE_PRECISION
 #error "build against bullet-float64 (pkg-config), as PyBullet is built in double precision"
@@ -85,6 +88,21 @@ T NumpySum(const T* a, int n)
     for (; i < n; i++) s += a[i];
     return s;
 }
+
+// Debian's libbullet is built for baseline x86-64, so its vector code is legacy-encoded SSE. .NET copies small blocks
+// with 256-bit AVX and may enter native code with the upper halves of the ymm registers dirty; every legacy SSE
+// instruction then pays a state-transition penalty (measured: Bullet ran ~20% slower behind one Buffer.MemoryCopy,
+// docs/bullet-ant.md#speed). The hot entry points clear that state first, as compilers do around AVX code.
+#if defined(__x86_64__)
+__attribute__((target("avx"))) void ZeroUpperAvx() { _mm256_zeroupper(); }
+void ClearUpperVectorState()
+{
+    static const bool hasAvx = (__builtin_cpu_init(), __builtin_cpu_supports("avx") != 0);
+    if (hasAvx) ZeroUpperAvx();
+}
+#else
+void ClearUpperVectorState() {}
+#endif
 
 float Clip5(double v)
 {
@@ -487,6 +505,7 @@ void cbp_bullet_ant_get_state(void* ant, double* base, double* q, double* qd)
 // writes its observation. A reset is this with the rest pose and noisy joint angles (docs/bullet-ant.md#reset).
 void cbp_bullet_ant_set_state(void* ant, const double* base, const double* q, const double* qd, float* obs)
 {
+    ClearUpperVectorState();
     auto* a = static_cast<Ant*>(ant);
     a->SetState(base, q, qd);
     for (float& f : a->feet) f = 0;
@@ -499,6 +518,7 @@ void cbp_bullet_ant_set_state(void* ant, const double* base, const double* q, co
 // limits: terms[0..3]) and then the foot flags for the next observation. Returns 1 if the episode terminated.
 int cbp_bullet_ant_step(void* ant, const float* action, float* obs, double* terms)
 {
+    ClearUpperVectorState();
     auto* a = static_cast<Ant*>(ant);
     for (int j = 0; j < kJoints; j++)
     {
@@ -535,6 +555,7 @@ int cbp_bullet_ant_step(void* ant, const float* action, float* obs, double* term
 // `stride` floats, ant i reading its 8 at offset 8 (first + i).
 void cbp_bullet_ants_step_raw(void* const* ants, int n, int first, const float* actions, int steps, int stride)
 {
+    ClearUpperVectorState();
     for (int s = 0; s < steps; s++)
         for (int i = 0; i < n; i++)
         {
