@@ -47,6 +47,18 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void ARunsBinCountsOnceTheRunHasCoveredHalfOfIt()
+    {
+        // Run A reached step 212 (bin 2 = (200, 300] barely begun: its episode at 205 is left out); run B reached 250
+        // (half of bin 2: counted). Bins of 100 steps, one resample drawn from a fixed Random (one value: no spread).
+        IReadOnlyList<(long, double)> a = [(50, 1.0), (150, 3.0), (205, 100.0)], b = [(60, 5.0), (160, 7.0), (240, 9.0)];
+        var curve = PlotStatistics.ReturnCurve([(a, 212), (b, 250)], 100, 1, 0);
+        Assert.Equal([(0L, 2, 3.0), (100L, 2, 5.0), (200L, 1, 9.0)], curve.Select(c => (c.Start, c.Runs, c.Mean)));
+        // Alone, run A has no third point.
+        Assert.Equal([0L, 100L], PlotStatistics.ReturnCurve([(a, 212)], 100, 1, 0).Select(c => c.Start));
+    }
+
+    [Fact]
     public void FrictionPeriodsFollowTheOrderValuesAppearInAndKeepLateEpisodesOfAnOldValue()
     {
         var periods = PlotStatistics.FrictionPeriods([(10, 1.0, 0.5), (20, 3.0, 0.5), (30, 10.0, 2.0), (40, 5.0, 0.5), (50, 20.0, 2.0), (60, 7.0, 0.1)]);

@@ -90,8 +90,8 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         foreach (string label in _lines)
         {
             var group = runs.Where(r => r.Line == label).ToList();
-            long last = group.Max(r => r.LastStep);
-            var curve = PlotStatistics.ReturnCurve([.. group.Select(r => r.Episodes.Select(e => (e.Step, e.Return)).ToList())], binWidth, last, resamples, seed);
+            var curve = PlotStatistics.ReturnCurve(
+                [.. group.Select(r => ((IReadOnlyList<(long, double)>)[.. r.Episodes.Select(e => (e.Step, e.Return))], r.LastStep))], binWidth, resamples, seed);
             if (curve.Count == 0) continue;
             AddMeanWithBand(plot, label, group.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
                 [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);

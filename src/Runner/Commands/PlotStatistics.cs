@@ -57,24 +57,29 @@ public static class PlotStatistics
     }
 
     /// <summary>
-    /// Per-method return curve: each run's bin means, then per bin the mean over the runs that have it and its
-    /// bootstrap interval over runs (seeds). Bins no run reached are left out.
+    /// Per-configuration return curve: each run's bin means, then per bin the mean over the runs that have it and its
+    /// bootstrap interval over runs (seeds). A bin counts for a run once the run has covered at least half of it (its
+    /// last step), so a run's final, barely begun bin (a 5,001,216-step run's last 1,216 steps: one or two episodes)
+    /// does not put a point of noise at the end of the curve. Bins no run has are left out.
     /// </summary>
-    public static List<ReturnBin> ReturnCurve(IReadOnlyList<IReadOnlyList<(long Step, double Return)>> runs, long width, long lastStep, int resamples, int seed)
+    public static List<ReturnBin> ReturnCurve(IReadOnlyList<(IReadOnlyList<(long Step, double Return)> Episodes, long LastStep)> runs, long width, int resamples, int seed)
     {
+        long lastStep = runs.Count == 0 ? 0 : runs.Max(r => r.LastStep);
         int bins = (int)((lastStep + width - 1) / width);
-        var perRun = runs.Select(r => BinMeans(r, width, bins)).ToList();
+        var perRun = runs.Select(r => BinMeans(r.Episodes, width, bins)).ToList();
         var rng = new Random(seed);
         var curve = new List<ReturnBin>();
         for (int b = 0; b < bins; b++)
         {
-            var values = perRun.Select(r => r[b]).Where(v => !double.IsNaN(v)).ToList();
+            var values = perRun.Where((_, i) => CoversHalf(runs[i].LastStep, b, width)).Select(r => r[b]).Where(v => !double.IsNaN(v)).ToList();
             if (values.Count == 0) continue;
             var (mean, low, high) = Bootstrap(values, resamples, rng);
             curve.Add(new ReturnBin(b * width, (b + 1) * width, values.Count, mean, low, high));
         }
         return curve;
     }
+
+    private static bool CoversHalf(long lastStep, int bin, long width) => 2 * (lastStep - bin * width) >= width;
 
     /// <summary>
     /// Evaluation curve over runs (seeds): at each step some run was evaluated at, the mean over the runs evaluated
