@@ -153,10 +153,15 @@ public sealed class Rollout : IDisposable
         }
         catch (ArgumentException e)
         {
-            // The env refuses non-finite actions; ArgumentException.Message ends in the parameter name, not wanted here.
-            throw new InvalidDataException($"{e.Message.Split(" (Parameter")[0]} (at step {env.TotalSteps:N0})", e);
+            throw new InvalidDataException($"{EnvRefusal(e)} (at step {env.TotalSteps:N0})", e);
         }
     }
+
+    /// <summary>
+    /// What an env said when it refused an input (a non-finite action), for a user-facing message: ArgumentException's
+    /// Message ends in the parameter name, which means nothing to a user.
+    /// </summary>
+    internal static string EnvRefusal(ArgumentException e) => e.Message.Split(" (Parameter")[0];
 
     /// <summary>Reward and episode ends of step <paramref name="t"/>, after checking that what the env produced is finite.</summary>
     private void Record(int t, VectorEnv env)

@@ -94,7 +94,7 @@ public sealed class PolicyEvaluation : IDisposable
                     }
                     catch (ArgumentException e)
                     {
-                        throw new InvalidDataException($"evaluation episode {i} at step {step:N0}: {e.Message.Split(" (Parameter")[0]}", e);
+                        throw new InvalidDataException($"evaluation episode {i} at step {step:N0}: {Rollout.EnvRefusal(e)}", e);
                     }
                     foreach (float v in row)
                         if (!float.IsFinite(v)) throw new InvalidDataException($"evaluation episode {i} at step {step:N0}: observation value {v}");
