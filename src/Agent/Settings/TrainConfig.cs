@@ -13,10 +13,15 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
     /// <summary>Evaluation during training (docs/evaluation.md); a config.json written before it existed reads as off.</summary>
     public EvalSettings Eval { get; init; } = EvalSettings.Off;
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>
+    /// config.json's serialization. A setting without a default must be present: a file that lacks one was written by
+    /// a build whose shape <see cref="ConfigMigration"/> does not know, and is refused rather than read with zeros.
+    /// </summary>
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
+        RespectRequiredConstructorParameters = true,
     };
 
     /// <summary>Why this configuration cannot run, or null.</summary>
@@ -55,8 +60,13 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static TrainConfig FromJson(string json) =>
-        JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new JsonException("empty configuration");
+    /// <summary>A configuration as <see cref="ToJson"/> writes it, or as an earlier build wrote it (<see cref="ConfigMigration"/>).</summary>
+    public static TrainConfig FromJson(string json)
+    {
+        if (JsonNode.Parse(json) is not JsonObject root) throw new JsonException("the configuration is not a JSON object");
+        ConfigMigration.Upgrade(root);
+        return root.Deserialize<TrainConfig>(Json) ?? throw new JsonException("empty configuration");
+    }
 
     /// <summary>
     /// Settings that may change when a run is resumed: they do not change what is computed (evaluation runs off the

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CbpGpu.Agent.Settings;
+
+/// <summary>
+/// Reads config.json files (and checkpoints' copies of them) written by earlier builds as this build's configuration,
+/// so long runs resume and old runs plot across upgrades (docs/formats.md#older-configjson). Each step rewrites one
+/// shape that an earlier build wrote into the setting that computes the same thing today. A setting added later with
+/// a default equal to what earlier builds did needs no step here: a record parameter's default fills it. A setting
+/// whose old value has no equivalent today is refused with its name, never guessed.
+/// </summary>
+public static class ConfigMigration
+{
+    /// <summary>Upgrades <paramref name="root"/> in place; throws JsonException naming a setting that cannot be read.</summary>
+    public static void Upgrade(JsonObject root)
+    {
+        if (root["Ppo"] is JsonObject ppo)
+        {
+            // Before the report's learner (6cbb553): advantages were normalised over the whole batch or not at all, and
+            // the networks were the authors' (ReLU, LeCun-uniform init, gains 1).
+            if (ppo.Remove("NormalizeAdvantages", out var normalize))
+            {
+                if (normalize?.GetValueKind() != JsonValueKind.True)
+                    throw new JsonException("Ppo.NormalizeAdvantages is false: runs without advantage normalisation are no longer supported (Ppo.Advantages is Batch or Minibatch)");
+                ppo.TryAdd("Advantages", nameof(AdvantageNormalization.Batch));
+            }
+            if (!ppo.ContainsKey("Network"))
+                ppo["Network"] = JsonSerializer.SerializeToNode(NetworkSettings.Nature2024, TrainConfig.Json);
+        }
+        // Also 6cbb553: CBP's one switch for Adam's state became a choice of which states; "reset" meant moments and step
+        // counters of the replaced unit's weights and bias (the bias is reset by default, ResetBias).
+        if (root["Cbp"] is JsonObject cbp && cbp.Remove("ResetOptimizerState", out var reset))
+        {
+            bool on = reset?.GetValueKind() switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new JsonException("Cbp.ResetOptimizerState is not true or false"),
+            };
+            cbp.TryAdd("AdamReset", on ? nameof(Kernels.AdamStateReset.MomentsAndStepCounters) : nameof(Kernels.AdamStateReset.None));
+        }
+    }
+}
