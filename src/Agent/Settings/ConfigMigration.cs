@@ -10,7 +10,7 @@ namespace CbpGpu.Agent.Settings;
 /// a default equal to what earlier builds did needs no step here: a record parameter's default fills it. A setting
 /// whose old value has no equivalent today is refused with its name, never guessed.
 /// </summary>
-public static class ConfigMigration
+internal static class ConfigMigration
 {
     /// <summary>Upgrades <paramref name="root"/> in place; throws JsonException naming a setting that cannot be read.</summary>
     public static void Upgrade(JsonObject root)
