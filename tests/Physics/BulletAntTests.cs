@@ -400,12 +400,7 @@ public sealed class BulletAntTests
         {
             Step(original, ref r1);
             Step(resumed, ref r2);
-            Assert.Equal(original.Observations, resumed.Observations);
-            Assert.Equal(original.Rewards, resumed.Rewards);
-            Assert.Equal(original.Terminated, resumed.Terminated);
-            Assert.Equal(original.Truncated, resumed.Truncated);
-            Assert.Equal(original.EpisodeReturns, resumed.EpisodeReturns);
-            Assert.Equal(original.Frictions, resumed.Frictions);
+            VectorEnvAssert.SameStepOutputs(original, resumed);
             ended += original.Terminated.Count(t => t) + original.Truncated.Count(t => t);
         }
         Assert.True(ended >= 4, $"expected episodes to end after the resume, {ended} did");
