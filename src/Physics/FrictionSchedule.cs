@@ -22,7 +22,10 @@ public sealed class FrictionSchedule
     /// <summary>How many times the friction has been redrawn (0 before the first change).</summary>
     public int Generation { get; private set; }
 
-    /// <summary>Total env steps at the latest change (0 before the first).</summary>
+    /// <summary>
+    /// Total env steps at the latest change (0 before the first). Under <see cref="EpisodeEnded"/> (one env, the authors'
+    /// rule) it is the authors' <c>previous_change_time</c>: the 0-based index of the step whose episode end started the value.
+    /// </summary>
     public long LastChangeStep { get; private set; }
 
     /// <summary>The newest value: what envs use now, or adopt at their next episode end under ChangeAtEpisodeEnd.</summary>
@@ -69,6 +72,23 @@ public sealed class FrictionSchedule
             }
         }
         return changed;
+    }
+
+    /// <summary>
+    /// The authors' rule for one env (lop/rl/run_ppo.py; docs/friction.md#nature2024): called at every episode end of the
+    /// env, after the step that takes the count to <paramref name="stepsAfter"/> (so the step's 0-based index is
+    /// stepsAfter - 1); a new value starts, for the next episode, when that index is more than ChangeEverySteps past the
+    /// previous change's index (0 at the start), and the next period counts from this index. Returns true when it starts.
+    /// Used instead of <see cref="Advance"/>, never with it.
+    /// </summary>
+    public bool EpisodeEnded(long stepsAfter)
+    {
+        if (Config.Protocol == FrictionProtocol.Constant || !Config.ChangeAtEpisodeEnd) return false;
+        long index = stepsAfter - 1;
+        if (index - LastChangeStep <= Config.ChangeEverySteps) return false;
+        Generation++;
+        LastChangeStep = index;
+        return true;
     }
 
     public void Write(BinaryWriter w)

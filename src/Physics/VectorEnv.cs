@@ -28,6 +28,10 @@ public sealed unsafe class VectorEnv : IDisposable
     private readonly Action<int> _stepPartition, _resetPartition;
     private int _scheduleGeneration;            // published to workers before each dispatch
     private double _scheduleFriction;
+    // One env under an episode-end protocol follows the authors' rule exactly (docs/friction.md#nature2024); N envs
+    // share the summed clock of FrictionSchedule.Advance.
+    private readonly bool _authorsRule;
+    private long _stepsAfter;                   // the summed count at the end of the vector step under way
 
     /// <param name="threads">Worker threads including the caller (clamped to numEnvs); results do not depend on it.</param>
     public VectorEnv(int numEnvs, AntConfig ant, FrictionConfig friction, ulong seed, int threads)
@@ -37,6 +41,7 @@ public sealed unsafe class VectorEnv : IDisposable
         ant.Validate();
         _ant = ant;
         _schedule = new FrictionSchedule(friction, seed);
+        _authorsRule = numEnvs == 1 && friction.ChangeAtEpisodeEnd;
         NumEnvs = numEnvs;
         ObservationSize = ant.ObservationSize;
         _scheduleFriction = _schedule.Current;
@@ -131,7 +136,8 @@ public sealed unsafe class VectorEnv : IDisposable
         actions.CopyTo(_actions);
 
         long before = TotalSteps, after = before + NumEnvs;
-        if (_schedule.Advance(before, after))
+        _stepsAfter = after;
+        if (!_authorsRule && _schedule.Advance(before, after))
         {
             _scheduleGeneration = _schedule.Generation;
             _scheduleFriction = _schedule.Current;
@@ -178,6 +184,12 @@ public sealed unsafe class VectorEnv : IDisposable
             EpisodeLengths[i] = env.EpisodeLength;
             EpisodeFrictions[i] = env.Friction;
             Buffer.MemoryCopy(obs, _finalObsPtr + (long)i * obsSize, obsSize * sizeof(float), obsSize * sizeof(float));
+            // One env: the authors' change rule, checked at its own episode ends (only one worker ever gets here).
+            if (_authorsRule && _schedule.EpisodeEnded(_stepsAfter))
+            {
+                _scheduleGeneration = _schedule.Generation;
+                _scheduleFriction = _schedule.Current;
+            }
             Adopt(i);
             env.Reset(new Span<float>(obs, obsSize));
         }

@@ -199,6 +199,44 @@ public class VectorEnvTests
     }
 
     [Fact]
+    public void OneEnvFollowsTheAuthorsChangeRuleStepForStep()
+    {
+        // The authors' loop (lop/rl/run_ppo.py) written out over a lone Ant: at each episode end, a new friction when the
+        // step index is more than change_time past previous_change_time; it applies from the next episode.
+        const int period = 40, steps = 400;
+        var friction = FrictionConfig.Nature2024 with { ChangeEverySteps = period, Table = [0.5, 1.5, 0.1, 0.9, 0.3, 1.1, 0.2, 0.7, 1.9, 0.05, 0.4, 0.6] };
+        using var vec = new VectorEnv(1, ShortEpisodes, friction, seed: 4, threads: 1);
+        using var lone = new SlipperyAnt(ShortEpisodes, 4, 0, friction: 0.5);
+        var rng = new Rng(9, 0);
+        var obs = new float[111];
+        long previousChangeTime = 0;
+        int frictionNumber = 0, changes = 0;
+        for (int step = 0; step < steps; step++)
+        {
+            var a = RandomActions(ref rng, 8);
+            vec.Step(a);
+            var r = lone.Step(a, obs);
+            Assert.Equal(r.Terminated || r.Truncated, vec.Terminated[0] || vec.Truncated[0]);
+            if (r.Terminated || r.Truncated)
+            {
+                Assert.Equal(lone.Friction, vec.EpisodeFrictions[0]);
+                if (step - previousChangeTime > period)
+                {
+                    previousChangeTime = step;
+                    lone.Friction = friction.Table[++frictionNumber];
+                    changes++;
+                }
+                lone.Reset(obs);
+            }
+            Assert.Equal(lone.Friction, vec.Frictions[0]);
+            Assert.Equal(frictionNumber, vec.Schedule.Generation);
+            Assert.Equal(previousChangeTime, vec.Schedule.LastChangeStep);
+            Assert.Equal(obs, vec.Observations);
+        }
+        Assert.InRange(changes, 5, 11); // 15-step episodes and a 40-step period: a change every third episode end or so
+    }
+
+    [Fact]
     public void NonFiniteActionsAreRejectedNamingTheEnvBeforeAnyEnvSteps()
     {
         using var vec = new VectorEnv(4, new AntConfig(), FrictionConfig.Constant(1), seed: 1, threads: 2);
