@@ -8,10 +8,18 @@ namespace CbpGpu.Physics;
 /// <param name="ChangeEverySteps">A new value is drawn once this many env steps (summed over envs) have passed since the last draw.</param>
 /// <param name="ChangeAtEpisodeEnd">True: each env adopts a new value at its own next episode end. False: all envs switch at once, mid-episode.</param>
 /// <param name="Table">The values to use in order instead of drawing them (<see cref="FrictionTable"/>); null to draw.</param>
+/// <param name="TableSource">Where <paramref name="Table"/> came from: <see cref="FrictionTable.Authors"/> (the shipped
+/// authors' table, row = seed) or the file given to --frictions; null when the values are drawn (or the table was built in code).</param>
 public sealed record FrictionConfig(
     FrictionProtocol Protocol, double ConstantFriction, double Log10Min, double Log10Max,
-    long ChangeEverySteps, bool ChangeAtEpisodeEnd, double[]? Table = null)
+    long ChangeEverySteps, bool ChangeAtEpisodeEnd, double[]? Table = null, string? TableSource = null)
 {
+    /// <summary>Where this run's values come from, for the start line: "the authors' table, row 3", "table FILE, row 3" or "drawn from seed 3".</summary>
+    public string DescribeValues(ulong seed) => Protocol == FrictionProtocol.Constant ? $"constant {ConstantFriction:G}"
+        : TableSource is null ? $"drawn from seed {seed}"
+        : TableSource == FrictionTable.Authors ? $"the authors' table, row {seed}"
+        : $"table {TableSource}, row {seed}";
+
     public static FrictionConfig Nature2024 { get; } =
         new(FrictionProtocol.Nature2024, 1.0, Math.Log10(0.02), Math.Log10(2.0), 2_000_000, true);
 

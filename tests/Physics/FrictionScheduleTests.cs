@@ -79,4 +79,36 @@ public class FrictionScheduleTests
         Assert.Equal(2, s.Generation);
         Assert.Equal(4_000_063, s.LastChangeStep);
     }
+
+    [Fact]
+    public void OneEnvChangesAtTheFirstEpisodeEndMoreThanThePeriodPastThePreviousChangesStepIndex()
+    {
+        // The authors' loop: `if done and step - previous_change_time > change_time: previous_change_time = step`, with
+        // step the 0-based index of the step just taken (stepsAfter - 1) and previous_change_time 0 at the start.
+        var s = new FrictionSchedule(FrictionConfig.Nature2024, 1);
+        Assert.False(s.EpisodeEnded(2_000_001));          // index 2,000,000: exactly the period, not more
+        Assert.Equal(0, s.Generation);
+        Assert.True(s.EpisodeEnded(2_000_002));           // index 2,000,001
+        Assert.Equal(1, s.Generation);
+        Assert.Equal(2_000_001, s.LastChangeStep);
+        Assert.False(s.EpisodeEnded(4_000_002));          // 4,000,001 - 2,000,001 = the period
+        Assert.True(s.EpisodeEnded(4_000_003));
+        Assert.Equal(2, s.Generation);
+        Assert.Equal(4_000_002, s.LastChangeStep);
+        Assert.False(new FrictionSchedule(FrictionConfig.Seed2023, 1).EpisodeEnded(50_000_000)); // mid-episode protocols ignore it
+    }
+
+    [Fact]
+    public void TheAuthorsTableIsTheirPickledArrayRowBySeed()
+    {
+        // Values read off lop/rl/cfg/frictions (shibhansh/loss-of-plasticity) with a pickle reader: [0][0..2], [99][49].
+        var row0 = FrictionTable.ReadRow(FrictionTable.Authors, 0, 50);
+        Assert.Equal(50, row0.Length);
+        Assert.Equal([0.2960884225146193, 0.2399197539967471, 0.038678322001718814], row0[..3]);
+        var row99 = FrictionTable.ReadRow(FrictionTable.Authors, 99, 50);
+        Assert.Equal(0.4817959831235436, row99[49]);
+        Assert.All(row0.Concat(row99), f => Assert.InRange(f, 0.02, 2.0));
+        Assert.Contains("none for seed 100", Assert.Throws<FormatException>(() => FrictionTable.ReadRow(FrictionTable.Authors, 100, 1)).Message);
+        Assert.Contains("has 50 values but this run needs 51", Assert.Throws<FormatException>(() => FrictionTable.ReadRow(FrictionTable.Authors, 3, 51)).Message);
+    }
 }

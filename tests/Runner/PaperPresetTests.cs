@@ -58,6 +58,35 @@ public sealed class PaperPresetTests : IDisposable
         Assert.Contains("the friction table has 3 values but 8,000,000 steps with a change every 2,000,000 need 5", longer.Validate());
     }
 
+    [Fact]
+    public void Nature2024SeedsBelow100TakeTheAuthorsRowAndOtherSeedsDraw()
+    {
+        var authors = ReadTrain("--method", "std", "--out", "x", "--seed", "7").Config;
+        Assert.Equal(FrictionTable.ReadRow(FrictionTable.Authors, 7, 50), authors.Env.Friction.Table!);
+        Assert.Equal(FrictionTable.Authors, authors.Env.Friction.TableSource);
+        Assert.Contains("\"TableSource\": \"authors\"", authors.ToJson());
+        Assert.Equal("the authors' table, row 7", authors.Env.Friction.DescribeValues(7));
+
+        var drawn = ReadTrain("--method", "std", "--out", "x", "--seed", "100").Config;
+        Assert.Null(drawn.Env.Friction.Table);
+        Assert.Null(drawn.Env.Friction.TableSource);
+        Assert.Equal("drawn from seed 100", drawn.Env.Friction.DescribeValues(100));
+        Assert.Null(ReadTrain("--method", "std", "--out", "x", "--seed", "7", "--frictions", "draw").Config.Env.Friction.Table);
+        Assert.Null(ReadTrain("--method", "std", "--out", "x", "--preset", "seed2023", "--seed", "7").Config.Env.Friction.Table);
+        Assert.Null(ReadTrain("--method", "std", "--out", "x", "--preset", "nature2024-ant", "--seed", "7").Config.Env.Friction.Table);
+
+        var beyond = Invoke("train", "--method", "std", "--out", "x", "--seed", "100", "--frictions", "authors");
+        Assert.Equal(2, beyond.ExitCode);
+        Assert.Contains("rows for seeds 0-99, not 100", beyond.ErrorLine);
+        var tooMany = Invoke("train", "--method", "std", "--out", "x", "--change-every", "100k", "--frictions", "authors");
+        Assert.Equal(2, tooMany.ExitCode);
+        Assert.Contains("has 50 values but this run needs 201", tooMany.ErrorLine);
+        Assert.Contains("--frictions draw", tooMany.ErrorLine);
+        var shortPeriod = ReadTrain("--method", "std", "--out", "x", "--change-every", "100k");
+        Assert.Null(shortPeriod.Config.Env.Friction.Table);
+        Assert.Contains("drawing the values from seed 0 instead", shortPeriod.Note);
+    }
+
     [Theory]
     [InlineData("0.5 1 2\n", "0", "6M", "line 1 (seed 0) has 3 values but this run needs 4")]
     [InlineData("0.5 abc 2\n", "0", "2M", "line 1 (seed 0), value 2: 'abc' is not a friction")]

@@ -150,7 +150,7 @@ public sealed class Trainer : IDisposable
             _progress.Output.WriteLine($"the run in {_dir.Path} already finished at step {startSteps:N0}; nothing to do");
             return new TrainResult(0, startSteps, 0, 0, 0, 0, 0, Stopped: false);
         }
-        _progress.Output.WriteLine($"training {run.TotalSteps:N0} steps of the {_config.Env.Ant.Engine} Ant ({_config.RolloutShape} per update) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir.Path}");
+        _progress.Output.WriteLine($"training {run.TotalSteps:N0} steps of the {_config.Env.Ant.Engine} Ant ({_config.RolloutShape} per update; friction {_config.Env.Friction.DescribeValues(run.Seed)}) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir.Path}");
         if (startSteps > 0) _progress.Output.WriteLine($"resumed at step {startSteps:N0}, update {_updates}");
         _progress.Start(startSteps);
         double envTotal = 0, actTotal = 0, updateTotal = 0;

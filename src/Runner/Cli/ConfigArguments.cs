@@ -56,7 +56,7 @@ public static class ConfigArguments
             // A sweep names its own methods and seeds; another preset or method given drops what only the file's applies to.
             if (sweep && option.Name is "--method" or "--seed") continue;
             if (gridFlags.Contains(option.Name)) continue;
-            if (given.Contains("--preset") && option.Name is "--friction" or "--change-every") continue;
+            if (given.Contains("--preset") && option.Name is "--friction" or "--change-every" or "--frictions") continue;
             if (otherMethod && train.CbpOnlyOptions.Contains(option)) continue;
             // Evaluation switched off on the command line drops the file's episode count, which needs it on.
             if (option.Name == "--eval-episodes" && EvaluationSwitchedOff(rest)) continue;

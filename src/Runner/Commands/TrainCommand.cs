@@ -15,6 +15,7 @@ namespace CbpGpu.Runner.Commands;
 public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant";
+    private const string DrawFrictions = "draw";
     private static readonly PpoSettings Nature2024Learner = PpoSettings.For(PpoMethod.Standard);
     private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
 
@@ -54,9 +55,11 @@ public sealed class TrainCommand : RunnerCommand
         $"{Constant} {EnvSettings.DefaultEnvs(Constant)})");
 
     private readonly Option<string> _frictions = OptionFactory.Text(
-        "--frictions", "FILE",
-        "friction values to use in order instead of drawing them: one line per seed (data line k is seed k), values " +
-        "separated by commas or spaces, '#' comments; for presets whose friction changes (default: none, values are drawn from the seed)", required: false);
+        "--frictions", $"FILE|{FrictionTable.Authors}|{DrawFrictions}",
+        "where a run's friction values come from, for presets whose friction changes: a table FILE used in order (one line " +
+        "per seed, data line k is seed k, values separated by commas or spaces, '#' comments); " +
+        $"{FrictionTable.Authors}: the authors' table (seeds 0-{FrictionTable.AuthorsSeeds - 1}, docs/friction.md#the-authors-table); {DrawFrictions}: drawn from the seed " +
+        $"(default: {Nature2024} {FrictionTable.Authors} for seeds 0-{FrictionTable.AuthorsSeeds - 1}, else {DrawFrictions}; {Seed2023} {DrawFrictions})", required: false);
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
     private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
@@ -276,6 +279,7 @@ public sealed class TrainCommand : RunnerCommand
         else if (c.Env.Friction.Protocol != FrictionProtocol.Constant
                  && c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
             yield return (_changeEvery, [L(c.Env.Friction.ChangeEverySteps)]);
+        if (c.Env.Friction.Protocol != FrictionProtocol.Constant) yield return (_frictions, [c.Env.Friction.TableSource ?? DrawFrictions]);
         yield return (_engine, [_engine.WordFor(c.Env.Ant.Engine)]);
         yield return (_steps, [L(c.Run.TotalSteps)]);
         yield return (_envs, [L(c.Env.NumEnvs)]);
@@ -386,25 +390,52 @@ public sealed class TrainCommand : RunnerCommand
             env = env with { Friction = env.Friction with { ChangeEverySteps = period } };
         }
         ulong seed = (ulong)result.GetValue(_seed);
-        if (result.GetValue(_frictions) is string table)
-        {
-            if (env.Friction.Protocol == FrictionProtocol.Constant)
-                throw new UsageException($"--frictions only applies to presets whose friction changes ({Nature2024}, {Seed2023}); drop it or pick one of those");
-            try
-            {
-                env = env with { Friction = env.Friction with { Table = FrictionTable.ReadRow(table, seed, FrictionTable.ValuesNeeded(env.Friction, steps)) } };
-            }
-            catch (FormatException e)
-            {
-                throw new UsageException($"--frictions: {e.Message}");
-            }
-        }
+        (var friction, string? frictionNote) = ReadFrictionValues(result, preset, env.Friction, seed, steps);
+        env = env with { Friction = friction };
+        if (frictionNote is not null) note = note is null ? frictionNote : note + Environment.NewLine + frictionNote;
         var run = new RunSettings(
             seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
         var config = new TrainConfig(env, ppo, run, cbp) { Eval = ReadEval(result, preset) };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
         return new TrainRequest(config, result.GetValue(_out)!, result.GetValue(_resume), note);
+    }
+
+    /// <summary>
+    /// --frictions: a table file, the authors' table or drawn values; by default nature2024 seeds 0-99 take their row of
+    /// the authors' table and every other run draws (docs/friction.md#the-authors-table).
+    /// </summary>
+    private (FrictionConfig Friction, string? Note) ReadFrictionValues(ParseResult result, string preset, FrictionConfig friction, ulong seed, long steps)
+    {
+        string? given = result.GetValue(_frictions);
+        if (friction.Protocol == FrictionProtocol.Constant)
+        {
+            if (given is null) return (friction, null);
+            throw new UsageException($"--frictions only applies to presets whose friction changes ({Nature2024}, {Seed2023}); drop it or pick one of those");
+        }
+        int needed = FrictionTable.ValuesNeeded(friction, steps);
+        const int authorsValues = 50;
+        string? note = null;
+        string source = given ?? DrawFrictions;
+        if (given is null && preset == Nature2024 && seed < FrictionTable.AuthorsSeeds)
+        {
+            // The preset's default covers a run it can: a shorter --change-every or a longer --steps than 50 values serve
+            // draws instead, and says so (docs/friction.md#the-authors-table).
+            if (needed <= authorsValues) source = FrictionTable.Authors;
+            else note = $"note: the authors' friction table has {authorsValues} values per seed and {steps:N0} steps with a change every " +
+                $"{friction.ChangeEverySteps:N0} may need {needed}; drawing the values from seed {seed} instead (--frictions {DrawFrictions} says so explicitly)";
+        }
+        if (source == DrawFrictions) return (friction with { Table = null, TableSource = null }, note);
+        if (source == FrictionTable.Authors && seed >= FrictionTable.AuthorsSeeds)
+            throw new UsageException($"--frictions {FrictionTable.Authors}: the authors' table has rows for seeds 0-{FrictionTable.AuthorsSeeds - 1}, not {seed}; pick such a seed or use --frictions {DrawFrictions}");
+        try
+        {
+            return (friction with { Table = FrictionTable.ReadRow(source, seed, needed), TableSource = source }, null);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--frictions: {e.Message}{(source == FrictionTable.Authors ? $"; or use --frictions {DrawFrictions}" : "")}");
+        }
     }
 
     /// <summary>--eval-every (default: the preset's) and --eval-episodes, which needs evaluation on.</summary>
