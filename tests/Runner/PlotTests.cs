@@ -97,6 +97,11 @@ public sealed class PlotTests : IDisposable
         Assert.Equal(
             ["line,seed,period,friction,episodes,mean_return,source", "std,3,0,0.5,4,16.25,episodes", "std,3,1,1.5,1,5,episodes"],
             File.ReadAllLines(Path.Combine(figures, "friction.csv")));
+        // Per run and bin: the last bin holds a -5 at 0.5 and a 5 after the change to 1.5.
+        Assert.Equal(
+            ["line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed",
+             "std,3,0,100000,2,15,0.5,0", "std,3,100000,200000,1,40,0.5,0", "std,3,200000,300000,2,0,1.5,1"],
+            File.ReadAllLines(Path.Combine(figures, "runs.csv")));
         Assert.Equal(
             ["line,layer,step,runs,mean", "std,policy_l1,131072,1,0.1", "std,policy_l1,262144,1,0.12", "std,value_l1,131072,1,0.2", "std,value_l1,262144,1,0.25"],
             File.ReadAllLines(Path.Combine(figures, "weights.csv")));

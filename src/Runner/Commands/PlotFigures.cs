@@ -107,6 +107,39 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         if (allPositive) plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top);
         WriteCsv("returns", "line,bin_start,bin_end,runs,mean_return,ci_low,ci_high", rows);
         Save(plot, "returns");
+        RunBins(binWidth);
+    }
+
+    /// <summary>
+    /// runs.csv: per run and bin of episodes (by the step they ended at), their count, mean return and the friction in
+    /// effect at the bin's last episode end (friction_changed 1 where the bin's episodes ran at two values). The per-run
+    /// numbers behind returns.csv: a single `train` run reproduces its rows exactly (docs/sweeps.md#figures).
+    /// </summary>
+    private void RunBins(long binWidth)
+    {
+        var rows = new List<string>();
+        foreach (var run in runs.OrderBy(r => Array.IndexOf(_lines, r.Line)).ThenBy(r => r.Seed))
+        {
+            int bins = (int)((run.LastStep + binWidth - 1) / binWidth);
+            var sum = new double[bins];
+            var count = new int[bins];
+            var first = new double[bins];
+            var last = new double[bins];
+            foreach (var (step, ret, friction) in run.Episodes)
+            {
+                int b = (int)((step - 1) / binWidth);
+                if (b < 0 || b >= bins) continue;
+                if (count[b]++ == 0) first[b] = friction;
+                last[b] = friction;
+                sum[b] += ret;
+            }
+            for (int b = 0; b < bins; b++)
+                rows.Add(count[b] == 0
+                    ? $"{run.Line},{run.Seed},{b * binWidth},{(b + 1) * binWidth},0,,,"
+                    : $"{run.Line},{run.Seed},{b * binWidth},{(b + 1) * binWidth},{count[b]},{F(sum[b] / count[b])},{F(last[b])},{(first[b] != last[b] ? 1 : 0)}");
+        }
+        WriteCsv("runs", "line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed", rows);
+        output.WriteLine($"wrote {Path.Combine(outDir, "runs.csv")}");
     }
 
     private void MarkFrictionChanges(Plot plot)
