@@ -124,14 +124,17 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             return;
         }
         BinnedFigure(logged, r => [.. r.Activity.Select(a => (a.Step, a.DormantShare))], binWidth, resamples, seed, "dormant_share",
-            "Dormant share of policy hidden units on the acting steps (active on <= 1% of 1,000 steps)", "fraction of units");
+            "Dormant share (acting steps)", "policy units active on <= 1% of 1,000 steps (fraction)", top: null);
         BinnedFigure(logged, r => [.. r.Activity.Where(a => !double.IsNaN(a.StableRankPercent)).Select(a => (a.Step, a.StableRankPercent))], binWidth, resamples, seed,
-            "stable_rank", "Stable rank of the last policy hidden layer on 1,000 acting steps (every 10,000 steps)", "% of layer width");
+            "stable_rank", "Stable rank (acting steps)", "policy h2 stable rank on 1,000 steps (% of width)", top: 100);
     }
 
-    /// <summary>One line per configuration of per-run points binned by step, mean over seeds with the 95% bootstrap band; friction changes dashed.</summary>
+    /// <summary>
+    /// One line per configuration of per-run points binned by step, mean over seeds with the 95% bootstrap band; friction
+    /// changes dashed; y from 0 to <paramref name="top"/> (null: the data's).
+    /// </summary>
     private void BinnedFigure(List<PlotRun> group, Func<PlotRun, IReadOnlyList<(long, double)>> points, long binWidth, int resamples, int seed,
-        string name, string title, string yLabel)
+        string name, string title, string yLabel, double? top)
     {
         var plot = new Plot();
         var rows = new List<string>();
@@ -145,12 +148,12 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
         }
         MarkFrictionChanges(plot);
-        plot.Title($"{title}, mean over seeds, 95% bootstrap CI, bins of {binWidth:N0} steps; {Shape}");
+        plot.Title($"{title}, mean over seeds, 95% bootstrap CI, bins of {binWidth:N0}; {Shape}");
         plot.XLabel("env steps");
         plot.YLabel(yLabel);
         plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.AutoScale();
-        plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top);
+        plot.Axes.SetLimitsY(0, top ?? plot.Axes.GetLimits().Top);
         WriteCsv(name, "line,bin_start,bin_end,runs,mean,ci_low,ci_high", rows);
         Save(plot, name);
     }
