@@ -42,8 +42,6 @@ public sealed class ActingActivity
         _steps = steps;
     }
 
-    public long Steps => _steps;
-
     /// <summary>
     /// Records acting steps in order, one row of post-activation values (a layer's width) per step in
     /// <paramref name="h1"/> and <paramref name="h2"/>; appends the row of every window that closes to

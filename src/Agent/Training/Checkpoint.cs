@@ -52,8 +52,9 @@ public static class Checkpoint
         });
         // Its own block, absent without evaluation: checkpoints written before evaluation existed read as "no eval.csv".
         if (run.EvalCsvLength > 0) w.Write(Eval, EvalVersion, x => x.Write(run.EvalCsvLength));
-        // Blocks of their own, so that checkpoints written before activity.csv existed still read (as "no activity.csv").
-        w.Write(Activity, ActivityVersion, x => x.Write(run.ActivityCsvLength));
+        // Blocks of their own (this one and activity-window), so that checkpoints written before activity.csv existed
+        // still read, as "no activity.csv".
+        if (run.ActivityCsvLength > 0) w.Write(Activity, ActivityVersion, x => x.Write(run.ActivityCsvLength));
         w.Write(Parameters, ParametersVersion, x =>
         {
             using var cpu = state.Parameters.Data.cpu();
