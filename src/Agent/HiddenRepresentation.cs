@@ -48,4 +48,38 @@ public static class HiddenRepresentation
         }
         return Math.Exp(entropy);
     }
+
+    /// <summary>
+    /// The singular values of a [<paramref name="rows"/> x <paramref name="cols"/>] row-major matrix, descending, from
+    /// LAPACK through torch.linalg.svdvals in float64 (docs/ppo.md#acting-diagnostics).
+    /// </summary>
+    public static double[] SingularValues(ReadOnlySpan<float> matrix, int rows, int cols)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var m = tensor(matrix[..(rows * cols)].ToArray(), [rows, cols]).to_type(ScalarType.Float64);
+        return linalg.svdvals(m).data<double>().ToArray();
+    }
+
+    /// <summary>
+    /// The authors' stable rank (their compute_abs_approximate_rank, docs/ppo.md#acting-diagnostics): singular values,
+    /// not squared, normalised by their sum and sorted descending, counted until their running sum reaches
+    /// <paramref name="share"/>. As their loop does, an all-zero matrix (normalised values NaN) counts 1.
+    /// </summary>
+    public static int StableRank(double[] singularValues, double share = 0.99)
+    {
+        var sorted = (double[])singularValues.Clone();
+        Array.Sort(sorted);
+        double total = 0;
+        foreach (double s in sorted) total += s;
+        double cumulative = 0;
+        int rank = 0;
+        // Descending: from the end of the ascending sort. `rank < Length` only guards against rounding the sum short.
+        while (cumulative < share && rank < sorted.Length)
+        {
+            cumulative += sorted[sorted.Length - 1 - rank] / total;
+            rank++;
+        }
+        return rank;
+    }
 }

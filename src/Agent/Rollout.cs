@@ -22,7 +22,7 @@ public sealed class Rollout : IDisposable
     private readonly Tensor _valueInput;     // [Envs, ObservationSize]: observations valued outside the rollout rows
     private readonly int[] _truncatedEnvs;   // which env each _valueInput row came from
 
-    public Rollout(int steps, int envs, int observationSize, int actionSize)
+    public Rollout(int steps, int envs, int observationSize, int actionSize, int hiddenUnits)
     {
         Steps = steps;
         Envs = envs;
@@ -31,6 +31,8 @@ public sealed class Rollout : IDisposable
         Observations = zeros([steps, envs, observationSize], ScalarType.Float32);
         Actions = zeros([steps, envs, actionSize], ScalarType.Float32);
         LogProbs = zeros([steps, envs], ScalarType.Float32);
+        PolicyH1 = zeros([steps, envs, hiddenUnits], ScalarType.Float32);
+        PolicyH2 = zeros([steps, envs, hiddenUnits], ScalarType.Float32);
         Values = zeros([steps, envs], ScalarType.Float32);
         Rewards = zeros([steps, envs], ScalarType.Float32);
         Terminated = zeros([steps, envs], ScalarType.Bool);
@@ -58,6 +60,12 @@ public sealed class Rollout : IDisposable
     /// <summary>[Steps, Envs]: log pi_old(a|s) at sampling time.</summary>
     public Tensor LogProbs { get; }
 
+    /// <summary>[Steps, Envs, hidden]: the policy's first hidden layer after its nonlinearity, in the forward that chose the action (docs/ppo.md#acting-diagnostics).</summary>
+    public Tensor PolicyH1 { get; }
+
+    /// <summary>[Steps, Envs, hidden]: the policy's second (last) hidden layer, likewise.</summary>
+    public Tensor PolicyH2 { get; }
+
     /// <summary>[Steps, Envs]: V_old(s) at sampling time.</summary>
     public Tensor Values { get; }
 
@@ -82,6 +90,8 @@ public sealed class Rollout : IDisposable
     /// <summary>[Steps, Envs]: advantages + values, the value targets; written by GAE.</summary>
     public Tensor Returns { get; }
 
+    public Span<float> PolicyH1Span => Floats(PolicyH1);
+    public Span<float> PolicyH2Span => Floats(PolicyH2);
     public Span<float> RewardSpan => Floats(Rewards);
     public Span<float> ValueSpan => Floats(Values);
     public Span<float> LastValueSpan => Floats(LastValues);
@@ -131,7 +141,7 @@ public sealed class Rollout : IDisposable
         return new RolloutTimes(envTicks / (double)Stopwatch.Frequency, actTicks / (double)Stopwatch.Frequency);
     }
 
-    /// <summary>Observation, sampled action, its log-probability and the value of step <paramref name="t"/>.</summary>
+    /// <summary>Observation, sampled action, its log-probability, the policy's hidden activations and the value of step <paramref name="t"/>.</summary>
     private void Act(int t, ReadOnlySpan<float> observations, ActorCritic nets, Generator generator, Device device)
     {
         using var scope = NewDisposeScope();
@@ -142,6 +152,8 @@ public sealed class Rollout : IDisposable
         var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, generator);
         Actions[t].copy_(action);
         LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
+        PolicyH1[t].copy_(policy.H1);
+        PolicyH2[t].copy_(policy.H2);
         Values[t].copy_(nets.Value(obs).Value);
     }
 
@@ -214,6 +226,8 @@ public sealed class Rollout : IDisposable
         Observations.Dispose();
         Actions.Dispose();
         LogProbs.Dispose();
+        PolicyH1.Dispose();
+        PolicyH2.Dispose();
         Values.Dispose();
         Rewards.Dispose();
         Terminated.Dispose();

@@ -61,7 +61,7 @@ public sealed class PpoUpdateContinualBackpropTests
 
     private static Rollout Rollout(int seed)
     {
-        var rollout = new Rollout(steps: 128, envs: 1, Observation, Actions);
+        var rollout = new Rollout(steps: 128, envs: 1, Observation, Actions, Hidden);
         var random = new Random(seed);
         foreach (var t in new[] { rollout.Observations, rollout.Actions })
         {

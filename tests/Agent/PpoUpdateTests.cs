@@ -23,7 +23,7 @@ public sealed class PpoUpdateTests : IDisposable
 
     public PpoUpdateTests()
     {
-        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, VectorEnv.ActionSize);
+        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, VectorEnv.ActionSize, 32);
         _nets = new ActorCritic(_env.ObservationSize, 32, VectorEnv.ActionSize, CPU);
         using (var init = new Generator(8)) _nets.Parameters.Initialize(init);
         _rollout.Collect(_env, _nets, _generator, CPU, false, _ => { });

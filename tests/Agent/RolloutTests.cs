@@ -21,7 +21,7 @@ public sealed class RolloutTests : IDisposable
     {
         _nets = new ActorCritic(_env.ObservationSize, 32, VectorEnv.ActionSize, CPU);
         using (var init = new Generator(9)) _nets.Parameters.Initialize(init);
-        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, VectorEnv.ActionSize);
+        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, VectorEnv.ActionSize, 32);
     }
 
     public void Dispose()
@@ -90,6 +90,18 @@ public sealed class RolloutTests : IDisposable
             for (int i = 0; i < Envs; i++)
                 if (!truncations.Exists(x => x.Step == t && x.Env == i))
                     Assert.Equal(0f, At(_rollout.TruncatedValues, t, i));
+    }
+
+    [Fact]
+    public void RecordsThePolicysHiddenActivationsOfTheForwardThatChoseEachAction()
+    {
+        _rollout.Collect(_env, _nets, _generator, CPU, false, _ => { });
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var policy = _nets.Policy(_rollout.Observations.reshape(Steps * Envs, -1));
+        Assert.True(policy.H1.allclose(_rollout.PolicyH1.reshape(Steps * Envs, -1), rtol: 1e-6, atol: 1e-6));
+        Assert.True(policy.H2.allclose(_rollout.PolicyH2.reshape(Steps * Envs, -1), rtol: 1e-6, atol: 1e-6));
+        Assert.True(_rollout.PolicyH2.gt(0).any().item<bool>() && _rollout.PolicyH2.eq(0).any().item<bool>(), "expected ReLU outputs, some zero");
     }
 
     [Fact]

@@ -39,6 +39,34 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ActivityCsvResumesExactlyAfterAKillThatLeftRowsPastTheCheckpoint()
+    {
+        // 5 updates of 2,048 steps straight; against: 2 updates (a checkpoint mid-window, at 4,096), on to 3 (rows to
+        // 6,000 written), then that checkpoint put back as if the process had been killed before its next one, and
+        // resumed to 5: activity.csv is cut back and continued to the same bytes, stable rank at 10,000 included.
+        string straight = Dir("activity-straight"), killed = Dir("activity-killed");
+        Train(straight, Config(5 * 2048));
+        Train(killed, Config(2 * 2048));
+        string checkpoint = Path.Combine(killed, RunDirectory.CheckpointFile);
+        byte[] atStep4096 = File.ReadAllBytes(checkpoint);
+        Train(killed, Config(3 * 2048), resume: true);
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(killed, RunDirectory.ActivityFile)).Length);
+        File.WriteAllBytes(checkpoint, atStep4096);
+        Train(killed, Config(5 * 2048), resume: true);
+
+        string[] rows = File.ReadAllLines(Path.Combine(straight, RunDirectory.ActivityFile));
+        Assert.Equal("step,dormant_share,stable_rank,stable_rank_percent", rows[0]);
+        Assert.Equal(Enumerable.Range(1, 10).Select(k => (1000 * k).ToString(CultureInfo.InvariantCulture)), rows.Skip(1).Select(r => r.Split(',')[0]));
+        var last = rows[^1].Split(',').Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        Assert.InRange(last[2], 2, 256);
+        Assert.Equal(100 * last[2] / 256, last[3]);
+        Assert.All(rows.Skip(1).SkipLast(1), r => Assert.EndsWith(",NaN,NaN", r));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, RunDirectory.ActivityFile)), File.ReadAllBytes(Path.Combine(killed, RunDirectory.ActivityFile)));
+        Assert.Equal(Episodes(straight), Episodes(killed));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(killed));
+    }
+
+    [Fact]
     public void ABulletRunStoppedWithEpisodesInFlightResumesToTheSameFiles()
     {
         // The report's task and learner on the Bullet Ant, shortened: 4 envs x 256 steps per update, 200-step episodes,

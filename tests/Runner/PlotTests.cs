@@ -52,10 +52,10 @@ public sealed class PlotTests : IDisposable
         // Run A reached step 212 (bin 2 = (200, 300] barely begun: its episode at 205 is left out); run B reached 250
         // (half of bin 2: counted). Bins of 100 steps, one resample drawn from a fixed Random (one value: no spread).
         IReadOnlyList<(long, double)> a = [(50, 1.0), (150, 3.0), (205, 100.0)], b = [(60, 5.0), (160, 7.0), (240, 9.0)];
-        var curve = PlotStatistics.ReturnCurve([(a, 212), (b, 250)], 100, 1, 0);
+        var curve = PlotStatistics.BinnedCurve([(a, 212), (b, 250)], 100, 1, 0);
         Assert.Equal([(0L, 2, 3.0), (100L, 2, 5.0), (200L, 1, 9.0)], curve.Select(c => (c.Start, c.Runs, c.Mean)));
         // Alone, run A has no third point.
-        Assert.Equal([0L, 100L], PlotStatistics.ReturnCurve([(a, 212)], 100, 1, 0).Select(c => c.Start));
+        Assert.Equal([0L, 100L], PlotStatistics.BinnedCurve([(a, 212)], 100, 1, 0).Select(c => c.Start));
     }
 
     [Fact]
@@ -114,6 +114,7 @@ public sealed class PlotTests : IDisposable
         Assert.Contains("no cbp runs, so no unit-age figure", outcome.Output);
         Assert.Contains("no run has an eval.csv, so no evaluation figure", outcome.Output);
         Assert.False(File.Exists(Path.Combine(figures, "eval_returns.csv")));
+        Assert.Contains("no run has an activity.csv, so no dormant-share or stable-rank figure", outcome.Output);
     }
 
     /// <summary>Two std seeds with eval.csv (seed 1's last row cut, as by a kill) and the episodes their training ended.</summary>
@@ -168,6 +169,56 @@ public sealed class PlotTests : IDisposable
             File.ReadAllLines(Path.Combine(figures, "friction.csv")));
         byte[] png = File.ReadAllBytes(Path.Combine(figures, "eval_returns.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+    }
+
+    [Fact]
+    public void ActivityCsvGivesTheDormantShareAndStableRankCurvesOverSeeds()
+    {
+        // Two std seeds, trained to 20,480 steps; seed 1's last row cut, as by a kill. Bins of 10,000 steps: the stable
+        // rank (every 10,000 steps; NaN between) has one row per bin, the dormant share two.
+        var config = new TrainConfig(EnvSettings.Nature2024(1), PpoSettings.For(PpoMethod.Standard), new RunSettings(0, 20_480, "cpu", 1, 2, 100));
+        string[] activity =
+        [
+            "step,dormant_share,stable_rank,stable_rank_percent\n5000,0.1,NaN,NaN\n10000,0.3,128,50\n15000,0.5,NaN,NaN\n20000,0.7,102.4,40\n",
+            "step,dormant_share,stable_rank,stable_rank_percent\n5000,0.2,NaN,NaN\n10000,0.2,153.6,60\n15000,0.4,NaN,NaN\n20000,0.4,153.6,60\n25000,0.9",
+        ];
+        for (int seed = 0; seed < 2; seed++)
+        {
+            string run = Path.Combine(_root, "activity", "std", $"seed-{seed}");
+            Directory.CreateDirectory(run);
+            File.WriteAllText(Path.Combine(run, RunDirectory.ConfigFile), (config with { Run = config.Run with { Seed = (ulong)seed } }).ToJson());
+            File.WriteAllText(Path.Combine(run, RunDirectory.EpisodesFile), "step,env,return,length,friction\n5000,0,10,1000,0.5\n");
+            File.WriteAllText(Path.Combine(run, RunDirectory.UpdatesFile), "update,step,abs_w_policy_l1\n10,20480,0.1\n");
+            File.WriteAllText(Path.Combine(run, RunDirectory.ActivityFile), activity[seed]);
+        }
+        string figures = Path.Combine(_root, "figures");
+        var outcome = Invoke("plot", Path.Combine(_root, "activity"), "--out", figures, "--bin", "10000");
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+
+        static (string[] Fields, double Mean, double Low, double High) Row(string line)
+        {
+            var f = line.Split(',');
+            var n = f[4..].Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            return (f[..4], n[0], n[1], n[2]);
+        }
+        string[] dormant = File.ReadAllLines(Path.Combine(figures, "dormant_share.csv"));
+        Assert.Equal("line,bin_start,bin_end,runs,mean,ci_low,ci_high", dormant[0]);
+        Assert.Equal(3, dormant.Length);   // bin (20000, 30000] is barely begun (the runs ended at 20,480)
+        Assert.Equal("std,0,10000,2,0.2,0.2,0.2", dormant[1]);
+        var second = Row(dormant[2]);
+        Assert.Equal(["std", "10000", "20000", "2"], second.Fields);
+        Assert.Equal(0.5, second.Mean);
+        Assert.InRange(second.Low, 0.4, 0.5);
+        Assert.InRange(second.High, 0.5, 0.6);
+
+        string[] rank = File.ReadAllLines(Path.Combine(figures, "stable_rank.csv"));
+        Assert.Equal(3, rank.Length);
+        Assert.Equal(["std", "0", "10000", "2"], Row(rank[1]).Fields);
+        Assert.Equal(55.0, Row(rank[1]).Mean);
+        Assert.Equal(["std", "10000", "20000", "2"], Row(rank[2]).Fields);
+        Assert.Equal(50.0, Row(rank[2]).Mean);
+        foreach (string png in new[] { "dormant_share.png", "stable_rank.png" })
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(figures, png))[..4]);
     }
 
     [Fact]

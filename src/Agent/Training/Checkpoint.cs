@@ -10,16 +10,19 @@ namespace CbpGpu.Agent.Training;
 /// <param name="EpisodesCsvLength">Bytes of episodes.csv at the checkpoint: a resume cuts the file back to this.</param>
 /// <param name="RecentReturns">The progress display's recent episode returns.</param>
 /// <param name="EvalCsvLength">Bytes of eval.csv at the checkpoint, every evaluation due by then written; 0: the run had no eval.csv.</param>
+/// <param name="ActivityCsvLength">Bytes of activity.csv at the checkpoint; 0: a checkpoint written before activity.csv existed.</param>
 public sealed record RunProgress(
     string ConfigJson, int Updates, long EnvSteps, long Episodes,
-    long EpisodesCsvLength, long UpdatesCsvLength, double ElapsedSeconds, double[] RecentReturns, long EvalCsvLength = 0);
+    long EpisodesCsvLength, long UpdatesCsvLength, double ElapsedSeconds, double[] RecentReturns, long EvalCsvLength = 0,
+    long ActivityCsvLength = 0);
 
 /// <summary>Everything whose state a checkpoint carries, built fresh from the configuration before a restore.</summary>
-public sealed record TrainingState(FlatParameters Parameters, IParameterOptimizer Optimizer, IContinualBackprop? Cbp, Generator Generator, VectorEnv Env);
+public sealed record TrainingState(FlatParameters Parameters, IParameterOptimizer Optimizer, IContinualBackprop? Cbp, Generator Generator, VectorEnv Env, ActingActivity Activity);
 
 /// <summary>
 /// What checkpoint.bin holds (docs/formats.md#checkpointbin): one <see cref="BlockWriter"/> file with the blocks
-/// run, eval (only when the run has an eval.csv), parameters, optimizer, cbp (only with Continual Backprop), generator and envs. Everything a run needs to
+/// run, eval (only when the run has an eval.csv), activity, parameters, optimizer, cbp (only with Continual Backprop), generator, envs and
+/// activity-window. Everything a run needs to
 /// continue bit for bit; each block is read whole and must fit exactly, so a checkpoint of another run is refused
 /// before anything is changed.
 /// </summary>
@@ -28,8 +31,10 @@ public static class Checkpoint
     public const string Magic = "CbpGpu checkpoint";
     public const int FormatVersion = 2;
 
-    private const string Run = "run", Eval = "eval", Parameters = "parameters", Optimizer = "optimizer", Cbp = "cbp", Generator = "generator", Envs = "envs";
-    private const int RunVersion = 1, ParametersVersion = 1, OptimizerVersion = 1, CbpVersion = 1, GeneratorVersion = 1, EvalVersion = 1;
+    private const string Run = "run", Eval = "eval", Activity = "activity", Parameters = "parameters", Optimizer = "optimizer", Cbp = "cbp",
+        Generator = "generator", Envs = "envs", ActivityWindow = "activity-window";
+    private const int RunVersion = 1, ParametersVersion = 1, OptimizerVersion = 1, CbpVersion = 1, GeneratorVersion = 1, EvalVersion = 1,
+        ActivityVersion = 1, ActivityWindowVersion = 1;
 
     public static void Write(BlockWriter w, RunProgress run, TrainingState state)
     {
@@ -47,6 +52,9 @@ public static class Checkpoint
         });
         // Its own block, absent without evaluation: checkpoints written before evaluation existed read as "no eval.csv".
         if (run.EvalCsvLength > 0) w.Write(Eval, EvalVersion, x => x.Write(run.EvalCsvLength));
+        // Blocks of their own (this one and activity-window), so that checkpoints written before activity.csv existed
+        // still read, as "no activity.csv".
+        if (run.ActivityCsvLength > 0) w.Write(Activity, ActivityVersion, x => x.Write(run.ActivityCsvLength));
         w.Write(Parameters, ParametersVersion, x =>
         {
             using var cpu = state.Parameters.Data.cpu();
@@ -61,16 +69,23 @@ public static class Checkpoint
             x.Write(cpu.bytes);
         });
         w.Write(Envs, state.Env.StateVersion, state.Env.SaveState);
+        w.Write(ActivityWindow, ActivityWindowVersion, state.Activity.Save);
     }
 
-    /// <summary>The run block (and eval block) alone: read first, to check the configuration before anything is built.</summary>
+    /// <summary>The run block (and eval and activity blocks) alone: read first, to check the configuration before anything is built.</summary>
     public static RunProgress ReadProgress(BlockReader r)
     {
         var progress = ReadRunBlock(r);
-        if (!r.Has(Eval)) return progress;
-        long evalLength = r.Read(Eval, EvalVersion, x => x.ReadInt64());
-        if (evalLength <= 0) throw new InvalidDataException($"eval.csv length {evalLength} is impossible");
-        return progress with { EvalCsvLength = evalLength };
+        if (r.Has(Activity)) progress = progress with { ActivityCsvLength = ReadLength(r, Activity, ActivityVersion, RunDirectory.ActivityFile) };
+        if (r.Has(Eval)) progress = progress with { EvalCsvLength = ReadLength(r, Eval, EvalVersion, RunDirectory.EvalFile) };
+        return progress;
+    }
+
+    private static long ReadLength(BlockReader r, string block, int version, string file)
+    {
+        long length = r.Read(block, version, x => x.ReadInt64());
+        if (length <= 0) throw new InvalidDataException($"{file} length {length} is impossible");
+        return length;
     }
 
     private static RunProgress ReadRunBlock(BlockReader r) => r.Read(Run, RunVersion, x =>
@@ -108,5 +123,7 @@ public static class Checkpoint
             state.Generator.set_state(generatorState);
         });
         r.Read(Envs, state.Env.StateVersion, state.Env.LoadState);
+        // Absent in checkpoints written before activity.csv existed: the window begun then closes without a row.
+        if (r.Has(ActivityWindow)) r.Read(ActivityWindow, ActivityWindowVersion, state.Activity.Load);
     }
 }

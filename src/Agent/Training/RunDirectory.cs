@@ -5,7 +5,7 @@ namespace CbpGpu.Agent.Training;
 
 /// <summary>
 /// A run's directory (docs/formats.md#run-directory): config.json, episodes.csv, updates.csv, eval.csv (with
-/// evaluation on), sessions.csv and checkpoint.bin, held under an exclusive <see cref="RunLock"/> for as long as this object lives. Opening one does
+/// evaluation on), activity.csv, sessions.csv and checkpoint.bin, held under an exclusive <see cref="RunLock"/> for as long as this object lives. Opening one does
 /// every check that can refuse the run (a file where the directory should be, another process, a run already there,
 /// nothing to resume) before any run file is written, and every I/O problem surfaces as one
 /// <see cref="TrainingException"/> naming the path.
@@ -16,6 +16,7 @@ public sealed class RunDirectory : IDisposable
     public const string EpisodesFile = "episodes.csv";
     public const string UpdatesFile = "updates.csv";
     public const string EvalFile = "eval.csv";
+    public const string ActivityFile = "activity.csv";
     public const string SessionsFile = "sessions.csv";
     public const string CheckpointFile = "checkpoint.bin";
     private const string SessionsHeader = "time_utc,event,step,total_steps,detail";
@@ -41,6 +42,7 @@ public sealed class RunDirectory : IDisposable
     public string EpisodesPath => Combine(EpisodesFile);
     public string UpdatesPath => Combine(UpdatesFile);
     public string EvalPath => Combine(EvalFile);
+    public string ActivityPath => Combine(ActivityFile);
     public string SessionsPath => Combine(SessionsFile);
     public string CheckpointPath => Combine(CheckpointFile);
     private string Combine(string file) => System.IO.Path.Combine(Path, file);

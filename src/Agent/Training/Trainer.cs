@@ -44,6 +44,9 @@ public sealed class Trainer : IDisposable
     private readonly TensorBoardLog? _tensorBoard;
     private readonly EvalWorker? _evalWorker;
     private readonly EvalLog? _evalLog;
+    private readonly ActingActivity _activity;
+    private readonly ActivityLog? _activityLog;
+    private readonly List<ActivityRow> _closedWindows = [];
     private readonly UpdateRow _row;
     private readonly long[] _replacedBefore;
     private readonly int[] _ages;
@@ -76,6 +79,7 @@ public sealed class Trainer : IDisposable
                 _dir.CheckLogCovers(_dir.EpisodesPath, saved.EpisodesCsvLength);
                 _dir.CheckLogCovers(_dir.UpdatesPath, saved.UpdatesCsvLength);
                 if (saved.EvalCsvLength > 0) _dir.CheckLogCovers(_dir.EvalPath, saved.EvalCsvLength);
+                if (saved.ActivityCsvLength > 0) _dir.CheckLogCovers(_dir.ActivityPath, saved.ActivityCsvLength);
             }
 
             progress.WriteLine(config.ToJson());
@@ -89,7 +93,8 @@ public sealed class Trainer : IDisposable
                 _nets.Parameters.Initialize(init, ppo.Network);
             _generator = new Generator(run.Seed + 1, _device);
             _optimizer = OptimizerPair.Create(_nets.Parameters, ppo.Adam, config.Cbp, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL);
-            _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize);
+            _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize, ppo.HiddenUnits);
+            _activity = new ActingActivity(ppo.HiddenUnits, saved?.EnvSteps ?? 0);
             _ppo = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Cbp, ppo, _generator, _device);
             var layout = _nets.Layout;
             _row = new UpdateRow(layout.Weights.Count, layout.HiddenLayers.Count);
@@ -110,6 +115,8 @@ public sealed class Trainer : IDisposable
                 // eval.csv as the checkpoint left it (every evaluation due by its step written); kept, without new rows,
                 // when evaluation is now off; started when it is newly on.
                 _evalLog = saved.EvalCsvLength > 0 ? EvalLog.Reopen(_dir, saved.EvalCsvLength) : _evalWorker is not null ? EvalLog.Create(_dir) : null;
+                // A checkpoint written before activity.csv existed starts it, unless the run is finished (docs/formats.md#activitycsv).
+                _activityLog = saved.ActivityCsvLength > 0 ? ActivityLog.Reopen(_dir, saved.ActivityCsvLength) : _alreadyDone ? null : ActivityLog.Create(_dir);
                 if (!_alreadyDone)
                 {
                     string changes = config.ResumeChanges(savedConfig);
@@ -123,6 +130,7 @@ public sealed class Trainer : IDisposable
                 _dir.WriteConfig(config.ToJson());
                 _logs = TrainingLogs.Create(_dir, weightNames, layerNames);
                 _evalLog = _evalWorker is not null ? EvalLog.Create(_dir) : null;
+                _activityLog = ActivityLog.Create(_dir);
                 _dir.RecordSession("created", 0, run.TotalSteps, "");
                 _tensorBoard = TensorBoardLog.Create(_dir.Path, resumedAt: null);
                 // The curve starts from the untrained policy; the checkpoint below waits for it.
@@ -169,6 +177,7 @@ public sealed class Trainer : IDisposable
                 }
                 long stepsBefore = _env.TotalSteps;
                 var times = CollectRollout();
+                LogActingActivity();
                 long t0 = Stopwatch.GetTimestamp();
                 var stats = _ppo.Run(_rollout);
                 double updateSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -244,6 +253,18 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    /// <summary>The rollout's acting steps into the Fig. 4b window; a row per window it closed (docs/ppo.md#acting-diagnostics).</summary>
+    private void LogActingActivity()
+    {
+        _closedWindows.Clear();
+        _activity.Add(_rollout.PolicyH1Span, _rollout.PolicyH2Span, _closedWindows);
+        foreach (var row in _closedWindows)
+        {
+            _activityLog?.Write(row);
+            _tensorBoard?.Scalars(row.Step, ActivityLog.Scalars(row));
+        }
+    }
+
     private void LogUpdate(UpdateStats stats, RolloutTimes times, double updateSeconds)
     {
         var r = _row;
@@ -275,11 +296,12 @@ public sealed class Trainer : IDisposable
         r.UpdateSeconds = updateSeconds;
         _logs.Update(r);
         _logs.Flush();
+        _activityLog?.Flush();
         _tensorBoard?.Scalars(r.Step, _logs.UpdateScalars(r).Select(c => ($"updates/{c.Name}", c.Value)));
         _tensorBoard?.Flush();
     }
 
-    private TrainingState State => new(_nets.Parameters, _optimizer.Optimizer, _optimizer.Cbp, _generator, _env);
+    private TrainingState State => new(_nets.Parameters, _optimizer.Optimizer, _optimizer.Cbp, _generator, _env, _activity);
 
     private (RunProgress?, TrainConfig?) ReadProgressFor(BlockReader checkpoint)
     {
@@ -345,7 +367,7 @@ public sealed class Trainer : IDisposable
         }
         _logs.Flush();
         var progress = new RunProgress(_config.ToJson(), _updates, _env.TotalSteps, _episodes, _logs.EpisodesLength, _logs.UpdatesLength,
-            _elapsedBefore + _progress.SessionSeconds, [.. _progress.RecentReturns], _evalLog?.Length ?? 0);
+            _elapsedBefore + _progress.SessionSeconds, [.. _progress.RecentReturns], _evalLog?.Length ?? 0, _activityLog?.Length ?? 0);
         _dir.WriteCheckpoint(w => Checkpoint.Write(w, progress, State), _env.TotalSteps);
     }
 
@@ -355,6 +377,7 @@ public sealed class Trainer : IDisposable
         {
             _logs.Flush();
             _evalLog?.Flush();
+            _activityLog?.Flush();
         }
         catch (TrainingException)
         {
@@ -378,6 +401,7 @@ public sealed class Trainer : IDisposable
     {
         _evalWorker?.Dispose();
         _evalLog?.Dispose();
+        _activityLog?.Dispose();
         _logs?.Dispose();
         _tensorBoard?.Dispose();
         _ppo?.Dispose();

@@ -72,7 +72,7 @@ public sealed class TrainingProgress
         _out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(stopped ? "stopped" : "done")} at step {step:N0}: {session:N0} steps in {Duration(seconds)} ({session / Math.Max(seconds, 1e-9):N0} SPS); " +
             $"env {envSeconds:F1}s ({100 * envSeconds / sum:F0}%), acting {actSeconds:F1}s ({100 * actSeconds / sum:F0}%), update {updateSeconds:F1}s ({100 * updateSeconds / sum:F0}%)"));
-        _out.WriteLine($"results in {Path.GetFullPath(directory)}: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}");
+        _out.WriteLine($"results in {Path.GetFullPath(directory)}: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.ActivityFile}, {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}");
     }
 
     public static string Duration(double seconds)

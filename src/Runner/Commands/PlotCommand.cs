@@ -18,13 +18,15 @@ public sealed class PlotCommand : RunnerCommand
     private readonly Option<int> _resamples = OptionFactory.Count("--resamples", "N", "bootstrap resamples for the 95% band over seeds", 1000, 1, 1_000_000);
     private readonly Option<int> _bootstrapSeed = OptionFactory.Count("--bootstrap-seed", "S", "seed of the bootstrap resampling", 0, 0, int.MaxValue);
 
-    public PlotCommand() : base("plot", "figures of sweeps or runs: returns, evaluation returns, weight magnitude, unit ages, return against friction", """
+    public PlotCommand() : base("plot", "figures of sweeps or runs: returns, evaluation returns, weight magnitude, unit ages, return against friction, dormant share and stable rank", """
         Writes returns.png (episode return binned by env steps, mean over seeds with a 95% bootstrap band, one line
         per configuration, friction changes dashed; runs.csv has the same bins per run), weights.png (mean |w| per layer over time), unit_ages.png (CBP runs: units
         per age bin over time, log counts), friction.png (each friction period's mean return against its friction,
         coloured by period index; from eval.csv where a run has one, else from its episodes) and, for runs with
         eval.csv, eval_returns.png (evaluation return at each evaluation step, mean over seeds with a 95% bootstrap
-        band, one line per configuration), each with a CSV of exactly what it shows. Unfinished runs are plotted with what
+        band, one line per configuration) and, for runs with activity.csv, dormant_share.png and stable_rank.png (the
+        authors' Fig. 4b diagnostics from the acting steps, binned like the returns, mean over seeds with a 95% bootstrap
+        band), each with a CSV of exactly what it shows. Unfinished runs are plotted with what
         they have, with a warning.
 
         A configuration is what a run's config.json holds but for its seed (and settings that never change results):
@@ -54,6 +56,7 @@ public sealed class PlotCommand : RunnerCommand
         var figures = new PlotFigures(runs, outDir, output);
         figures.Returns(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         figures.EvalReturns(result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
+        figures.ActingActivity(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) figures.PerLayer(prefix, file, title, yLabel);
         figures.UnitAges();
         figures.ReturnAgainstFriction();

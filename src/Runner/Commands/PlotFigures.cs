@@ -90,7 +90,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         foreach (string label in _lines)
         {
             var group = runs.Where(r => r.Line == label).ToList();
-            var curve = PlotStatistics.ReturnCurve(
+            var curve = PlotStatistics.BinnedCurve(
                 [.. group.Select(r => ((IReadOnlyList<(long, double)>)[.. r.Episodes.Select(e => (e.Step, e.Return))], r.LastStep))], binWidth, resamples, seed);
             if (curve.Count == 0) continue;
             AddMeanWithBand(plot, label, group.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
@@ -140,6 +140,55 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         }
         WriteCsv("runs", "line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed", rows);
         output.WriteLine($"wrote {Path.Combine(outDir, "runs.csv")}");
+    }
+
+    /// <summary>
+    /// Runs with activity.csv: the authors' Fig. 4b diagnostics from the acting steps (docs/ppo.md#acting-diagnostics),
+    /// binned like the returns (per run the mean of its rows in the bin, then mean over seeds and 95% bootstrap band),
+    /// one line per configuration: dormant_share (fraction of policy hidden units) and stable_rank (% of the last hidden
+    /// layer's width).
+    /// </summary>
+    public void ActingActivity(long binWidth, int resamples, int seed)
+    {
+        var logged = runs.Where(r => r.Activity.Count > 0).ToList();
+        if (logged.Count == 0)
+        {
+            output.WriteLine("note: no run has an activity.csv, so no dormant-share or stable-rank figure");
+            return;
+        }
+        BinnedFigure(logged, r => [.. r.Activity.Select(a => (a.Step, a.DormantShare))], binWidth, resamples, seed, "dormant_share",
+            "Dormant share (acting steps)", "policy units active on <= 1% of 1,000 steps (fraction)", top: null);
+        BinnedFigure(logged, r => [.. r.Activity.Where(a => !double.IsNaN(a.StableRankPercent)).Select(a => (a.Step, a.StableRankPercent))], binWidth, resamples, seed,
+            "stable_rank", "Stable rank (acting steps)", "policy h2 stable rank on 1,000 steps (% of width)", top: 100);
+    }
+
+    /// <summary>
+    /// One line per configuration of per-run points binned by step, mean over seeds with the 95% bootstrap band; friction
+    /// changes dashed; y from 0 to <paramref name="top"/> (null: the data's).
+    /// </summary>
+    private void BinnedFigure(List<PlotRun> group, Func<PlotRun, IReadOnlyList<(long, double)>> points, long binWidth, int resamples, int seed,
+        string name, string title, string yLabel, double? top)
+    {
+        var plot = new Plot();
+        var rows = new List<string>();
+        foreach (string label in _lines)
+        {
+            var line = group.Where(r => r.Line == label).ToList();
+            var curve = PlotStatistics.BinnedCurve([.. line.Select(r => (points(r), r.LastStep))], binWidth, resamples, seed);
+            if (curve.Count == 0) continue;
+            AddMeanWithBand(plot, label, line.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
+                [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
+            rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
+        }
+        MarkFrictionChanges(plot);
+        plot.Title($"{title}, mean over seeds, 95% bootstrap CI, bins of {binWidth:N0}; {Shape}");
+        plot.XLabel("env steps");
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.AutoScale();
+        plot.Axes.SetLimitsY(0, top ?? plot.Axes.GetLimits().Top);
+        WriteCsv(name, "line,bin_start,bin_end,runs,mean,ci_low,ci_high", rows);
+        Save(plot, name);
     }
 
     private void MarkFrictionChanges(Plot plot)

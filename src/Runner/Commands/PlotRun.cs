@@ -146,6 +146,20 @@ public sealed class PlotRun
         return [.. rows.Select(r => ((long)r[step], r[ret], r[friction]))];
     }
 
+    private IReadOnlyList<(long Step, double DormantShare, double StableRankPercent)>? _activity;
+
+    /// <summary>activity.csv's complete rows (docs/formats.md#activitycsv): step, dormant share, stable rank % (NaN between ranks); empty without one.</summary>
+    public IReadOnlyList<(long Step, double DormantShare, double StableRankPercent)> Activity => _activity ??= LoadActivity();
+
+    private List<(long, double, double)> LoadActivity()
+    {
+        var rows = Rows(Path.Combine(Directory, RunDirectory.ActivityFile), out string[] header).ToList();
+        int step = Array.IndexOf(header, "step"), dormant = Array.IndexOf(header, "dormant_share"), rank = Array.IndexOf(header, "stable_rank_percent");
+        if (rows.Count > 0 && (step < 0 || dormant < 0 || rank < 0))
+            throw new UserFacingException($"{Path.Combine(Directory, RunDirectory.ActivityFile)} lacks the step, dormant_share or stable_rank_percent column; plot reads activity.csv as `train` writes it (docs/formats.md#activitycsv)");
+        return [.. rows.Select(r => ((long)r[step], r[dormant], r[rank]))];
+    }
+
     /// <summary>The values of one updates.csv column, with the step of each row; empty when the run has no such column.</summary>
     public (double[] Steps, double[] Values) Column(string name)
     {

@@ -1,7 +1,7 @@
 namespace CbpGpu.Runner.Commands;
 
-/// <summary>One bin of episode returns: steps in (Start, End], the per-run means that went in, their mean and 95% bootstrap interval.</summary>
-public sealed record ReturnBin(long Start, long End, int Runs, double Mean, double Low, double High);
+/// <summary>One bin of a binned curve (episode returns, acting diagnostics): steps in (Start, End], the per-run means that went in, their mean and 95% bootstrap interval.</summary>
+public sealed record CurveBin(long Start, long End, int Runs, double Mean, double Low, double High);
 
 /// <summary>One evaluation step of a line: the runs evaluated there, the mean of their mean returns and its 95% bootstrap interval.</summary>
 public sealed record EvalPoint(long Step, int Runs, double Mean, double Low, double High);
@@ -12,16 +12,16 @@ public sealed record FrictionPeriod(int Index, double Friction, int Episodes, do
 /// <summary>The numbers behind the figures of `Runner plot` (docs/sweeps.md#figures), free of any plotting.</summary>
 public static class PlotStatistics
 {
-    /// <summary>Mean return of each bin of <paramref name="width"/> env steps, by the step an episode ended at; NaN where no episode ended.</summary>
-    public static double[] BinMeans(IReadOnlyList<(long Step, double Return)> episodes, long width, int bins)
+    /// <summary>Mean value of each bin of <paramref name="width"/> env steps, by the step of each point (the step an episode ended at); NaN where no point lies.</summary>
+    public static double[] BinMeans(IReadOnlyList<(long Step, double Value)> points, long width, int bins)
     {
         var sum = new double[bins];
         var count = new int[bins];
-        foreach (var (step, ret) in episodes)
+        foreach (var (step, value) in points)
         {
             int b = (int)((step - 1) / width);   // bin k holds steps (k*width, (k+1)*width]
             if (b < 0 || b >= bins) continue;
-            sum[b] += ret;
+            sum[b] += value;
             count[b]++;
         }
         return [.. Enumerable.Range(0, bins).Select(b => count[b] == 0 ? double.NaN : sum[b] / count[b])];
@@ -57,24 +57,24 @@ public static class PlotStatistics
     }
 
     /// <summary>
-    /// Per-configuration return curve: each run's bin means, then per bin the mean over the runs that have it and its
-    /// bootstrap interval over runs (seeds). A bin counts for a run once the run has covered at least half of it (its
+    /// Per-configuration curve of binned points (episode returns; activity.csv's rows): each run's bin means, then per
+    /// bin the mean over the runs that have it and its bootstrap interval over runs (seeds). A bin counts for a run once the run has covered at least half of it (its
     /// last step), so a run's final, barely begun bin (a 5,001,216-step run's last 1,216 steps: one or two episodes)
     /// does not put a point of noise at the end of the curve. Bins no run has are left out.
     /// </summary>
-    public static List<ReturnBin> ReturnCurve(IReadOnlyList<(IReadOnlyList<(long Step, double Return)> Episodes, long LastStep)> runs, long width, int resamples, int seed)
+    public static List<CurveBin> BinnedCurve(IReadOnlyList<(IReadOnlyList<(long Step, double Value)> Points, long LastStep)> runs, long width, int resamples, int seed)
     {
         long lastStep = runs.Count == 0 ? 0 : runs.Max(r => r.LastStep);
         int bins = (int)((lastStep + width - 1) / width);
-        var perRun = runs.Select(r => BinMeans(r.Episodes, width, bins)).ToList();
+        var perRun = runs.Select(r => BinMeans(r.Points, width, bins)).ToList();
         var rng = new Random(seed);
-        var curve = new List<ReturnBin>();
+        var curve = new List<CurveBin>();
         for (int b = 0; b < bins; b++)
         {
             var values = perRun.Where((_, i) => CoversHalf(runs[i].LastStep, b, width)).Select(r => r[b]).Where(v => !double.IsNaN(v)).ToList();
             if (values.Count == 0) continue;
             var (mean, low, high) = Bootstrap(values, resamples, rng);
-            curve.Add(new ReturnBin(b * width, (b + 1) * width, values.Count, mean, low, high));
+            curve.Add(new CurveBin(b * width, (b + 1) * width, values.Count, mean, low, high));
         }
         return curve;
     }
