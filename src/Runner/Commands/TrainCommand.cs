@@ -67,7 +67,7 @@ public sealed class TrainCommand : RunnerCommand
     private readonly ChoiceOption<CpuKernels> _cpuKernels = new(
         "--cpu-kernels",
         "native: libtorch's fastest kernels for this CPU (the same seed gives the same files on this machine); portable: pinned " +
-        "kernels that give the same files on any x86-64-v3 CPU, Intel or AMD, about 30% slower (docs/formats.md#reproducibility)",
+        "kernels that give the same files on any x86-64-v3 CPU, Intel or AMD, 1.25-1.55x the wall time (docs/formats.md#reproducibility)",
         "native", ("native", CpuKernels.Native), ("portable", CpuKernels.Portable));
 
     private readonly Option<string> _libtorch = OptionFactory.Text(
