@@ -1,14 +1,19 @@
+using CbpGpu.Agent;
+using CbpGpu.Agent.Networks;
+using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
+using CbpGpu.Physics;
 using Xunit;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace CbpGpu.Tests.Agent;
 
 /// <summary>
 /// PPO+CBP through the real trainer (MuJoCo Ant, TorchSharp, the fused kernels), a few updates long: the CLI run,
-/// fused vs naive vs TorchSharp's Adam, exact resume, refusals.
+/// fused vs naive, TorchSharp's Adam on the same gradients, exact resume, refusals.
 /// </summary>
 public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
 {
@@ -150,15 +155,67 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.True(MaxDifference(Parameters(fused, Of(OptimizerImpl.Fused)), Parameters(naive, Of(OptimizerImpl.Naive)), $"fused vs naive, 1 update (seed2023-like {seed2023})") <= 1e-6);
     }
 
+    /// <summary>
+    /// TorchSharp's Adam and the fused aged Adam, each as Standard PPO builds it (OptimizerPair, the method's Adam
+    /// settings, the real network), driven by the same gradients: those of one real PPO update (16 envs x 128 steps,
+    /// 160 optimizer steps), computed on the fused copy's parameters and handed to the TorchSharp copy as they are.
+    /// Aged Adam with equal step counters is Adam, so only the order of float32 roundings may differ. Comparing two
+    /// whole trainings instead compared two trajectories: a last-bit difference, carried through a ReLU crossing,
+    /// becomes a discretely different gradient on some CPUs (4.7e-4 after one update, issue 24), which says nothing
+    /// about the optimizers.
+    /// </summary>
     [Fact]
-    public void TorchAdamEqualsFusedAgedAdamAfterOneUpdateOfStandardPpo()
+    public void TorchAdamEqualsFusedAgedAdamOverOneUpdateOfStandardPpoOnTheSameGradients()
     {
-        string fused = Train("fused", Config(2048, PpoMethod.Standard));
-        string torch = Train("torch", Config(2048, PpoMethod.Standard, OptimizerImpl.Torch));
-        // Same episodes (the rollout is collected before any step) and parameters 160 Adam steps later; aged Adam with
-        // equal step counters is Adam, so only the order of float32 roundings differs (4.5e-8 measured).
-        Assert.Equal(File.ReadAllBytes(Path.Combine(fused, RunDirectory.EpisodesFile)), File.ReadAllBytes(Path.Combine(torch, RunDirectory.EpisodesFile)));
-        Assert.True(MaxDifference(Parameters(fused, Config(2048, PpoMethod.Standard)), Parameters(torch, Config(2048, PpoMethod.Standard, OptimizerImpl.Torch)), "fused vs torch Adam, 1 update") <= 1e-6);
+        const int envs = 16;
+        var ppo = PpoSettings.For(PpoMethod.Standard);
+        using var env = new VectorEnv(envs, new AntConfig(), FrictionConfig.Constant(1.0), seed: 5, threads: 2);
+        using var nets = new ActorCritic(env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, CPU, ppo.Network.Activation);
+        using (var init = new Generator(5)) nets.Parameters.Initialize(init, ppo.Network);
+        float[] initial = nets.Parameters.ToArray();
+        using var twin = new FlatParameters(nets.Layout, CPU);
+        twin.CopyFrom(initial);
+        using var fused = OptimizerPair.Create(nets.Parameters, ppo.Adam, null, OptimizerImpl.Fused, 0);
+        using var torch = OptimizerPair.Create(twin, ppo.Adam, null, OptimizerImpl.Torch, 0);
+        var both = new SameGradients(fused.Optimizer, nets.Parameters, torch.Optimizer, twin);
+        using var generator = new Generator(6);
+        using var rollout = new Rollout(ppo.StepsPerEnv(envs), envs, env.ObservationSize, VectorEnv.ActionSize, ppo.HiddenUnits);
+        rollout.Collect(env, nets, generator, CPU, false, _ => { });
+        using (var update = new PpoUpdate(nets, both, null, ppo, generator, CPU)) update.Run(rollout);
+
+        Assert.Equal(ppo.Epochs * ppo.Minibatches, both.Steps);
+        // The update moved the parameters far more than the tolerance, so the comparison below can fail.
+        Assert.True(MaxDifference(initial, nets.Parameters.ToArray(), "moved by the update") > 1e-4);
+        Assert.True(MaxDifference(nets.Parameters.ToArray(), twin.ToArray(), "fused vs torch Adam, same gradients, 1 update") <= 1e-6);
+    }
+
+    /// <summary>Steps two optimizers over two copies of the parameters with the first copy's gradient.</summary>
+    private sealed class SameGradients(IParameterOptimizer first, FlatParameters firstParameters, IParameterOptimizer second, FlatParameters secondParameters)
+        : IParameterOptimizer
+    {
+        public int Steps { get; private set; }
+
+        public void ZeroGrad()
+        {
+            first.ZeroGrad();
+            second.ZeroGrad();
+        }
+
+        public void Step()
+        {
+            using (no_grad()) secondParameters.Grad.copy_(firstParameters.Grad);
+            first.Step();
+            second.Step();
+            Steps++;
+        }
+
+        public void Save(BinaryWriter writer) => throw new NotSupportedException();
+
+        public void Load(BinaryReader reader) => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+        }
     }
 
     [Theory]

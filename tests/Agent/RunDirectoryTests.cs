@@ -76,14 +76,15 @@ public sealed class RunDirectoryTests : IDisposable
 
     /// <summary>
     /// A real full disk: a 5 MB tmpfs holds the step-0 checkpoint (~3 MB) but not a second one beside it. Needs root
-    /// to mount (CI runs as root); elsewhere the test has nothing to mount and returns early.
+    /// to mount (CI runs as root); elsewhere the test reports itself skipped, with what it could not do and why.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void AFullDiskEndsWithOneLineAndAResumableDirectory()
     {
         string mount = Dir("tmpfs");
         Directory.CreateDirectory(mount);
-        if (!Run("mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", mount)) return;
+        var (mounted, why) = Run("mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", mount);
+        Skip.IfNot(mounted, $"needs a 5 MB tmpfs to fill, and mount -t tmpfs failed ({why}): run the tests as root, as CI does");
         try
         {
             string dir = Path.Combine(mount, "run");
@@ -109,19 +110,23 @@ public sealed class RunDirectoryTests : IDisposable
         }
     }
 
-    private static bool Run(string command, params string[] args)
+    /// <summary>Runs a program; whether it succeeded, and if not, why (its last line of error output, or that it is missing).</summary>
+    private static (bool Ok, string Why) Run(string command, params string[] args)
     {
         var psi = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         try
         {
             using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.StandardOutput.ReadToEnd();
             p.WaitForExit();
-            return p.ExitCode == 0;
+            string last = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+            return (p.ExitCode == 0, last.Length > 0 ? last : $"{command} exited {p.ExitCode}");
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (System.ComponentModel.Win32Exception e)
         {
-            return false;
+            return (false, $"{command}: {e.Message}");
         }
     }
 }

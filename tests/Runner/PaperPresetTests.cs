@@ -84,7 +84,7 @@ public sealed class PaperPresetTests : IDisposable
         Assert.Contains("--frictions draw", tooMany.ErrorLine);
         var shortPeriod = ReadTrain("--method", "std", "--out", "x", "--change-every", "100k");
         Assert.Null(shortPeriod.Config.Env.Friction.Table);
-        Assert.Contains("drawing the values from seed 0 instead", shortPeriod.Note);
+        Assert.Contains("drawing the values from seed 0 instead", string.Join("\n", shortPeriod.Notes));
     }
 
     [Theory]

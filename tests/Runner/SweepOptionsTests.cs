@@ -88,6 +88,32 @@ public class SweepOptionsTests
         }
     }
 
+    /// <summary>A local sweep's command line (with its --parallel) repeated with --emit slurm writes the script it would without, and says --parallel is ignored.</summary>
+    [Fact]
+    public void ParallelFromALocalSweepIsANoteWithEmitSlurm()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"cbpgpu-slurm-parallel-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string[] local = ["sweep", "--methods", "std,cbp", "--seeds", "0-1", "--out", Path.Combine(dir, "sw"), "--preset", "constant", "--steps", "4096"];
+            string with = Path.Combine(dir, "with.sh"), without = Path.Combine(dir, "without.sh");
+            var noted = Invoke([.. local, "--parallel", "4", "--emit", "slurm", with]);
+            Assert.True(noted.ExitCode == 0, noted.Error);
+            Assert.Equal("", noted.Error);
+            Assert.StartsWith("note: --parallel 4 does not apply with --emit slurm (Slurm decides how many tasks run at once; --slurm-cpus sets each task's cores); ignored\n",
+                noted.Output.ReplaceLineEndings("\n"));
+            var plain = Invoke([.. local, "--emit", "slurm", without]);
+            Assert.True(plain.ExitCode == 0, plain.Error);
+            Assert.DoesNotContain("note:", plain.Output);
+            Assert.Equal(File.ReadAllText(without), File.ReadAllText(with));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void ChangeEveryOverridesThePresetsFrictionPeriod()
     {

@@ -51,7 +51,7 @@ public class TrainOptionsTests
         Assert.Equal(expected, request.Config);
         Assert.Equal("runs/b", request.OutDir);
         Assert.True(request.Resume);
-        Assert.Null(request.Note);
+        Assert.Empty(request.Notes);
     }
 
     [Theory]
@@ -110,15 +110,15 @@ public class TrainOptionsTests
     {
         var request = ReadTrain("--method", "std", "--out", "d", "--steps", "100000");
         Assert.Equal(100_352, request.Config.Run.TotalSteps);
-        Assert.Equal("note: --steps 100000 is not a whole number of 2,048-step updates; training 100,352 steps (49 updates)", request.Note);
+        Assert.Equal("note: --steps 100000 is not a whole number of 2,048-step updates; training 100,352 steps (49 updates)", Assert.Single(request.Notes));
 
         var exact = ReadTrain("--method", "std", "--out", "d", "--steps", "4096");
         Assert.Equal(4096, exact.Config.Run.TotalSteps);
-        Assert.Null(exact.Note);
+        Assert.Empty(exact.Notes);
 
         var preset = ReadTrain("--method", "std", "--out", "d", "--preset", "seed2023");
         Assert.Equal(100_003_840, preset.Config.Run.TotalSteps);
-        Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 4,096-step updates; training 100,003,840 steps (24,415 updates)", preset.Note);
+        Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 4,096-step updates; training 100,003,840 steps (24,415 updates)", Assert.Single(preset.Notes));
     }
 
     [Fact]

@@ -20,10 +20,18 @@ public sealed class TrainProcessTests : IDisposable
 
     private string Dir(string name) => Path.Combine(_root, name);
 
-    /// <summary>8 updates of 16 envs x 128 steps; periodic checkpoints off unless asked for.</summary>
-    private static string[] Train(string dir, int checkpointEvery = 0, bool resume = false) =>
+    /// <summary>
+    /// A budget no test run reaches (half a million updates): a run that is to be stopped is given it, so that it cannot
+    /// finish before its signal however slowly the machine runs it, and is then resumed with a budget it can finish.
+    /// </summary>
+    private const long Unfinishable = 1_000_000_000;
+
+    private const int Batch = 2048;
+
+    /// <summary>Updates of 16 envs x 128 steps (8 unless <paramref name="steps"/> says); periodic checkpoints off unless asked for.</summary>
+    private static string[] Train(string dir, int checkpointEvery = 0, bool resume = false, long steps = 8 * Batch) =>
     [
-        "train", "--method", "std", "--preset", "constant", "--envs", "16", "--steps", "16384", "--seed", "11",
+        "train", "--method", "std", "--preset", "constant", "--envs", "16", "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", "11",
         "--checkpoint-every", checkpointEvery.ToString(System.Globalization.CultureInfo.InvariantCulture), "--checkpoint-minutes", "0",
         "--out", dir, .. resume ? new[] { "--resume" } : [],
     ];
@@ -37,12 +45,20 @@ public sealed class TrainProcessTests : IDisposable
         return r.ReadToEnd().Count(c => c == '\n') - 1;
     }
 
-    private string Uninterrupted()
+    /// <summary>A budget past the updates a stopped run logged (so its resume is allowed) and at least the usual 8.</summary>
+    private static long FinishableAfter(int updatesLogged) => Math.Max(8, updatesLogged + 1) * (long)Batch;
+
+    /// <summary>Resumes the stopped run in <paramref name="dir"/> to <paramref name="steps"/>, and checks it ends with the files of a run never stopped.</summary>
+    private void ResumeAndCompareWithAnUninterruptedRun(string dir, long steps, int checkpointEvery = 0)
     {
-        string dir = Dir("uninterrupted");
-        var (code, _, stderr) = RunnerProcess.Run(Train(dir));
+        var (code, stdout, stderr) = RunnerProcess.Run(Train(dir, checkpointEvery, resume: true, steps: steps));
         Assert.True(code == 0, stderr);
-        return dir;
+        Assert.Contains("resumed at step", stdout);
+        string straight = Dir("uninterrupted");
+        var (code2, _, stderr2) = RunnerProcess.Run(Train(straight, steps: steps));
+        Assert.True(code2 == 0, stderr2);
+        Assert.Equal(Episodes(straight), Episodes(dir));
+        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(dir));
     }
 
     [Theory]
@@ -53,9 +69,10 @@ public sealed class TrainProcessTests : IDisposable
     {
         string dir = Dir("signalled");
         int signalledAfter;
-        using (var run = new RunnerProcess(Train(dir)))
+        // Two logged updates: the stop handlers (installed before the run starts) are in place, and the run cannot end by itself.
+        using (var run = new RunnerProcess(Train(dir, steps: Unfinishable)))
         {
-            run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(2), "two updates");
+            run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(5), "two updates");
             signalledAfter = Updates(dir);
             run.Signal(signal);
             Assert.Equal(128 + signal, run.WaitForExit(TimeSpan.FromMinutes(2)));
@@ -63,37 +80,27 @@ public sealed class TrainProcessTests : IDisposable
             Assert.Equal($"stopping on {name}: finishing the current update, then writing the checkpoint (send it again to kill)", run.Stderr.Trim());
             string[] stdout = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(stdout, l => l.StartsWith("stopped at step ", StringComparison.Ordinal));
-            Assert.Equal($"to continue: Runner {string.Join(' ', Train(dir))} --resume", stdout[^1]);
+            Assert.Equal($"to continue: Runner {string.Join(' ', Train(dir, steps: Unfinishable))} --resume", stdout[^1]);
         }
         // The update under way when the signal came (and at most one that ended between reading the file and sending
         // it) completes; no further update starts.
         int stoppedAt = Updates(dir);
         Assert.InRange(stoppedAt, signalledAfter, signalledAfter + 2);
         Assert.Contains(",stopped,", File.ReadAllText(Path.Combine(dir, RunDirectory.SessionsFile)));
-
-        var (code, _, stderr) = RunnerProcess.Run(Train(dir, resume: true));
-        Assert.True(code == 0, stderr);
-        string straight = Uninterrupted();
-        Assert.Equal(Episodes(straight), Episodes(dir));
-        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(dir));
+        ResumeAndCompareWithAnUninterruptedRun(dir, FinishableAfter(stoppedAt));
     }
 
     [Fact]
     public void SigkillLosesOnlyWhatFollowedTheLastCheckpoint()
     {
         string dir = Dir("killed");
-        using (var run = new RunnerProcess(Train(dir, checkpointEvery: 2)))
+        using (var run = new RunnerProcess(Train(dir, checkpointEvery: 2, steps: Unfinishable)))
         {
-            run.WaitUntil(() => Updates(dir) >= 3, TimeSpan.FromMinutes(2), "three updates");
+            run.WaitUntil(() => Updates(dir) >= 3, TimeSpan.FromMinutes(5), "three updates");
             run.Signal(SigKill);
             Assert.Equal(128 + SigKill, run.WaitForExit(TimeSpan.FromMinutes(1)));
         }
-        var (code, stdout, stderr) = RunnerProcess.Run(Train(dir, checkpointEvery: 2, resume: true));
-        Assert.True(code == 0, stderr);
-        Assert.Contains("resumed at step", stdout);
-        string straight = Uninterrupted();
-        Assert.Equal(Episodes(straight), Episodes(dir));
-        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(dir));
+        ResumeAndCompareWithAnUninterruptedRun(dir, FinishableAfter(Updates(dir)), checkpointEvery: 2);
     }
 
     [Fact]
@@ -102,26 +109,31 @@ public sealed class TrainProcessTests : IDisposable
         // seed2023 runs on the Bullet Ant; friction 0.8, 0.2 from summed step 2,020 (mid-episode), 0.5 from 4,040.
         string frictions = Path.Combine(_root, "frictions.txt");
         Directory.CreateDirectory(_root);
-        File.WriteAllLines(frictions, Enumerable.Repeat("0.8 0.2 0.5", 12));
-        string[] Bullet(string dir, bool resume = false) =>
+        // 0.5 from then on, for as many changes as the unfinishable budget below has (the table row is read whole whatever the budget).
+        const long unfinishable = 10_000_000;
+        File.WriteAllLines(frictions, Enumerable.Repeat("0.8 0.2 " + string.Join(' ', Enumerable.Repeat("0.5", (int)(unfinishable / 2020))), 12));
+        string[] Bullet(string dir, bool resume = false, long steps = 5120) =>
         [
-            "train", "--method", "std", "--preset", "seed2023", "--envs", "4", "--batch-size", "1024", "--steps", "5120",
+            "train", "--method", "std", "--preset", "seed2023", "--envs", "4", "--batch-size", "1024", "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--change-every", "2020", "--frictions", frictions, "--seed", "11", "--checkpoint-every", "1", "--checkpoint-minutes", "0",
             "--out", dir, .. resume ? new[] { "--resume" } : [],
         ];
         string dir = Dir("bullet-killed");
-        using (var run = new RunnerProcess(Bullet(dir)))
+        using (var run = new RunnerProcess(Bullet(dir, steps: unfinishable)))
         {
-            run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(3), "two updates");
+            run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(5), "two updates");
             run.Signal(SigKill);
             Assert.Equal(128 + SigKill, run.WaitForExit(TimeSpan.FromMinutes(1)));
         }
-        Assert.InRange(Updates(dir), 2, 4);
-        var (code, stdout, stderr) = RunnerProcess.Run(Bullet(dir, resume: true));
+        int logged = Updates(dir);
+        Assert.True(logged >= 2);
+        // At least 5 updates (past 4,040, the second friction change), and past what the killed run logged.
+        long steps = Math.Max(5, logged + 1) * 1024L;
+        var (code, stdout, stderr) = RunnerProcess.Run(Bullet(dir, resume: true, steps: steps));
         Assert.True(code == 0, stderr);
         Assert.Contains("resumed at step", stdout);
         string straight = Dir("bullet-straight");
-        var (code2, _, stderr2) = RunnerProcess.Run(Bullet(straight));
+        var (code2, _, stderr2) = RunnerProcess.Run(Bullet(straight, steps: steps));
         Assert.True(code2 == 0, stderr2);
         Assert.Contains("\"Engine\": \"Bullet\"", File.ReadAllText(Path.Combine(straight, RunDirectory.ConfigFile)));
         Assert.Equal(Episodes(straight), Episodes(dir));
@@ -129,12 +141,13 @@ public sealed class TrainProcessTests : IDisposable
     }
 
     [Fact]
-    public void ASecondProcessOnTheSameDirectoryIsRefusedAndTheFirstFinishesIntact()
+    public void ASecondProcessOnTheSameDirectoryIsRefusedAndTheFirstRunsOnIntact()
     {
         string dir = Dir("shared");
-        using (var first = new RunnerProcess(Train(dir)))
+        // The first cannot finish while the others are tried; it is stopped afterwards and resumed to a budget it finishes.
+        using (var first = new RunnerProcess(Train(dir, steps: Unfinishable)))
         {
-            first.WaitUntil(() => Updates(dir) >= 1, TimeSpan.FromMinutes(2), "the first update");
+            first.WaitUntil(() => Updates(dir) >= 1, TimeSpan.FromMinutes(5), "the first update");
             foreach (bool resume in new[] { false, true })
             {
                 var (code, stdout, stderr) = RunnerProcess.Run(Train(dir, resume: resume));
@@ -144,11 +157,27 @@ public sealed class TrainProcessTests : IDisposable
                 Assert.Contains($"in use by another Runner process (PID {first.Pid})", lines[0]);
                 Assert.DoesNotContain("step", stdout);
             }
-            Assert.Equal(0, first.WaitForExit(TimeSpan.FromMinutes(3)));
+            Assert.Contains(",created,", File.ReadAllText(Path.Combine(dir, RunDirectory.SessionsFile)));
+            first.Signal(SigTerm);
+            Assert.Equal(128 + SigTerm, first.WaitForExit(TimeSpan.FromMinutes(3)));
         }
-        string straight = Uninterrupted();
-        Assert.Equal(Episodes(straight), Episodes(dir));
-        Assert.Equal(UpdatesWithoutTimings(straight), UpdatesWithoutTimings(dir));
+        ResumeAndCompareWithAnUninterruptedRun(dir, FinishableAfter(Updates(dir)));
+    }
+
+    /// <summary>Other CPU kernels compute other bits, so a run continues with the kernels it started with (docs/formats.md#resuming).</summary>
+    [Fact]
+    public void ResumingWithOtherCpuKernelsIsRefusedByNameAndChangesNothing()
+    {
+        string dir = Dir("kernels");
+        var (code, _, stderr) = RunnerProcess.Run(Train(dir, steps: Batch));
+        Assert.True(code == 0, stderr);
+        var before = Snapshot(dir);
+        var (refused, _, error) = RunnerProcess.Run([.. Train(dir, resume: true, steps: 2 * Batch), "--cpu-kernels", "portable"]);
+        Assert.Equal(1, refused);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains("Run.CpuKernels (checkpoint \"Native\", now \"Portable\")", line);
+        Assert.Equal(before, Snapshot(dir));
     }
 
     [Fact]

@@ -60,6 +60,8 @@ public sealed class Trainer : IDisposable
     public Trainer(TrainConfig config, string outDir, bool resume, TextWriter progress)
     {
         if (config.Validate() is string problem) throw new TrainingException(problem);
+        // Before libtorch's first operation, which reads the kernel choice once per process (docs/formats.md#reproducibility).
+        TorchRuntime.UseCpuKernels(config.Run.CpuKernels);
         _config = config;
         var env = config.Env;
         var ppo = config.Ppo;

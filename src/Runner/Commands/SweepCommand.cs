@@ -94,8 +94,10 @@ public sealed class SweepCommand : RunnerCommand
         if (emit is null)
             foreach (var option in _slurmOptions)
                 if (Given(result, option)) throw new UsageException($"{option.Name} only applies with --emit slurm FILE; drop it or add --emit slurm FILE");
-        if (emit is not null && Given(result, _parallel))
-            throw new UsageException("--parallel does not apply with --emit slurm (Slurm decides how many tasks run at once); drop it");
+        // The local sweep's command repeated with --emit slurm: its --parallel has no meaning there, and says so.
+        string[] notes = emit is not null && Given(result, _parallel)
+            ? [$"note: --parallel {result.GetValue(_parallel)} does not apply with --emit slurm (Slurm decides how many tasks run at once; --slurm-cpus sets each task's cores); ignored"]
+            : [];
 
         var grid = ReadGrid(result, methods.Contains("cbp"));
         var cbpOnly = _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet();
@@ -125,7 +127,7 @@ public sealed class SweepCommand : RunnerCommand
         }
         var slurm = emit is null ? null : new SlurmSettings(
             emit[1], result.GetValue(_slurmCpus), result.GetValue(_slurmTime)!, result.GetValue(_slurmPartition), result.GetValue(_slurmAccount));
-        return new SweepRequest(root, grid, runs, parallel, slurm);
+        return new SweepRequest(root, grid, runs, parallel, slurm) { Notes = notes };
     }
 
     /// <summary>--grid or --grid-file, checked against train's flags (docs/sweeps.md#grids); <see cref="SweepGrid.None"/> without either.</summary>
@@ -211,6 +213,7 @@ public sealed class SweepCommand : RunnerCommand
         var request = Read(result);
         var output = result.InvocationConfiguration.Output;
         var error = result.InvocationConfiguration.Error;
+        foreach (string note in request.Notes) output.WriteLine(note);
         if (request.Slurm is SlurmSettings slurm)
         {
             SlurmScript.Write(slurm, request, output);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using CbpGpu.Agent;
 using CbpGpu.Agent.Libtorch;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
@@ -24,11 +25,12 @@ public sealed class TrainCommand : RunnerCommand
         "std: Standard PPO (Adam 0.9/0.999); ns: NS-Adam (0.99/0.99); l2: PPO+L2 (NS-Adam + L2 1e-3); " +
         "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers); with --learner seed2023 " +
         "std, l2 and cbp keep Adam 0.9/0.999, l2 has L2 1e-3 and cbp none (docs/learners.md)",
-        defaultWord: null,
-        ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp)) { Required = true };
+        "cbp",
+        ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp));
 
     private readonly Option<string> _out = OptionFactory.Text(
-        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.EvalFile} (with evaluation on), {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile}", required: true);
+        "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.EvalFile} (with evaluation on), {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile} " +
+        "(default: runs/<method>-<preset>-seed-<seed>, e.g. runs/cbp-nature2024-seed-0)", required: false);
 
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
@@ -62,7 +64,14 @@ public sealed class TrainCommand : RunnerCommand
         $"(default: {Nature2024} {FrictionTable.Authors} for seeds 0-{FrictionTable.AuthorsSeeds - 1}, else {DrawFrictions}; {Seed2023} {DrawFrictions})", required: false);
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
-    private readonly ChoiceOption<string> _device = new("--device", "where torch runs", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
+    private readonly ChoiceOption<string> _device = new(
+        "--device", "where torch runs (cuda: with --optimizer-impl naive, chosen by itself when --optimizer-impl is not given)", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
+
+    private readonly ChoiceOption<CpuKernels> _cpuKernels = new(
+        "--cpu-kernels",
+        "native: libtorch's fastest kernels for this CPU (the same seed gives the same files on this machine); portable: pinned " +
+        "kernels that give the same files on any x86-64-v3 CPU, Intel or AMD, 1.25-1.55x the wall time (docs/formats.md#reproducibility)",
+        "native", ("native", CpuKernels.Native), ("portable", CpuKernels.Portable));
 
     private readonly Option<string> _libtorch = OptionFactory.Text(
         LibtorchSearch.Option, "DIR",
@@ -251,7 +260,7 @@ public sealed class TrainCommand : RunnerCommand
 
         Option[] all =
         [
-            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _libtorch, _threads, _torchThreads, _obs, _engine,
+            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _cpuKernels, _libtorch, _threads, _torchThreads, _obs, _engine,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _optimizerImpl, .. learnerOptions,
             .. _cbpOptions, ConfigArguments.Option(),
         ];
@@ -285,6 +294,7 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_envs, [L(c.Env.NumEnvs)]);
         yield return (_seed, [c.Run.Seed.ToString(CultureInfo.InvariantCulture)]);
         yield return (_device, [c.Run.Device]);
+        yield return (_cpuKernels, [_cpuKernels.WordFor(c.Run.CpuKernels)]);
         yield return (_threads, [L(c.Run.EnvThreads)]);
         yield return (_torchThreads, [L(c.Run.TorchThreads)]);
         if (c.Env.Ant.Engine == PhysicsEngine.MuJoCo) yield return (_obs, [_obs.WordFor(c.Env.Ant.Observation)]);
@@ -360,7 +370,14 @@ public sealed class TrainCommand : RunnerCommand
                 "use --optimizer-impl fused or naive, or add --reset-adam-state none");
 
         // The fused kernels and CBP's kernels read CPU memory (src/Kernels/MEMORY.md); until a CUDA kernel backend
-        // exists, only the TorchSharp-op paths run on the GPU.
+        // exists, only the TorchSharp-op paths run on the GPU: --device cuda takes the naive optimizer unless told otherwise.
+        var notes = new List<string>();
+        if (_device.Get(result) == "cuda" && !Given(result, _optimizerImpl))
+        {
+            impl = OptimizerImpl.Naive;
+            notes.Add("note: --device cuda runs aged Adam and CBP as TorchSharp ops (--optimizer-impl naive): the fused kernels read CPU memory only " +
+                      "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md)");
+        }
         if (_device.Get(result) == "cuda" && (impl == OptimizerImpl.Fused || (impl == OptimizerImpl.Torch && cbp is not null)))
             throw new UsageException(
                 $"--device cuda runs {(impl == OptimizerImpl.Fused ? "--optimizer-impl fused" : "CBP next to --optimizer-impl torch")} on CPU memory only " +
@@ -368,6 +385,7 @@ public sealed class TrainCommand : RunnerCommand
         var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
+        if (note is not null) notes.Add(note);
 
         var env = preset switch
         {
@@ -392,13 +410,19 @@ public sealed class TrainCommand : RunnerCommand
         ulong seed = (ulong)result.GetValue(_seed);
         (var friction, string? frictionNote) = ReadFrictionValues(result, preset, env.Friction, seed, steps);
         env = env with { Friction = friction };
-        if (frictionNote is not null) note = note is null ? frictionNote : note + Environment.NewLine + frictionNote;
+        if (frictionNote is not null) notes.Add(frictionNote);
         var run = new RunSettings(
             seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
-            result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes));
+            result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes), _cpuKernels.Get(result));
         var config = new TrainConfig(env, ppo, run, cbp) { Eval = ReadEval(result, preset) };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
-        return new TrainRequest(config, result.GetValue(_out)!, result.GetValue(_resume), note);
+        string? outDir = result.GetValue(_out);
+        if (outDir is null)
+        {
+            outDir = DefaultOut(method, preset, seed);
+            notes.Add($"note: no --out given; the run's directory is {outDir}");
+        }
+        return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
     }
 
     /// <summary>
@@ -532,7 +556,9 @@ public sealed class TrainCommand : RunnerCommand
     {
         var request = Read(result);
         var output = result.InvocationConfiguration.Output;
-        if (request.Note is not null) output.WriteLine(request.Note);
+        foreach (string note in request.Notes) output.WriteLine(note);
+        // Before libtorch loads: it reads its kernel choice once per process.
+        TorchRuntime.UseCpuKernels(request.Config.Run.CpuKernels);
         UseLibtorch(request.Config.Run.Device, result.GetValue(_libtorch), output, result.InvocationConfiguration.Error);
         using var stop = new StopSignals(result.InvocationConfiguration.Error);
         SweepChild.StopWithSweep();
@@ -545,6 +571,10 @@ public sealed class TrainCommand : RunnerCommand
         output.WriteLine($"to continue: {ContinueCommand(result)}");
         return stop.ExitCode;
     }
+
+    /// <summary>Where a run goes without --out: runs/&lt;method&gt;-&lt;preset&gt;-seed-&lt;seed&gt; under the current directory.</summary>
+    private string DefaultOut(PpoMethod method, string preset, ulong seed) =>
+        Path.Combine("runs", string.Create(CultureInfo.InvariantCulture, $"{_method.WordFor(method)}-{preset}-seed-{seed}"));
 
     /// <summary>Loads the libtorch the device needs before anything touches TorchSharp, and says which one when it is not the app's own.</summary>
     private static void UseLibtorch(string device, string? dir, TextWriter output, TextWriter error)
