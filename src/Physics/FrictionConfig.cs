@@ -29,6 +29,16 @@ public sealed record FrictionConfig(
     public static FrictionConfig Constant(double f) =>
         new(FrictionProtocol.Constant, f, Math.Log10(f), Math.Log10(f), long.MaxValue, false);
 
+    /// <summary>Value equality, the table compared by its values (a record would compare the array by reference).</summary>
+    public bool Equals(FrictionConfig? other) =>
+        other is not null && Protocol == other.Protocol && ConstantFriction.Equals(other.ConstantFriction)
+        && Log10Min.Equals(other.Log10Min) && Log10Max.Equals(other.Log10Max) && ChangeEverySteps == other.ChangeEverySteps
+        && ChangeAtEpisodeEnd == other.ChangeAtEpisodeEnd && TableSource == other.TableSource
+        && (Table is null ? other.Table is null : other.Table is not null && Table.AsSpan().SequenceEqual(other.Table));
+
+    public override int GetHashCode() =>
+        HashCode.Combine(Protocol, ConstantFriction, Log10Min, Log10Max, ChangeEverySteps, ChangeAtEpisodeEnd, Table?.Length, TableSource);
+
     public void Validate()
     {
         if (!Enum.IsDefined(Protocol)) throw new ArgumentOutOfRangeException(nameof(Protocol), Protocol, "unknown friction protocol");

@@ -109,6 +109,9 @@ public class FrictionScheduleTests
         Assert.Equal(0.4817959831235436, row99[49]);
         Assert.All(row0.Concat(row99), f => Assert.InRange(f, 0.02, 2.0));
         Assert.Contains("none for seed 100", Assert.Throws<FormatException>(() => FrictionTable.ReadRow(FrictionTable.Authors, 100, 1)).Message);
+        // Configurations compare tables by value.
+        Assert.Equal(FrictionConfig.Nature2024 with { Table = [.. row0], TableSource = "a" }, FrictionConfig.Nature2024 with { Table = [.. row0], TableSource = "a" });
+        Assert.NotEqual(FrictionConfig.Nature2024 with { Table = [.. row0] }, FrictionConfig.Nature2024 with { Table = [.. row0[..49]] });
         Assert.Contains("has 50 values but this run needs 51", Assert.Throws<FormatException>(() => FrictionTable.ReadRow(FrictionTable.Authors, 3, 51)).Message);
     }
 }

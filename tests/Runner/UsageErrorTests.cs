@@ -44,9 +44,11 @@ public class UsageErrorTests
     }
 
     [Theory]
-    [InlineData("--method", "train", "--out", Out)]
-    [InlineData("--out", "train", "--method", "std")]
+    // train's --method and --out have defaults (cbp, runs/<method>-<preset>-seed-<seed>); a flag without its value is still named.
+    [InlineData("--method", "train", "--out", Out, "--method")]
     [InlineData("--out", "train", "--method", "std", "--out")]
+    [InlineData("--methods", "sweep", "--seeds", "0", "--out", Out)]
+    [InlineData("--seeds", "sweep", "--methods", "std", "--out", Out)]
     [InlineData("--friction", "replay", "--actions", "a.csv")]
     [InlineData("--actions", "replay", "--friction", "1")]
     public void MissingRequiredOptionOrValueNamesTheOption(string option, params string[] args) =>
