@@ -18,7 +18,7 @@ internal static unsafe partial class MjNative
     public const int CategoryAll = 7;                      // mjtCatBit: mjCAT_ALL
     public const int FontNormal = 0;                       // mjtFont
     public const int GridTopLeft = 0;                      // mjtGridPos
-    public const int FontScale150 = 150;                   // mjtFontScale: mjFONTSCALE_150
+    public const int FontScale100 = 100, FontScale150 = 150; // mjtFontScale
 
     [LibraryImport(Lib)] public static partial void mjv_defaultCamera(byte* cam);
     [LibraryImport(Lib)] public static partial void mjv_defaultOption(byte* opt);

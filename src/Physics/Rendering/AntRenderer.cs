@@ -48,7 +48,8 @@ public sealed unsafe class AntRenderer : IDisposable
             MjNative.mjv_defaultScene(_scene);
             MjNative.mjr_defaultContext(_context);
             MjNative.mjv_makeScene(_model.Ptr, _scene, MaxGeoms);
-            MjNative.mjr_makeContext(_model.Ptr, _context, MjNative.FontScale150);
+            // The caption's font: MuJoCo's larger one from 480 pixels up, so it covers about the same share of any tile.
+            MjNative.mjr_makeContext(_model.Ptr, _context, tileHeight >= 480 ? MjNative.FontScale150 : MjNative.FontScale100);
             MjNative.mjr_setBuffer(MjNative.FramebufferOffscreen, _context);
             int offWidth = *(int*)(_context + MjLayout.RenderContextOffWidth), offHeight = *(int*)(_context + MjLayout.RenderContextOffHeight);
             if (*(int*)(_context + MjLayout.RenderContextCurrentBuffer) != MjNative.FramebufferOffscreen || offWidth < Width || offHeight < Height)
@@ -137,7 +138,8 @@ public sealed unsafe class AntRenderer : IDisposable
         var root = doc.Root!;
         string Num(int v) => v.ToString(CultureInfo.InvariantCulture);
         root.AddFirst(new XElement("visual",
-            new XElement("global", new XAttribute("offwidth", Num(width)), new XAttribute("offheight", Num(height)))));
+            new XElement("global", new XAttribute("offwidth", Num(width)), new XAttribute("offheight", Num(height))),
+            new XElement("quality", new XAttribute("offsamples", "0"))));
         root.Add(new XElement("asset",
             new XElement("texture", new XAttribute("name", "sky"), new XAttribute("type", "skybox"), new XAttribute("builtin", "gradient"),
                 new XAttribute("rgb1", ".4 .6 .8"), new XAttribute("rgb2", "0 0 0"), new XAttribute("width", "256"), new XAttribute("height", "256")),
