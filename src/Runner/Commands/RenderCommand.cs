@@ -21,7 +21,7 @@ public sealed class RenderCommand : RunnerCommand
     private readonly Option<string[]> _compare = new("--compare")
     {
         HelpName = "RUN",
-        Description = "more run directories or checkpoints, each rendered beside the first in a tile of its own, from the same episode start and at the same friction",
+        Description = "more run directories or checkpoints, each rendered beside the first in a tile of its own, from the same episode start and at the same friction (default: none)",
         AllowMultipleArgumentsPerToken = true,
     };
 
