@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the native packages CbpGpu needs are present on Debian/Ubuntu.
 # As root it installs what is missing; otherwise it prints the exact command and fails.
-# Usage: scripts/ensure-native.sh [--for-tests]
+# Usage: scripts/ensure-native.sh [--for-tests|--for-render]
 set -euo pipefail
 
 need=()
@@ -10,6 +10,13 @@ need=()
 pkg-config --exists bullet-float64 2>/dev/null || need+=(libbullet-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+if [ "${1:-}" = "--for-tests" ] || [ "${1:-}" = "--for-render" ]; then
+  # Runner render (docs/render.md): EGL with Mesa's software renderer for MuJoCo's OpenGL, ffmpeg for MP4.
+  [ -e /usr/lib/x86_64-linux-gnu/libEGL.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libEGL.so.1 ] || need+=(libegl1)
+  ls /usr/lib/*-linux-gnu/libEGL_mesa.so.0 >/dev/null 2>&1 || need+=(libegl-mesa0)
+  ls /usr/lib/*-linux-gnu/dri/swrast_dri.so >/dev/null 2>&1 || need+=(libgl1-mesa-dri)
+  command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+fi
 if [ "${1:-}" = "--for-tests" ]; then
   # The physics tests compile a C reference Ant and an offsetof() probe against the MuJoCo headers.
   [ -e /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)

@@ -31,7 +31,7 @@ public class UsageErrorTests
     {
         string line = UsageError("trian");
         Assert.Contains("'trian'", line);
-        Assert.Contains("train, sweep, plot, replay, bench-env", line);
+        Assert.Contains("train, sweep, plot, replay, render, bench-env", line);
     }
 
     [Fact]

@@ -102,6 +102,18 @@ public static class Checkpoint
         return new RunProgress(config, updates, envSteps, episodes, episodesLength, updatesLength, elapsed, recent);
     });
 
+    /// <summary>The flat parameters alone (<paramref name="count"/> floats), for a look at a run without its training state (docs/render.md).</summary>
+    public static float[] ReadParameters(BlockReader r, long count) => r.Read(Parameters, ParametersVersion, x =>
+    {
+        long actual = x.BaseStream.Length / sizeof(float);
+        if (actual != count || x.BaseStream.Length % sizeof(float) != 0)
+            throw new InvalidDataException($"{actual:N0} parameters, these networks have {count:N0}");
+        return MemoryMarshal.Cast<byte, float>(x.ReadBytes((int)x.BaseStream.Length)).ToArray();
+    });
+
+    /// <summary>The envs block alone into <paramref name="env"/>: where training's Ants were, their frictions included.</summary>
+    public static void RestoreEnvs(BlockReader r, VectorEnv env) => r.Read(Envs, env.StateVersion, env.LoadState);
+
     /// <summary>Applies every other block to freshly built parts; throws <see cref="InvalidDataException"/> naming the block that does not fit.</summary>
     public static void Restore(BlockReader r, TrainingState state)
     {

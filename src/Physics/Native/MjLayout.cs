@@ -1,7 +1,7 @@
 namespace CbpGpu.Physics.Native;
 
 /// <summary>
-/// Byte offsets of the fields we read inside MuJoCo 2.2.2's mjModel, mjData and mjVFS (x86-64, mjtNum = double).
+/// Byte offsets of the fields we read inside MuJoCo 2.2.2's mjModel, mjData, mjVFS and the rendering structs (x86-64, mjtNum = double).
 /// They were printed by the C compiler from /usr/include/mujoco (offsetof) and a test recompiles that check, so a
 /// header change fails the build's tests instead of silently reading the wrong memory.
 /// </summary>
@@ -39,6 +39,22 @@ public static class MjLayout
     public const int VfsFiledata = 2008008;
     public const int VfsSize = 2024008;
 
+    // Visualisation and rendering structs (docs/render.md#how-it-draws): allocated as opaque memory of these sizes;
+    // only the free and tracking camera fields below are written.
+    public const int VisSceneSize = 8656;
+    public const int VisCameraSize = 64;
+    public const int VisOptionSize = 68;
+    public const int RenderContextSize = 2304;
+    public const int CameraType = 0;
+    public const int CameraTrackBodyId = 8;
+    public const int CameraLookat = 16;
+    public const int CameraDistance = 40;
+    public const int CameraAzimuth = 48;
+    public const int CameraElevation = 56;
+    public const int RenderContextOffWidth = 40;
+    public const int RenderContextOffHeight = 44;
+    public const int RenderContextCurrentBuffer = 2300;
+
     /// <summary>Every constant above with the C expression it stands for, so a test can compare them all with the compiler.</summary>
     public static IReadOnlyList<(string CExpression, int Value)> All { get; } =
     [
@@ -66,6 +82,20 @@ public static class MjLayout
         ("offsetof(mjVFS, filesize)", VfsFilesize),
         ("offsetof(mjVFS, filedata)", VfsFiledata),
         ("sizeof(mjVFS)", VfsSize),
+        ("sizeof(mjvScene)", VisSceneSize),
+        ("sizeof(mjvCamera)", VisCameraSize),
+        ("sizeof(mjvOption)", VisOptionSize),
+        ("sizeof(mjrContext)", RenderContextSize),
+        ("offsetof(mjvCamera, type)", CameraType),
+        ("offsetof(mjvCamera, trackbodyid)", CameraTrackBodyId),
+        ("offsetof(mjvCamera, lookat)", CameraLookat),
+        ("offsetof(mjvCamera, distance)", CameraDistance),
+        ("offsetof(mjvCamera, azimuth)", CameraAzimuth),
+        ("offsetof(mjvCamera, elevation)", CameraElevation),
+        ("offsetof(mjrContext, offWidth)", RenderContextOffWidth),
+        ("offsetof(mjrContext, offHeight)", RenderContextOffHeight),
+        ("offsetof(mjrContext, currentBuffer)", RenderContextCurrentBuffer),
+        ("sizeof(mjrRect)", 16),
         ("sizeof(mjtNum)", sizeof(double)),
         ("sizeof(void*)", IntPtr.Size),
         ("mjVERSION_HEADER", HeaderVersion),

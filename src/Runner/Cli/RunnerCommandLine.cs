@@ -25,6 +25,7 @@ public static class RunnerCommandLine
         root.Subcommands.Add(new SweepCommand());
         root.Subcommands.Add(new PlotCommand());
         root.Subcommands.Add(new ReplayCommand());
+        root.Subcommands.Add(new RenderCommand());
         root.Subcommands.Add(new BenchEnvCommand());
         return root;
     }
