@@ -146,6 +146,31 @@ public sealed unsafe class BulletAnt : IAnt
             BulletNative.GetState(_ant, b, pq, pqd);
     }
 
+    /// <summary>Positions of the MuJoCo Ant (docs/ant.md): free joint (3 + 4), then the 8 hinges.</summary>
+    public const int MuJoCoQposSize = 7 + IAnt.ActionSize;
+
+    /// <summary>
+    /// This ant's pose as the MuJoCo Ant's qpos, the same body plan (docs/render.md#bullet-runs): the torso, which is
+    /// Bullet's multibody base, as the free joint (position, then the quaternion as MuJoCo orders it, w x y z, where
+    /// Bullet's is x y z w), then the joint angles, whose order (hip_1, ankle_1, ..., hip_4, ankle_4) is both the
+    /// action order here and MuJoCo's qpos order. Angles are copied as they are: Bullet's ankle ranges are wider than
+    /// MuJoCo's, and a drawing has no limits to keep.
+    /// </summary>
+    public void WriteMuJoCoQpos(Span<double> qpos)
+    {
+        if (qpos.Length != MuJoCoQposSize) throw new ArgumentException($"the MuJoCo Ant's qpos has {MuJoCoQposSize} values, got {qpos.Length}", nameof(qpos));
+        Span<double> baseState = stackalloc double[BaseStateSize];
+        Span<double> q = stackalloc double[IAnt.ActionSize];
+        Span<double> qd = stackalloc double[IAnt.ActionSize];
+        GetState(baseState, q, qd);
+        baseState[..3].CopyTo(qpos);
+        qpos[3] = baseState[6];
+        qpos[4] = baseState[3];
+        qpos[5] = baseState[4];
+        qpos[6] = baseState[5];
+        q.CopyTo(qpos[7..]);
+    }
+
     /// <summary>Torso then links 0..19, <see cref="LinkFields"/> doubles each, as Bullet holds them.</summary>
     public double[] ReadLinks()
     {

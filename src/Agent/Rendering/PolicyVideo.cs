@@ -36,7 +36,7 @@ public static class PolicyVideo
     {
         long start = Stopwatch.GetTimestamp();
         int n = runs.Count;
-        var ants = new SlipperyAnt[n];
+        var ants = new IAnt[n];
         var nets = new ActorCritic[n];
         var noise = new Rng[n];
         var ended = new string?[n];
@@ -45,9 +45,7 @@ public static class PolicyVideo
             for (int i = 0; i < n; i++)
             {
                 var config = runs[i].Snapshot.Config;
-                if (config.Env.Ant.Engine != PhysicsEngine.MuJoCo)
-                    throw new ArgumentException($"{runs[i].Snapshot.Source} trained on the {config.Env.Ant.Engine} Ant; only MuJoCo runs can be rendered", nameof(runs));
-                ants[i] = new SlipperyAnt(config.Env.Ant, settings.Seed, 0, settings.Friction);
+                ants[i] = IAnt.Create(config.Env.Ant, settings.Seed, 0, settings.Friction);
                 nets[i] = new ActorCritic(config.Env.Ant.ObservationSize, config.Ppo.HiddenUnits, IAnt.ActionSize, CPU, config.Ppo.Network.Activation);
                 nets[i].Parameters.CopyFrom(runs[i].Snapshot.Weights);
                 noise[i] = new Rng(settings.Seed ^ SampleTag, (ulong)i);
@@ -55,6 +53,7 @@ public static class PolicyVideo
             using var renderer = new AntRenderer(settings.TileWidth, settings.TileHeight, n, settings.Camera);
             var frame = new byte[renderer.Width * renderer.Height * 3];
             var action = new float[IAnt.ActionSize];
+            var qpos = new double[BulletAnt.MuJoCoQposSize];
             double renderSeconds = 0;
             for (int step = 1; step <= settings.Steps; step++)
             {
@@ -64,7 +63,7 @@ public static class PolicyVideo
                 }
                 long drawStart = Stopwatch.GetTimestamp();
                 for (int i = 0; i < n; i++)
-                    renderer.Draw(i, ants[i].Data.Qpos, Labels, Values(runs[i], ants[i], settings, ended[i]));
+                    renderer.Draw(i, Pose(ants[i], qpos), Labels(ants[i]), Values(runs[i], ants[i], settings, ended[i]));
                 renderer.ReadFrame(frame);
                 renderSeconds += Stopwatch.GetElapsedTime(drawStart).TotalSeconds;
                 writer.Add(frame);
@@ -79,13 +78,38 @@ public static class PolicyVideo
         }
     }
 
-    private const string Labels = "method\ntrained\nfriction\nstep\nreturn";
+    private const string MuJoCoLabels = "method\ntrained\nfriction\nstep\nreturn";
+    private const string BulletLabels = MuJoCoLabels + "\nphysics";
 
-    private static string Values(VideoRun run, SlipperyAnt ant, VideoSettings settings, string? ended)
+    /// <summary>The caption line of a Bullet run: what is drawn is not the body that was simulated.</summary>
+    public const string BulletCaption = "Bullet Ant drawn with the MuJoCo model";
+
+    private static string Labels(IAnt ant) => ant is BulletAnt ? BulletLabels : MuJoCoLabels;
+
+    /// <summary>
+    /// The ant's pose as the view model's qpos: the MuJoCo Ant's own, or the Bullet Ant's base pose and joint angles
+    /// put into the MuJoCo Ant's (the same body plan, docs/render.md#bullet-runs).
+    /// </summary>
+    private static ReadOnlySpan<double> Pose(IAnt ant, double[] buffer)
+    {
+        switch (ant)
+        {
+            case SlipperyAnt mujoco:
+                return mujoco.Data.Qpos;
+            case BulletAnt bullet:
+                bullet.WriteMuJoCoQpos(buffer);
+                return buffer;
+            default:
+                throw new ArgumentException($"no pose for a {ant.GetType().Name}", nameof(ant));
+        }
+    }
+
+    private static string Values(VideoRun run, IAnt ant, VideoSettings settings, string? ended)
     {
         var c = CultureInfo.InvariantCulture;
         string step = ended ?? ant.EpisodeLength.ToString(c);
-        return string.Create(c, $"{run.Method}\n{Steps(run.Snapshot.EnvSteps)} steps\n{settings.Friction:G4}\n{step}\n{ant.EpisodeReturn:F1}");
+        string values = string.Create(c, $"{run.Method}\n{Steps(run.Snapshot.EnvSteps)} steps\n{settings.Friction:G4}\n{step}\n{ant.EpisodeReturn:F1}");
+        return ant is BulletAnt ? $"{values}\n{BulletCaption}" : values;
     }
 
     /// <summary>2,048 as 2.0k, 10,240,000 as 10.2M.</summary>
@@ -97,7 +121,7 @@ public static class PolicyVideo
     };
 
     /// <summary>One env step with the policy's action; returns how the episode ended, or null while it goes on.</summary>
-    private static unsafe string? Advance(SlipperyAnt ant, ActorCritic net, bool sample, ref Rng noise, float[] action)
+    private static unsafe string? Advance(IAnt ant, ActorCritic net, bool sample, ref Rng noise, float[] action)
     {
         var obs = new float[ant.ObservationSize];
         ant.WriteObservation(obs);

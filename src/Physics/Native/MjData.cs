@@ -12,7 +12,7 @@ public sealed unsafe class MjData : IDisposable
     {
         _ptr = MjNative.mj_makeData(model.Ptr);
         if (_ptr == IntPtr.Zero) throw new PhysicsException("MuJoCo could not allocate mjData (out of memory)");
-        Nq = model.Nq; Nv = model.Nv; Nu = model.Nu; Na = model.Na; Nbody = model.Nbody;
+        Nq = model.Nq; Nv = model.Nv; Nu = model.Nu; Na = model.Na; Nbody = model.Nbody; Ngeom = model.Ngeom;
         byte* p = (byte*)_ptr;
         TimePtr = (double*)(p + MjLayout.DataTime);
         QposPtr = *(double**)(p + MjLayout.DataQpos);
@@ -21,6 +21,7 @@ public sealed unsafe class MjData : IDisposable
         QaccWarmstartPtr = *(double**)(p + MjLayout.DataQaccWarmstart);
         CtrlPtr = *(double**)(p + MjLayout.DataCtrl);
         XposPtr = *(double**)(p + MjLayout.DataXpos);
+        GeomXposPtr = *(double**)(p + MjLayout.DataGeomXpos);
         CfrcExtPtr = *(double**)(p + MjLayout.DataCfrcExt);
     }
 
@@ -31,6 +32,7 @@ public sealed unsafe class MjData : IDisposable
     public int Nu { get; }
     public int Na { get; }
     public int Nbody { get; }
+    public int Ngeom { get; }
 
     internal double* TimePtr { get; }
     internal double* QposPtr { get; }
@@ -39,6 +41,7 @@ public sealed unsafe class MjData : IDisposable
     internal double* QaccWarmstartPtr { get; }
     internal double* CtrlPtr { get; }
     internal double* XposPtr { get; }
+    internal double* GeomXposPtr { get; }
     internal double* CfrcExtPtr { get; }
 
     public double Time { get => *TimePtr; set => *TimePtr = value; }
@@ -49,11 +52,15 @@ public sealed unsafe class MjData : IDisposable
     public Span<double> Ctrl => new(CtrlPtr, Nu);
     /// <summary>Body frame positions (nbody x 3), from the kinematics of the last forward pass.</summary>
     public Span<double> Xpos => new(XposPtr, Nbody * 3);
+    /// <summary>Geom centre positions (ngeom x 3), from the kinematics of the last forward pass.</summary>
+    public Span<double> GeomXpos => new(GeomXposPtr, Ngeom * 3);
     /// <summary>External contact wrench per body (nbody x 6); filled only by mj_rnePostConstraint.</summary>
     public Span<double> CfrcExt => new(CfrcExtPtr, Nbody * 6);
 
     public void Step(MjModel m) => MjNative.mj_step(m.Ptr, Ptr);
     public void Forward(MjModel m) => MjNative.mj_forward(m.Ptr, Ptr);
+    /// <summary>Positions and orientations of bodies and geoms from qpos alone (no dynamics).</summary>
+    public void Kinematics(MjModel m) => MjNative.mj_kinematics(m.Ptr, Ptr);
     public void RnePostConstraint(MjModel m) => MjNative.mj_rnePostConstraint(m.Ptr, Ptr);
     public void ResetData(MjModel m) => MjNative.mj_resetData(m.Ptr, Ptr);
 

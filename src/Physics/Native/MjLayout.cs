@@ -30,6 +30,7 @@ public static class MjLayout
     public const int DataQaccWarmstart = 40400;
     public const int DataCtrl = 40408;
     public const int DataXpos = 40480;
+    public const int DataGeomXpos = 40536;
     public const int DataCfrcExt = 41168;
 
     // mjVFS: a large fixed-size struct (mjMAXVFS files of mjMAXVFSNAME-byte names).
@@ -76,6 +77,7 @@ public static class MjLayout
         ("offsetof(mjData, qacc_warmstart)", DataQaccWarmstart),
         ("offsetof(mjData, ctrl)", DataCtrl),
         ("offsetof(mjData, xpos)", DataXpos),
+        ("offsetof(mjData, geom_xpos)", DataGeomXpos),
         ("offsetof(mjData, cfrc_ext)", DataCfrcExt),
         ("offsetof(mjVFS, nfile)", VfsNfile),
         ("offsetof(mjVFS, filename)", VfsFilename),

@@ -85,5 +85,6 @@ internal static unsafe partial class MjNative
 
     [LibraryImport(Lib)] public static partial void mj_step(IntPtr m, IntPtr d);
     [LibraryImport(Lib)] public static partial void mj_forward(IntPtr m, IntPtr d);
+    [LibraryImport(Lib)] public static partial void mj_kinematics(IntPtr m, IntPtr d);
     [LibraryImport(Lib)] public static partial void mj_rnePostConstraint(IntPtr m, IntPtr d);
 }
