@@ -45,7 +45,12 @@ public class HelpTests
         string help = Invoke("train", "-h").Output;
         Assert.Contains("[default: nature2024]", help);
         Assert.Contains("[default: 111]", help);
-        Assert.Contains("--learner seed2023 4 (x 1,024 steps, as the report); else the preset's: nature2024 and nature2024-ant 1 env x 2,048 steps", help);
+        Assert.Contains("--learner seed2023 (--preset seed2023's own) 4 (x 1,024 steps, as the report); with --learner nature2024 the preset's: " +
+            "nature2024 and nature2024-ant 1 env x 2,048 steps, as the paper; seed2023 64, constant 64)", help);
+        // The learners' rollouts as they run (issue 25): the authors' 1 env x 2,048 steps, the report's 4 envs x 1,024.
+        Assert.Contains("advantages per batch, 1 env x 2,048 steps under the paper presets)", help);
+        Assert.Contains("advantages per minibatch, 4 envs x 1,024 steps)", help);
+        Assert.DoesNotContain("64 envs x 32 steps", help);
         Assert.Contains("--checkpoint-minutes <M>", help);
         Assert.Contains("[default: 10]", help);
         Assert.Contains("nature2024 20,000,000, nature2024-ant 20,000,000, seed2023 100,000,000", help);
