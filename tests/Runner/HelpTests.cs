@@ -39,6 +39,17 @@ public class HelpTests
         }
     }
 
+    /// <summary>Issue 25: plot's help names every file plot writes, the per-layer figures from their one list.</summary>
+    [Fact]
+    public void PlotHelpNamesEveryFigure()
+    {
+        string help = Invoke("plot", "-h").Output;
+        foreach (string file in new[] { "returns.png", "runs.csv", "unit_ages.png", "friction.png", "eval_returns.png", "dormant_share.png", "stable_rank.png" }
+            .Concat(CbpGpu.Runner.Commands.PlotFigures.PerLayerFigures.Select(f => f.File + ".png")))
+            Assert.Contains(file, help);
+        Assert.Contains("dormant.png (fraction of units per layer over time), effective-rank.png (effective rank per layer over time)", help);
+    }
+
     [Fact]
     public void DefaultsShowAsTyped()
     {
