@@ -48,6 +48,32 @@ public sealed class EvaluationTests : IDisposable
 
     private static byte[] Block(BlockReader r, string name, int version) => r.Read(name, version, x => x.ReadBytes((int)x.BaseStream.Length));
 
+    /// <summary>
+    /// The summary's evaluation line cannot contradict itself (issue 25): its share is of a session wall time that holds
+    /// both the evaluation's time and training's wait for it, start-up (the step-0 evaluation) included.
+    /// </summary>
+    [Fact]
+    public void TheEvaluationSummaryIsConsistentWithTheSessionsWallTime()
+    {
+        Assert.Equal("evaluation: 2 x 10 episodes -> eval.csv; 3.9s on its own thread (55% of the session's 7.1s wall time, start-up included), " +
+            "training waited 3.9s for it (before checkpoints)", Trainer.EvaluationSummary(2, 10, 3.9, 7.1, 3.9));
+
+        var output = new StringWriter();
+        using (var trainer = new Trainer(Short(Config(Update, PpoMethod.Standard), new EvalSettings(Update, 2)), Dir("summary"), resume: false, output))
+            trainer.Run(CancellationToken.None);
+        string line = Assert.Single(output.ToString().Split('\n'), l => l.StartsWith("evaluation: ", StringComparison.Ordinal));
+        var m = System.Text.RegularExpressions.Regex.Match(line,
+            @"^evaluation: 2 x 2 episodes -> eval\.csv; ([0-9.]+)s on its own thread \(([0-9]+)% of the session's ([0-9.]+)s wall time, start-up included\), " +
+            @"training waited ([0-9.]+)s for it \(before checkpoints\)\r?$");
+        Assert.True(m.Success, line);
+        double busy = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), session = double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
+        double waited = double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture);
+        // One decimal each: allow its rounding.
+        Assert.True(busy <= session + 0.1, line);
+        Assert.True(waited <= session + 0.1, line);
+        Assert.True(int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) <= 100, line);
+    }
+
     [Fact]
     public void TrainingFilesAreByteIdenticalWithAndWithoutEvaluation()
     {

@@ -172,6 +172,9 @@ public sealed class TrainerTests : IDisposable
             before = Snapshot(dir);
             var corrupt = Assert.Throws<TrainingException>(() => Train(dir, Config(4 * 2048), resume: true));
             Assert.Contains("corrupt", corrupt.Message);
+            // The way forward (issue 25): no backup exists, so a fresh run in another directory.
+            Assert.EndsWith($"; nothing was changed; it is the run's only checkpoint (no backup is kept), so the run cannot be continued: " +
+                $"start it afresh with another --out (the logs in {dir} stay as they are)", corrupt.Message);
             Assert.DoesNotContain('\n', corrupt.Message);
             Assert.Equal(before, Snapshot(dir));
         }

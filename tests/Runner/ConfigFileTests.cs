@@ -91,6 +91,18 @@ public sealed class ConfigFileTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
     }
 
+    /// <summary>A run directory given to --config is named as a directory, with the file to give instead (issue 25).</summary>
+    [Fact]
+    public void ADirectoryIsRefusedNamingTheConfigJsonInsideIt()
+    {
+        string runDir = Path.Combine(_dir, "somerun");
+        Directory.CreateDirectory(runDir);
+        var outcome = Invoke("train", "--config", runDir, "--out", Path.Combine(_dir, "run"));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Equal($"error: --config {runDir}: is a directory; give the config.json inside it ({Path.Combine(runDir, "config.json")})", outcome.ErrorLine);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+    }
+
     [Fact]
     public void ASweepTakesEverythingButMethodAndSeedFromTheFile()
     {

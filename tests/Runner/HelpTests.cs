@@ -39,13 +39,29 @@ public class HelpTests
         }
     }
 
+    /// <summary>Issue 25: plot's help names every file plot writes, the per-layer figures from their one list.</summary>
+    [Fact]
+    public void PlotHelpNamesEveryFigure()
+    {
+        string help = Invoke("plot", "-h").Output;
+        foreach (string file in new[] { "returns.png", "runs.csv", "unit_ages.png", "friction.png", "eval_returns.png", "dormant_share.png", "stable_rank.png" }
+            .Concat(CbpGpu.Runner.Commands.PlotFigures.PerLayerFigures.Select(f => f.File + ".png")))
+            Assert.Contains(file, help);
+        Assert.Contains("dormant.png (fraction of units per layer over time), effective-rank.png (effective rank per layer over time)", help);
+    }
+
     [Fact]
     public void DefaultsShowAsTyped()
     {
         string help = Invoke("train", "-h").Output;
         Assert.Contains("[default: nature2024]", help);
         Assert.Contains("[default: 111]", help);
-        Assert.Contains("--learner seed2023 4 (x 1,024 steps, as the report); else the preset's: nature2024 and nature2024-ant 1 env x 2,048 steps", help);
+        Assert.Contains("--learner seed2023 (--preset seed2023's own) 4 (x 1,024 steps, as the report); with --learner nature2024 the preset's: " +
+            "nature2024 and nature2024-ant 1 env x 2,048 steps, as the paper; seed2023 64, constant 64)", help);
+        // The learners' rollouts as they run (issue 25): the authors' 1 env x 2,048 steps, the report's 4 envs x 1,024.
+        Assert.Contains("advantages per batch, 1 env x 2,048 steps under the paper presets)", help);
+        Assert.Contains("advantages per minibatch, 4 envs x 1,024 steps)", help);
+        Assert.DoesNotContain("64 envs x 32 steps", help);
         Assert.Contains("--checkpoint-minutes <M>", help);
         Assert.Contains("[default: 10]", help);
         Assert.Contains("nature2024 20,000,000, nature2024-ant 20,000,000, seed2023 100,000,000", help);

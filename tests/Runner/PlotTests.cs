@@ -250,6 +250,63 @@ public sealed class PlotTests : IDisposable
             : "update,step,abs_w_policy_l1\n1,131072,0.5\n");
     }
 
+    /// <summary>Issue 25: one configuration and seed twice is counted once, with a warning naming both directories.</summary>
+    [Fact]
+    public void TwoRunsOfOneConfigurationWithOneSeedAreCountedOnceWithAWarning()
+    {
+        string a = Path.Combine(_root, "a", "std", "seed-0"), b = Path.Combine(_root, "b", "std", "seed-0");
+        HandMadeRun(a, PpoMethod.Standard, 0, 10);
+        HandMadeRun(b, PpoMethod.Standard, 0, 30);
+        string figures = Path.Combine(_root, "figures");
+        var outcome = Invoke("plot", Path.Combine(_root, "a"), Path.Combine(_root, "b"), "--out", figures);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal($"warning: {a} and {b} are both std seed 0; counted once, from {a} (give each run its own --seed)", outcome.Error.Trim());
+        Assert.Equal(["line,bin_start,bin_end,runs,mean_return,ci_low,ci_high", "std,0,100000,1,10,10,10"], File.ReadAllLines(Path.Combine(figures, "returns.csv")));
+        Assert.Contains("plot: 1 runs (std x 1)", outcome.Output);
+    }
+
+    /// <summary>Issue 25: runs shorter than one bin leave returns.png without a line, and plot says so with a --bin that covers them.</summary>
+    [Fact]
+    public void RunsShorterThanOneBinGetANoteSuggestingASmallerBin()
+    {
+        string run = Path.Combine(_root, "short");
+        HandMadeRun(run, PpoMethod.Standard, 0, 10);
+        string figures = Path.Combine(_root, "figures");
+        var outcome = Invoke("plot", run, "--out", figures, "--bin", "1M");
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Contains("note: no return bin of 1,000,000 steps is covered yet (the runs reach step 131,072), so returns.png has no line; give a smaller --bin, like --bin 32768",
+            outcome.Output.Split('\n').Select(l => l.TrimEnd('\r')));
+        Assert.Equal(["line,bin_start,bin_end,runs,mean_return,ci_low,ci_high"], File.ReadAllLines(Path.Combine(figures, "returns.csv")));
+    }
+
+    /// <summary>
+    /// Issue 25: a run sessions.csv says finished is not unfinished when updates.csv's last row was cut; a line of
+    /// episodes.csv that is not a row is a warning naming file and line.
+    /// </summary>
+    [Fact]
+    public void AFinishedRunWithACutLastRowIsFinishedAndABadEpisodeRowIsNamed()
+    {
+        string run = Path.Combine(_root, "finished");
+        HandMadeRun(run, PpoMethod.Standard, 0, 10);
+        File.WriteAllText(Path.Combine(run, RunDirectory.UpdatesFile), "update,step,abs_w_policy_l1\n1,65536,0.5\n2,1310");
+        string episodes = Path.Combine(run, RunDirectory.EpisodesFile);
+        File.WriteAllText(episodes, "step,env,return,length,friction\n50000,0,10,1000,1\ngarbage\n60000,0,x,1000,1\n70000,0,20,1000,1\n");
+        string figures = Path.Combine(_root, "figures");
+        // Without a record of its end, the cut run is unfinished at its last complete row.
+        var before = Invoke("plot", run, "--out", figures);
+        Assert.Contains($"warning: std seed 0 ({run}) is unfinished: step 65,536 of 131,072; plotted with what it has", before.Error);
+
+        File.WriteAllText(Path.Combine(run, RunDirectory.SessionsFile),
+            "time_utc,event,step,total_steps,detail\n2026-01-01T00:00:00Z,created,0,131072,\n2026-01-01T00:01:00Z,finished,131072,131072,\n");
+        var outcome = Invoke("plot", run, "--out", figures);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal(
+            [$"warning: {episodes} line 3 is not a row of 5 numbers (1 field); skipped",
+             $"warning: {episodes} line 4 is not a row of 5 numbers (a field is not a number); skipped"],
+            outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+        Assert.Equal(["line,bin_start,bin_end,runs,mean_return,ci_low,ci_high", "std,0,100000,1,15,15,15"], File.ReadAllLines(Path.Combine(figures, "returns.csv")));
+    }
+
     [Fact]
     public void EachConfigurationIsOneLineLabelledByWhatDiffersReadFromConfigJson()
     {

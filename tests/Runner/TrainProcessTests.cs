@@ -180,6 +180,29 @@ public sealed class TrainProcessTests : IDisposable
         Assert.Equal(before, Snapshot(dir));
     }
 
+    /// <summary>
+    /// --resume without --steps keeps the budget config.json recorded, not the preset's 20M (issue 25): a finished run
+    /// has nothing to do and changes nothing.
+    /// </summary>
+    [Fact]
+    public void ResumingAFinishedRunWithoutStepsKeepsItsBudgetAndHasNothingToDo()
+    {
+        string dir = Dir("budget");
+        var (code, _, stderr) = RunnerProcess.Run(Train(dir, steps: Batch));
+        Assert.True(code == 0, stderr);
+        var before = Snapshot(dir);
+        string[] args = Train(dir, resume: true, steps: Batch);
+        int at = Array.IndexOf(args, "--steps");
+        string[] withoutSteps = [.. args.Where((_, i) => i != at && i != at + 1)];
+        var (again, stdout, stderr2) = RunnerProcess.Run(withoutSteps);
+        Assert.True(again == 0, stderr2);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("note: --resume without --steps keeps the run's budget of 2,048 steps (config.json); give --steps to change it", lines);
+        Assert.Contains($"the run in {dir} already finished at step 2,048; nothing to do", lines);
+        Assert.DoesNotContain("training 20,", stdout);
+        Assert.Equal(before, Snapshot(dir));
+    }
+
     [Fact]
     public void BadOutDirectoriesAreOneErrorLineWithExitCode1()
     {

@@ -106,7 +106,9 @@ public sealed class RunDirectory : IDisposable
         }
         catch (InvalidDataException e)
         {
-            throw new TrainingException($"checkpoint {CheckpointPath} is corrupt ({e.Message}); nothing was changed", e);
+            throw new TrainingException(
+                $"checkpoint {CheckpointPath} is corrupt ({e.Message}); nothing was changed; it is the run's only checkpoint (no backup is kept), " +
+                $"so the run cannot be continued: start it afresh with another --out (the logs in {Path} stay as they are)", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -56,6 +56,8 @@ public sealed class Trainer : IDisposable
     private long _episodes;
     private int _evaluations;
     private double _evalWaitSeconds;
+    /// <summary>The session's whole wall time, from start-up (the step-0 evaluation and checkpoint) on; the progress clock starts later.</summary>
+    private readonly Stopwatch _sessionClock = Stopwatch.StartNew();
 
     public Trainer(TrainConfig config, string outDir, bool resume, TextWriter progress)
     {
@@ -223,12 +225,21 @@ public sealed class Trainer : IDisposable
         _progress.Summary(stopped, _env.TotalSteps, envTotal, actTotal, updateTotal, _dir.Path);
         double evalSeconds = _evalWorker?.BusySeconds ?? 0;
         if (_evalWorker is not null)
-            _progress.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"evaluation: {_evaluations} x {_config.Eval.Episodes} episodes -> {RunDirectory.EvalFile}; {evalSeconds:F1}s on its own thread " +
-                $"({100 * evalSeconds / Math.Max(_progress.SessionSeconds, 1e-9):F0}% of the session's wall time), training waited {_evalWaitSeconds:F1}s for it (before checkpoints)"));
+            _progress.Output.WriteLine(EvaluationSummary(_evaluations, _config.Eval.Episodes, evalSeconds, _sessionClock.Elapsed.TotalSeconds, _evalWaitSeconds));
         return new TrainResult(sessionUpdates, _env.TotalSteps, _env.TotalSteps - startSteps, _progress.SessionSeconds,
             envTotal, actTotal, updateTotal, stopped, _evaluations, evalSeconds, _evalWaitSeconds);
     }
+
+    /// <summary>
+    /// The end-of-session evaluation line. Its share is of the session's whole wall time, start-up included: the step-0
+    /// evaluation runs (and training waits for it at the step-0 checkpoint) before the progress clock starts, so a share
+    /// of that clock's time alone could pass 100% (issue 25).
+    /// </summary>
+    public static string EvaluationSummary(int evaluations, int episodes, double evalSeconds, double sessionSeconds, double waitSeconds) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"evaluation: {evaluations} x {episodes} episodes -> {RunDirectory.EvalFile}; {evalSeconds:F1}s on its own thread " +
+            $"({100 * evalSeconds / Math.Max(sessionSeconds, 1e-9):F0}% of the session's {sessionSeconds:F1}s wall time, start-up included), " +
+            $"training waited {waitSeconds:F1}s for it (before checkpoints)");
 
     private RolloutTimes CollectRollout()
     {

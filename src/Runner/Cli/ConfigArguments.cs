@@ -85,6 +85,8 @@ public static class ConfigArguments
     private static TrainConfig Load(string path)
     {
         string text;
+        if (Directory.Exists(path))
+            throw new UsageException($"{Name} {path}: is a directory; give the {CbpGpu.Agent.Training.RunDirectory.ConfigFile} inside it ({System.IO.Path.Combine(path, CbpGpu.Agent.Training.RunDirectory.ConfigFile)})");
         try
         {
             text = File.ReadAllText(path);

@@ -18,9 +18,11 @@ public sealed class PlotCommand : RunnerCommand
     private readonly Option<int> _resamples = OptionFactory.Count("--resamples", "N", "bootstrap resamples for the 95% band over seeds", 1000, 1, 1_000_000);
     private readonly Option<int> _bootstrapSeed = OptionFactory.Count("--bootstrap-seed", "S", "seed of the bootstrap resampling", 0, 0, int.MaxValue);
 
-    public PlotCommand() : base("plot", "figures of sweeps or runs: returns, evaluation returns, weight magnitude, unit ages, return against friction, dormant share and stable rank", """
+    public PlotCommand() : base("plot", "figures of sweeps or runs: returns, evaluation returns, weight magnitude, dormant units, effective rank, unit ages, return against friction, dormant share and stable rank", """
         Writes returns.png (episode return binned by env steps, mean over seeds with a 95% bootstrap band, one line
-        per configuration, friction changes dashed; runs.csv has the same bins per run), weights.png (mean |w| per layer over time), unit_ages.png (CBP runs: units
+        per configuration, friction changes dashed; runs.csv has the same bins per run), 
+        """ + PerLayerHelp + """
+        , unit_ages.png (CBP runs: units
         per age bin over time, log counts), friction.png (each friction period's mean return against its friction,
         coloured by period index; from eval.csv where a run has one, else from its episodes) and, for runs with
         eval.csv, eval_returns.png (evaluation return at each evaluation step, mean over seeds with a 95% bootstrap
@@ -42,11 +44,27 @@ public sealed class PlotCommand : RunnerCommand
         SetAction(Run);
     }
 
+    /// <summary>The per-layer figures of <see cref="PlotFigures.PerLayerFigures"/>, named in the help from that one list.</summary>
+    private static string PerLayerHelp =>
+        string.Join(", ", PlotFigures.PerLayerFigures.Select(f => $"{f.File}.png ({f.YLabel} per layer over time)"));
+
     private int Run(ParseResult result)
     {
         string[] dirs = result.GetValue(_dirs)!;
         var output = result.InvocationConfiguration.Output;
-        var runs = PlotRun.Find(dirs);
+        var found = PlotRun.Find(dirs);
+        foreach (var run in found)
+            foreach (string warning in run.Warnings) result.InvocationConfiguration.Error.WriteLine(warning);
+        // One configuration's runs with one seed are one run twice (a copy, or two --out of one command): counted once,
+        // the first found, with a warning, so that the band is not drawn over seeds that are not there (issue 25).
+        var runs = new List<PlotRun>();
+        foreach (var run in found)
+        {
+            var first = runs.FirstOrDefault(r => r.Line == run.Line && r.Seed == run.Seed);
+            if (first is null) runs.Add(run);
+            else result.InvocationConfiguration.Error.WriteLine(
+                $"warning: {first.Directory} and {run.Directory} are both {run.Name}; counted once, from {first.Directory} (give each run its own --seed)");
+        }
         foreach (var run in runs.Where(r => r.Partial))
             result.InvocationConfiguration.Error.WriteLine(
                 $"warning: {run.Name} ({run.Directory}) is unfinished: step {run.LastStep:N0} of {run.Config.Run.TotalSteps:N0}; plotted with what it has");

@@ -98,6 +98,13 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             allPositive &= curve.All(b => b.Low >= 0);
             rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
         }
+        if (rows.Count == 0)
+        {
+            long reached = runs.Max(r => r.LastStep);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"note: no return bin of {binWidth:N0} steps is covered yet (the runs reach step {reached:N0}), so returns.png has no line; " +
+                $"give a smaller --bin, like --bin {Math.Max(1, reached / 4)}"));
+        }
         MarkFrictionChanges(plot);
         plot.Title($"Episode return, mean over seeds, 95% bootstrap CI ({resamples} resamples), bins of {binWidth:N0} steps; {Shape}");
         plot.XLabel("env steps");

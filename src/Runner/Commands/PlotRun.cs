@@ -33,8 +33,31 @@ public sealed class PlotRun
     public IReadOnlyList<string> Columns { get; }
     public IReadOnlyList<double[]> Updates { get; }
 
-    public long LastStep => Updates.Count == 0 ? 0 : (long)Updates[^1][1];
-    public bool Partial => LastStep < Config.Run.TotalSteps;
+    /// <summary>Lines of its CSV logs that are not rows (a wrong field count or a field that is not a number), as warnings naming file and line.</summary>
+    public List<string> Warnings { get; } = [];
+
+    /// <summary>The run's last step: its budget when sessions.csv says it finished, else the last complete updates.csv row's.</summary>
+    public long LastStep => Finished ? Config.Run.TotalSteps : Updates.Count == 0 ? 0 : (long)Updates[^1][1];
+
+    /// <summary>
+    /// sessions.csv's last event is `finished` at the run's budget: the run is done even when updates.csv's last row was
+    /// cut afterwards (issue 25).
+    /// </summary>
+    public bool Finished => _finished ??= ReadFinished();
+
+    private bool? _finished;
+
+    public bool Partial => !Finished && LastStep < Config.Run.TotalSteps;
+
+    private bool ReadFinished()
+    {
+        string path = Path.Combine(Directory, RunDirectory.SessionsFile);
+        if (!File.Exists(path)) return false;
+        string[] lines = RunDirectory.Guard(path, "read", () => File.ReadAllLines(path));
+        string[] last = lines.Length > 1 ? lines[^1].Split(',') : [];
+        return last.Length >= 4 && last[1] == "finished" && last[2] == last[3]
+            && long.TryParse(last[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out long step) && step == Config.Run.TotalSteps;
+    }
 
     /// <summary>The rollout shape the figures' titles state: envs x steps of each per update.</summary>
     public string RolloutShape => $"{Config.RolloutShape} per update";
@@ -92,15 +115,18 @@ public sealed class PlotRun
         {
             throw new UserFacingException($"{configPath} is not a run configuration ({e.Message}); plot reads directories written by `train` or `sweep`");
         }
+        var warnings = new List<string>();
         var episodes = new List<(long, double, double)>();
-        foreach (var row in Rows(Path.Combine(dir, RunDirectory.EpisodesFile), out _))
+        foreach (var row in Rows(Path.Combine(dir, RunDirectory.EpisodesFile), out _, warnings))
             episodes.Add(((long)row[0], row[2], row[4]));
-        var updates = Rows(Path.Combine(dir, RunDirectory.UpdatesFile), out string[] columns).ToList();
-        return new PlotRun(dir, config, episodes, columns, updates);
+        var updates = Rows(Path.Combine(dir, RunDirectory.UpdatesFile), out string[] columns, warnings).ToList();
+        var run = new PlotRun(dir, config, episodes, columns, updates);
+        run.Warnings.AddRange(warnings);
+        return run;
     }
 
     /// <summary>A CSV log's complete rows as numbers (a row still being written, or cut by a kill, is left out).</summary>
-    private static IEnumerable<double[]> Rows(string path, out string[] header)
+    private static IEnumerable<double[]> Rows(string path, out string[] header, List<string>? warnings = null)
     {
         if (!File.Exists(path))
         {
@@ -120,11 +146,13 @@ public sealed class PlotRun
         for (int i = 1; i < lines.Length - 1; i++)
         {
             string[] f = lines[i].Split(',');
-            if (f.Length != n) continue;
             var row = new double[n];
-            bool ok = true;
+            bool ok = f.Length == n;
             for (int j = 0; j < n && ok; j++) ok = double.TryParse(f[j], NumberStyles.Float, CultureInfo.InvariantCulture, out row[j]);
             if (ok) rows.Add(row);
+            // A complete line that is not a row: said, with where it is, rather than dropped unseen (issue 25).
+            else warnings?.Add(string.Create(CultureInfo.InvariantCulture,
+                $"warning: {path} line {i + 1} is not a row of {n} numbers ({(f.Length != n ? $"{f.Length} field{(f.Length == 1 ? "" : "s")}" : "a field is not a number")}); skipped"));
         }
         return rows;
     }

@@ -52,9 +52,10 @@ public sealed class TrainCommand : RunnerCommand
 
     private readonly Option<int?> _envs = SharedOptions.OptionalEnvs(1 << 16,
         $"parallel envs, each stepped --batch-size / N steps per update; must divide --batch-size (default: with --learner " +
-        $"{Seed2023} {PpoSettings.Seed2023Envs} (x 1,024 steps, as the report); else the preset's: {Nature2024} and {NatureAnt} " +
-        $"{EnvSettings.DefaultEnvs(Nature2024)} env x 2,048 steps, as the paper; {Seed2023} {EnvSettings.DefaultEnvs(Seed2023)}, " +
-        $"{Constant} {EnvSettings.DefaultEnvs(Constant)})");
+        $"{Seed2023} (--preset {Seed2023}'s own) {PpoSettings.Seed2023Envs} (x {Seed2023Learner.BatchSize / PpoSettings.Seed2023Envs:N0} steps, as the report); " +
+        $"with --learner {Nature2024} the preset's: {Nature2024} and {NatureAnt} " +
+        $"{EnvSettings.DefaultEnvs(Nature2024)} env x {Nature2024Learner.BatchSize / EnvSettings.DefaultEnvs(Nature2024):N0} steps, as the paper; " +
+        $"{Seed2023} {EnvSettings.DefaultEnvs(Seed2023)}, {Constant} {EnvSettings.DefaultEnvs(Constant)})");
 
     private readonly Option<string> _frictions = OptionFactory.Text(
         "--frictions", $"FILE|{FrictionTable.Authors}|{DrawFrictions}",
@@ -172,9 +173,10 @@ public sealed class TrainCommand : RunnerCommand
     private readonly ChoiceOption<string> _learner = new(
         "--learner",
         "PPO and its networks: nature2024 (the authors': ReLU, LeCun init, Adam eps 1e-8, value coef 1, no clipping, " +
-        "advantages per batch, 64 envs x 32 steps) or seed2023 (the report's Stable-Baselines3 PPO: Tanh, orthogonal init, " +
-        "eps 1e-5, value coef 0.5, grad norm 0.5, advantages per minibatch, 4 envs x 1024 steps); default: the --preset's " +
-        "own (nature2024 for constant)",
+        $"advantages per batch, {RolloutShape(EnvSettings.DefaultEnvs(Nature2024), Nature2024Learner.BatchSize)} under the paper presets) " +
+        "or seed2023 (the report's Stable-Baselines3 PPO: Tanh, orthogonal init, " +
+        $"eps 1e-5, value coef 0.5, grad norm 0.5, advantages per minibatch, {RolloutShape(PpoSettings.Seed2023Envs, Seed2023Learner.BatchSize)}); " +
+        "default: the --preset's own (nature2024 for constant)",
         defaultWord: null, (Nature2024, Nature2024), (Seed2023, Seed2023));
 
     private readonly ChoiceOption<Activation> _activation = new(
@@ -332,6 +334,10 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_decay, [N(cbp.Decay)]);
     }
 
+    /// <summary>"1 env x 2,048 steps": a learner's rollout per update, for the help.</summary>
+    private static string RolloutShape(int envs, int batch) =>
+        string.Create(CultureInfo.InvariantCulture, $"{envs} env{(envs == 1 ? "" : "s")} x {batch / envs:N0} steps");
+
     private static string Word(bool value) => value ? "true" : "false";
 
     private static string GradNormWord(double? maxNorm) => maxNorm is double n ? ScaledNumber.Format(n) : "off";
@@ -384,7 +390,19 @@ public sealed class TrainCommand : RunnerCommand
                 "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
         var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
-        var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize);
+        ulong seed = (ulong)result.GetValue(_seed);
+        string? outDir = result.GetValue(_out);
+        if (outDir is null)
+        {
+            outDir = DefaultOut(method, preset, seed);
+            notes.Add($"note: no --out given; the run's directory is {outDir}");
+        }
+        // --resume without --steps keeps the run's own budget, not the preset's (issue 25).
+        long? recorded = result.GetValue(_resume) && result.GetValue(_steps) is null ? RecordedSteps(outDir) : null;
+        if (recorded is long kept)
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"note: --resume without --steps keeps the run's budget of {kept:N0} steps ({RunDirectory.ConfigFile}); give --steps to change it"));
+        var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize, recorded);
         if (note is not null) notes.Add(note);
 
         var env = preset switch
@@ -407,7 +425,6 @@ public sealed class TrainCommand : RunnerCommand
                 throw new UsageException($"--change-every does not apply to --preset {preset} (its friction never changes); drop it or choose {Nature2024} or {Seed2023}");
             env = env with { Friction = env.Friction with { ChangeEverySteps = period } };
         }
-        ulong seed = (ulong)result.GetValue(_seed);
         (var friction, string? frictionNote) = ReadFrictionValues(result, preset, env.Friction, seed, steps);
         env = env with { Friction = friction };
         if (frictionNote is not null) notes.Add(frictionNote);
@@ -416,13 +433,26 @@ public sealed class TrainCommand : RunnerCommand
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes), _cpuKernels.Get(result));
         var config = new TrainConfig(env, ppo, run, cbp) { Eval = ReadEval(result, preset) };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
-        string? outDir = result.GetValue(_out);
-        if (outDir is null)
-        {
-            outDir = DefaultOut(method, preset, seed);
-            notes.Add($"note: no --out given; the run's directory is {outDir}");
-        }
         return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
+    }
+
+    /// <summary>
+    /// The step budget config.json in <paramref name="outDir"/> records (Run.TotalSteps), or null when there is none to
+    /// read; the trainer then refuses the resume with its own message.
+    /// </summary>
+    private static long? RecordedSteps(string outDir)
+    {
+        string path = Path.Combine(outDir, RunDirectory.ConfigFile);
+        try
+        {
+            if (!File.Exists(path)) return null;
+            var total = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["Run"]?["TotalSteps"];
+            return total is null ? null : total.GetValue<long>();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -476,14 +506,15 @@ public sealed class TrainCommand : RunnerCommand
     }
 
     /// <summary>The step budget rounded up to whole updates (the trainer only stops between updates), and a note if that changed it.</summary>
-    private (long Steps, string? Note) WholeUpdates(ParseResult result, string preset, int batchSize)
+    private (long Steps, string? Note) WholeUpdates(ParseResult result, string preset, int batchSize, long? recorded)
     {
-        long requested = result.GetValue(_steps) ?? RunSettings.DefaultSteps(preset);
+        long requested = result.GetValue(_steps) ?? recorded ?? RunSettings.DefaultSteps(preset);
         long updates = (requested + batchSize - 1) / batchSize;
         long steps = updates * batchSize;
         if (steps == requested) return (steps, null);
         string what = result.GetResult(_steps) is { } given
             ? $"--steps {given.Tokens[^1].Value} is"
+            : recorded is not null ? $"the run's recorded {requested:N0} steps are"
             : $"the {preset} preset's {requested:N0} steps are";
         return (steps, string.Create(CultureInfo.InvariantCulture,
             $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} updates)"));
