@@ -17,6 +17,9 @@ public static class FrictionTable
     /// <summary>How many seeds the authors' table has rows for (seeds 0 to 99).</summary>
     public const int AuthorsSeeds = 100;
 
+    /// <summary>How many values each row of the authors' table has (the first, then one per change).</summary>
+    public const int AuthorsValues = 50;
+
     private const string AuthorsResource = "CbpGpu.Physics.Assets.frictions-nature2024.txt";
 
     private static readonly Lazy<string[]> AuthorsLines = new(() =>

@@ -468,15 +468,14 @@ public sealed class TrainCommand : RunnerCommand
             throw new UsageException($"--frictions only applies to presets whose friction changes ({Nature2024}, {Seed2023}); drop it or pick one of those");
         }
         int needed = FrictionTable.ValuesNeeded(friction, steps);
-        const int authorsValues = 50;
         string? note = null;
         string source = given ?? DrawFrictions;
         if (given is null && preset == Nature2024 && seed < FrictionTable.AuthorsSeeds)
         {
             // The preset's default covers a run it can: a shorter --change-every or a longer --steps than 50 values serve
             // draws instead, and says so (docs/friction.md#the-authors-table).
-            if (needed <= authorsValues) source = FrictionTable.Authors;
-            else note = $"note: the authors' friction table has {authorsValues} values per seed and {steps:N0} steps with a change every " +
+            if (needed <= FrictionTable.AuthorsValues) source = FrictionTable.Authors;
+            else note = $"note: the authors' friction table has {FrictionTable.AuthorsValues} values per seed and {steps:N0} steps with a change every " +
                 $"{friction.ChangeEverySteps:N0} may need {needed}; drawing the values from seed {seed} instead (--frictions {DrawFrictions} says so explicitly)";
         }
         if (source == DrawFrictions) return (friction with { Table = null, TableSource = null }, note);
