@@ -3,6 +3,7 @@ using CbpGpu.Agent.Training;
 using CbpGpu.Kernels;
 using CbpGpu.Physics;
 using CbpGpu.Runner.Commands;
+using ScottPlot;
 using Xunit;
 using static CbpGpu.Tests.Runner.RunnerInvocation;
 
@@ -347,5 +348,135 @@ public sealed class PlotTests : IDisposable
         Assert.Equal(
             ["std #1,0,100000,1,30", "std #2,0,100000,1,10"],
             File.ReadAllLines(Path.Combine(_root, "figures", "returns.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..5])));
+    }
+
+    /// <summary>
+    /// Issue 25: a grid of four CBP configurations and std, each with evaluations and episodes whose highest returns lie
+    /// in the upper left (where a legend used to sit) and long titles; every figure keeps each plotted point inside its
+    /// axes and out of the legend, and every title, axis label and legend entry inside the image, measured with
+    /// ScottPlot's own text measurement on the figures as written.
+    /// </summary>
+    [Fact]
+    public void NoFigureHidesAPointUnderItsLegendOrOutsideItsAxesAndEveryTextFits()
+    {
+        string sweep = Path.Combine(_root, "layout");
+        int n = 0;
+        foreach (var (maturity, rate) in new[] { (500, 1e-4), (500, 1e-3), (10_000, 1e-4), (10_000, 1e-3) })
+            for (ulong seed = 0; seed < 2; seed++)
+                LayoutRun(Path.Combine(sweep, "cbp", $"m{maturity}r{rate}", $"seed-{seed}"), PpoMethod.Cbp, seed, 1000 * ++n, maturity, rate);
+        LayoutRun(Path.Combine(sweep, "std", "seed-0"), PpoMethod.Standard, 0, 9000, 10_000, 1e-4);
+        var runs = PlotRun.Find([sweep]);
+        string figures = Path.Combine(_root, "figures");
+        Directory.CreateDirectory(figures);
+        var plot = new PlotFigures(runs, figures, TextWriter.Null);
+        plot.Returns(16_384, 100, 0);
+        plot.EvalReturns(100, 0);
+        foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) plot.PerLayer(prefix, file, title, yLabel);
+        plot.UnitAges();
+        plot.ReturnAgainstFriction();
+        Assert.Equal(["eval_returns", "friction", "returns", "unit_ages", "weights"], plot.Written.Keys.Order());
+        foreach (var (name, figure) in plot.Written)
+        {
+            AssertLaidOut(name, figure);
+            // What was checked is what was written: the PNG has the figure's size.
+            using var png = SkiaSharp.SKBitmap.Decode(Path.Combine(figures, name + ".png"));
+            Assert.Equal((figure.Width, figure.Height), (png.Width, png.Height));
+        }
+        // The figures with a line per configuration have a legend with one entry for each, beside the panels.
+        foreach (string name in new[] { "returns", "eval_returns", "weights" })
+            Assert.Equal(5, plot.Written[name].Legend!.Legend.GetItems().Length);
+        Assert.Null(plot.Written["friction"].Legend);
+    }
+
+    /// <summary>A finished run of 65,536 steps: 16 episodes (returns rising from <paramref name="top"/>/4 to <paramref name="top"/>, the highest first), friction changes, evaluations, weights and unit ages.</summary>
+    private static void LayoutRun(string dir, PpoMethod method, ulong seed, double top, int maturity, double rate)
+    {
+        Directory.CreateDirectory(dir);
+        var config = new TrainConfig(EnvSettings.Nature2024(64) with { Friction = FrictionConfig.Nature2024 with { ChangeEverySteps = 16_384 } },
+            PpoSettings.For(method), new RunSettings(seed, 65_536, "cpu", 1, 2, 100),
+            method == PpoMethod.Cbp ? CbpSettings.Nature2024 with { ReplacementRate = rate, MaturityThreshold = maturity } : null)
+        {
+            Eval = new EvalSettings(16_384, 5),
+        };
+        File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), config.ToJson());
+        string F(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        double[] frictions = [0.05, 0.3, 1.2, 1.9];
+        File.WriteAllText(Path.Combine(dir, RunDirectory.EpisodesFile), "step,env,return,length,friction\n" + string.Concat(Enumerable.Range(0, 16).Select(i =>
+            $"{4096 * (i + 1)},0,{F(i == 0 ? top * 1.5 : top * (1 + 3 * i / 15.0) / 4 + seed)},1000,{F(frictions[i / 4])}\n")));
+        File.WriteAllText(Path.Combine(dir, RunDirectory.EvalFile),
+            "step,update,friction,episodes,return_mean,return_std,return_min,return_max,length_mean,elapsed_seconds,eval_seconds\n" +
+            string.Concat(Enumerable.Range(0, 5).Select(i => $"{16_384 * i},{8 * i},{F(frictions[Math.Min(i, 3)])},5,{F(i == 0 ? top * 2 : top * i / 4 + seed)},1,0,1,1000,0,1\n")));
+        string[] ages = [.. UnitAgeHistogram.BinNames.Select(b => $"age_{b}_policy_h1")];
+        File.WriteAllText(Path.Combine(dir, RunDirectory.UpdatesFile),
+            $"update,step,abs_w_policy_l1,abs_w_value_l1,{string.Join(',', ages)}\n" +
+            string.Concat(Enumerable.Range(1, 32).Select(u => $"{u},{2048 * u},{F(u == 1 ? 1 : 0.1 + seed * 0.01)},{F(0.2 + u * 0.001)},{u},{32 - u},0,0,0\n")));
+        File.WriteAllText(Path.Combine(dir, RunDirectory.SessionsFile),
+            "time_utc,event,step,total_steps,detail\n2026-01-01T00:00:00Z,created,0,65536,\n2026-01-01T00:01:00Z,finished,65536,65536,\n");
+    }
+
+    /// <summary>Every point inside its panel's axes, the legend strip beside the panels, every text inside its room.</summary>
+    private static void AssertLaidOut(string name, PlotLayout.Figure figure)
+    {
+        var image = new PixelRect(0, figure.Width, figure.Height, 0);
+        var legendStrip = figure.Legend?.RenderManager.LastRender.FigureRect;
+        if (figure.Legend is Plot key)
+        {
+            // The legend box, as last drawn, fits in its strip, which lies inside the image.
+            Assert.True(Inside(legendStrip!.Value, image), $"{name}: legend strip outside the image");
+            Assert.InRange(key.Legend.LastRenderSize.Width, 1, legendStrip.Value.Width);
+            Assert.InRange(key.Legend.LastRenderSize.Height, 1, legendStrip.Value.Height);
+        }
+        foreach (var panel in figure.Panels)
+        {
+            var render = panel.RenderManager.LastRender;
+            Assert.True(Inside(render.FigureRect, image), $"{name}: a panel outside the image");
+            Assert.True(Inside(render.DataRect, render.FigureRect), $"{name}: axes outside their panel");
+            if (legendStrip is PixelRect strip)
+                Assert.True(strip.Left >= render.FigureRect.Right - 0.5 || strip.Right <= render.FigureRect.Left + 0.5, $"{name}: the legend overlaps a panel");
+            var points = panel.GetPlottables().SelectMany<IPlottable, Coordinates>(p => p switch
+            {
+                ScottPlot.Plottables.Scatter s => s.Data.GetScatterPoints(),
+                ScottPlot.Plottables.Marker m => [m.Location],
+                _ => [],
+            }).ToList();
+            foreach (var point in points)
+            {
+                var px = panel.GetPixel(point);
+                Assert.True(render.DataRect.Contains(px.X, px.Y) || OnEdge(render.DataRect, px), $"{name}: point {point} at {px} outside the axes {render.DataRect}");
+            }
+            // Title and x label within the data area's width (they are centred on it), the y label within its height.
+            var data = render.DataRect;
+            foreach (var (label, room) in new[] { (panel.Axes.Title.Label, data.Width), (panel.Axes.Bottom.Label, data.Width), (panel.Axes.Left.Label, data.Height) })
+                if (!string.IsNullOrEmpty(label.Text))
+                    Assert.True(PlotLayout.Measure(label, label.Text) <= room + 0.5,
+                        $"{name}: \"{label.Text}\" is {PlotLayout.Measure(label, label.Text)} px, room {room}");
+        }
+    }
+
+    private static bool Inside(PixelRect inner, PixelRect outer) =>
+        inner.Left >= outer.Left - 0.5 && inner.Right <= outer.Right + 0.5 && inner.Top >= outer.Top - 0.5 && inner.Bottom <= outer.Bottom + 0.5;
+
+    private static bool OnEdge(PixelRect rect, Pixel px) =>
+        px.X >= rect.Left - 0.5 && px.X <= rect.Right + 0.5 && px.Y >= rect.Top - 0.5 && px.Y <= rect.Bottom + 0.5;
+
+    /// <summary>Issue 25: friction periods go from blue (the first) to red (the last) through the hues between, none near-black.</summary>
+    [Fact]
+    public void FrictionPeriodColoursGoFromBlueToRed()
+    {
+        var colors = Enumerable.Range(0, 5).Select(i => PlotFigures.PeriodColor(i, 5)).ToList();
+        double[] hues = [.. colors.Select(Hue)];
+        Assert.InRange(hues[0], 200, 250);   // blue
+        Assert.True(hues[^1] <= 20 || hues[^1] >= 345, $"last hue {hues[^1]}");   // red
+        for (int i = 1; i < hues.Length; i++) Assert.True(hues[i] < hues[i - 1], $"hues {string.Join(", ", hues)}");
+        Assert.All(colors, c => Assert.True(Math.Max(c.R, Math.Max(c.G, c.B)) >= 190, $"{c} is dark"));
+        Assert.Equal(PlotFigures.PeriodColor(0, 1), colors[0]);
+    }
+
+    /// <summary>The HSV hue in degrees.</summary>
+    private static double Hue(ScottPlot.Color c)
+    {
+        double r = c.R / 255.0, g = c.G / 255.0, b = c.B / 255.0, max = Math.Max(r, Math.Max(g, b)), d = max - Math.Min(r, Math.Min(g, b));
+        double h = d == 0 ? 0 : max == r ? (g - b) / d % 6 : max == g ? (b - r) / d + 2 : (r - g) / d + 4;
+        return (60 * h + 360) % 360;
     }
 }

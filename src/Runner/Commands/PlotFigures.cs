@@ -40,8 +40,11 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             : palette.GetColor(Array.IndexOf(_lines, line));
     }
 
-    /// <summary>One configuration's mean over seeds as a line, with its band when there is more than one seed.</summary>
-    private void AddMeanWithBand(Plot plot, string label, int seeds, double[] xs, double[] mean, double[] low, double[] high)
+    /// <summary>Each figure written, by file name (without .png): its panels and legend as last rendered, for checking the layout.</summary>
+    public Dictionary<string, PlotLayout.Figure> Written { get; } = [];
+
+    /// <summary>One configuration's mean over seeds as a line, with its band when there is more than one seed; its legend entry.</summary>
+    private void AddMeanWithBand(Plot plot, List<LegendEntry> legend, string label, int seeds, double[] xs, double[] mean, double[] low, double[] high)
     {
         var color = ColorOf(label);
         if (seeds > 1)
@@ -54,20 +57,16 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         line.Color = color;
         line.LineWidth = 2;
         line.MarkerSize = 4;
-        line.LegendText = $"{label} ({seeds} seed{(seeds == 1 ? "" : "s")})";
+        legend.Add(new LegendEntry($"{label} ({seeds} seed{(seeds == 1 ? "" : "s")})", color));
     }
 
-    private void Save(Plot plot, string name, int width = Width, int height = Height)
+    /// <summary>Writes the panels, in rows of <paramref name="columns"/>, with the legend beside them (<see cref="PlotLayout"/>).</summary>
+    private void Save(string name, IReadOnlyList<Plot> panels, IReadOnlyList<LegendEntry> legend, int columns = 1, int panelWidth = Width, int panelHeight = Height)
     {
+        var figure = PlotLayout.Compose(panels, columns, panelWidth, panelHeight, legend);
         string path = Path.Combine(outDir, name + ".png");
-        RunDirectory.Guard(path, "write", () => plot.SavePng(path, width, height));
-        output.WriteLine($"wrote {path} and {name}.csv");
-    }
-
-    private void Save(Multiplot plot, string name, int width, int height)
-    {
-        string path = Path.Combine(outDir, name + ".png");
-        RunDirectory.Guard(path, "write", () => plot.SavePng(path, width, height));
+        RunDirectory.Guard(path, "write", () => figure.Multiplot.SavePng(path, figure.Width, figure.Height));
+        Written[name] = figure;
         output.WriteLine($"wrote {path} and {name}.csv");
     }
 
@@ -85,6 +84,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     public void Returns(long binWidth, int resamples, int seed)
     {
         var plot = new Plot();
+        var legend = new List<LegendEntry>();
         var rows = new List<string>();
         bool allPositive = true;
         foreach (string label in _lines)
@@ -93,7 +93,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             var curve = PlotStatistics.BinnedCurve(
                 [.. group.Select(r => ((IReadOnlyList<(long, double)>)[.. r.Episodes.Select(e => (e.Step, e.Return))], r.LastStep))], binWidth, resamples, seed);
             if (curve.Count == 0) continue;
-            AddMeanWithBand(plot, label, group.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
+            AddMeanWithBand(plot, legend, label, group.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
                 [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
             allPositive &= curve.All(b => b.Low >= 0);
             rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
@@ -109,11 +109,10 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         plot.Title($"Episode return, mean over seeds, 95% bootstrap CI ({resamples} resamples), bins of {binWidth:N0} steps; {Shape}");
         plot.XLabel("env steps");
         plot.YLabel("episode return");
-        plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.AutoScale();
         if (allPositive) plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top);
         WriteCsv("returns", "line,bin_start,bin_end,runs,mean_return,ci_low,ci_high", rows);
-        Save(plot, "returns");
+        Save("returns", [plot], legend);
         RunBins(binWidth);
     }
 
@@ -177,13 +176,14 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         string name, string title, string yLabel, double? top)
     {
         var plot = new Plot();
+        var legend = new List<LegendEntry>();
         var rows = new List<string>();
         foreach (string label in _lines)
         {
             var line = group.Where(r => r.Line == label).ToList();
             var curve = PlotStatistics.BinnedCurve([.. line.Select(r => (points(r), r.LastStep))], binWidth, resamples, seed);
             if (curve.Count == 0) continue;
-            AddMeanWithBand(plot, label, line.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
+            AddMeanWithBand(plot, legend, label, line.Count, [.. curve.Select(b => (b.Start + b.End) / 2.0)],
                 [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
             rows.AddRange(curve.Select(b => $"{label},{b.Start},{b.End},{b.Runs},{F(b.Mean)},{F(b.Low)},{F(b.High)}"));
         }
@@ -191,11 +191,10 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         plot.Title($"{title}, mean over seeds, 95% bootstrap CI, bins of {binWidth:N0}; {Shape}");
         plot.XLabel("env steps");
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.AutoScale();
         plot.Axes.SetLimitsY(0, top ?? plot.Axes.GetLimits().Top);
         WriteCsv(name, "line,bin_start,bin_end,runs,mean,ci_low,ci_high", rows);
-        Save(plot, name);
+        Save(name, [plot], legend);
     }
 
     private void MarkFrictionChanges(Plot plot)
@@ -217,13 +216,13 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     {
         var layers = runs.SelectMany(r => r.Columns).Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).Distinct().ToList();
         if (layers.Count == 0) return;
-        var multi = new Multiplot();
-        multi.AddPlots(layers.Count);
-        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (layers.Count + 1) / 2, columns: 2);
+        var panels = new List<Plot>();
+        var legend = new List<LegendEntry>();
         var rows = new List<string>();
         for (int l = 0; l < layers.Count; l++)
         {
-            var plot = multi.GetPlot(l);
+            var plot = new Plot();
+            panels.Add(plot);
             string layer = layers[l][prefix.Length..];
             foreach (string label in _lines)
             {
@@ -233,16 +232,15 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                 line.Color = ColorOf(label);
                 line.MarkerSize = 0;
                 line.LineWidth = 2;
-                line.LegendText = label;
+                if (l == 0) legend.Add(new LegendEntry(label, line.Color));
                 for (int i = 0; i < steps.Length; i++) rows.Add($"{label},{layer},{F(steps[i])},{n[i]},{F(mean[i])}");
             }
             plot.Title($"{title}: {layer}, mean over seeds");
             plot.XLabel($"env steps ({Shape})");
             plot.YLabel(yLabel);
-            if (l == 0) plot.ShowLegend(Alignment.UpperLeft);
         }
         WriteCsv(name, "line,layer,step,runs,mean", rows);
-        Save(multi, name, Width, 350 * ((layers.Count + 1) / 2));
+        Save(name, panels, legend, columns: 2, panelWidth: Width / 2, panelHeight: 350);
     }
 
     /// <summary>A column's mean over runs at each update (runs of one line share their update steps; shorter ones stop counting).</summary>
@@ -281,10 +279,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             return;
         }
         string[] lines = [.. _lines.Where(line => cbp.Any(r => r.Line == line))];
-        var multi = new Multiplot();
-        multi.AddPlots(lines.Length * layers.Count);
-        int panelRows = (lines.Length * layers.Count + 1) / 2;
-        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: panelRows, columns: 2);
+        var panels = new List<Plot>();
         var rows = new List<string>();
         for (int p = 0; p < lines.Length * layers.Count; p++)
         {
@@ -300,7 +295,8 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                     grid[bins.Length - 1 - b, i] = Math.Log10(1 + perBin[b].Mean[i]);
                     rows.Add($"{line},{layer},{bins[b]},{F(steps[i])},{perBin[b].Count[i]},{F(perBin[b].Mean[i])}");
                 }
-            var plot = multi.GetPlot(p);
+            var plot = new Plot();
+            panels.Add(plot);
             var heat = plot.Add.Heatmap(grid);
             heat.Colormap = new ScottPlot.Colormaps.Viridis();
             // ScottPlot places the first and last cell centres at the extent's edges: rows centred on 0 .. bins-1, the ticks.
@@ -312,27 +308,25 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.XLabel($"env steps ({Shape})");
         }
         WriteCsv("unit_ages", "line,layer,age_bin,step,runs,mean_units", rows);
-        // A grid's panels carry their configuration in the title: wider, so titles side by side do not overlap.
-        Save(multi, "unit_ages", SeveralPerMethod ? Width * 3 / 2 : Width, 350 * panelRows);
+        // A grid's panels carry their configuration in the title: wider, so that it takes fewer lines.
+        Save("unit_ages", panels, [], columns: 2, panelWidth: SeveralPerMethod ? Width * 3 / 4 : Width / 2, panelHeight: 350);
     }
 
     /// <summary>Per configuration: each run's mean return in each friction period against that period's friction (log x), coloured by period index.</summary>
     public void ReturnAgainstFriction()
     {
-        var multi = new Multiplot();
-        multi.AddPlots(_lines.Length);
-        multi.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (_lines.Length + 1) / 2, columns: Math.Min(2, _lines.Length));
+        var panels = new List<Plot>();
         var rows = new List<string>();
         int maxPeriods = runs.Max(r => PlotStatistics.FrictionPeriods(r.ReturnsAtFriction).Count);
-        var colormap = new ScottPlot.Colormaps.Turbo();
         for (int m = 0; m < _lines.Length; m++)
         {
-            var plot = multi.GetPlot(m);
+            var plot = new Plot();
+            panels.Add(plot);
             foreach (var run in runs.Where(r => r.Line == _lines[m]))
                 foreach (var p in PlotStatistics.FrictionPeriods(run.ReturnsAtFriction))
                 {
                     var marker = plot.Add.Marker(Math.Log10(p.Friction), p.MeanReturn);
-                    marker.Color = colormap.GetColor(maxPeriods <= 1 ? 0 : p.Index / (double)(maxPeriods - 1));
+                    marker.Color = PeriodColor(p.Index, maxPeriods);
                     marker.Size = 9;
                     rows.Add($"{_lines[m]},{run.Seed},{p.Index},{F(p.Friction)},{p.Episodes},{F(p.MeanReturn)},{(run.Evals.Count > 0 ? "eval" : "episodes")}");
                 }
@@ -343,8 +337,15 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.YLabel(FrictionYLabel(runs.Where(r => r.Line == _lines[m])));
         }
         WriteCsv("friction", "line,seed,period,friction,episodes,mean_return,source", rows);
-        Save(multi, "friction", SeveralPerMethod ? Width * 3 / 2 : Width, 400 * ((_lines.Length + 1) / 2));
+        Save("friction", panels, [], columns: 2, panelWidth: _lines.Length == 1 ? Width : SeveralPerMethod ? Width * 3 / 4 : Width / 2, panelHeight: 400);
     }
+
+    /// <summary>
+    /// Friction period <paramref name="index"/> of <paramref name="periods"/>: blue for the first to red for the last,
+    /// as the figure's title says. Turbo's 0.1 to 0.9 stretch: its ends are near-black (issue 25).
+    /// </summary>
+    public static Color PeriodColor(int index, int periods) =>
+        new ScottPlot.Colormaps.Turbo().GetColor(0.1 + 0.8 * (periods <= 1 ? 0 : index / (double)(periods - 1)));
 
     /// <summary>The friction figure's y label: what its points average (eval.csv rows when a run has them, docs/evaluation.md#figures).</summary>
     private static string FrictionYLabel(IEnumerable<PlotRun> group)
@@ -368,13 +369,14 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             return;
         }
         var plot = new Plot();
+        var legend = new List<LegendEntry>();
         var rows = new List<string>();
         foreach (string label in _lines)
         {
             var group = evaluated.Where(r => r.Line == label).ToList();
             if (group.Count == 0) continue;
             var curve = PlotStatistics.EvalCurve([.. group.Select(r => r.Evals.Select(e => (e.Step, e.Return)).ToList())], resamples, seed);
-            AddMeanWithBand(plot, label, group.Count, [.. curve.Select(p => (double)p.Step)],
+            AddMeanWithBand(plot, legend, label, group.Count, [.. curve.Select(p => (double)p.Step)],
                 [.. curve.Select(p => p.Mean)], [.. curve.Select(p => p.Low)], [.. curve.Select(p => p.High)]);
             rows.AddRange(curve.Select(p => $"{label},{p.Step},{p.Runs},{F(p.Mean)},{F(p.Low)},{F(p.High)}"));
         }
@@ -383,9 +385,8 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         plot.Title($"Evaluation return ({episodes} episodes, mean action, training env 0's friction), mean over seeds, 95% bootstrap CI; {Shape}");
         plot.XLabel("env steps");
         plot.YLabel("mean evaluation return");
-        plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.AutoScale();
         WriteCsv("eval_returns", "line,step,runs,mean_return,ci_low,ci_high", rows);
-        Save(plot, "eval_returns");
+        Save("eval_returns", [plot], legend);
     }
 }
