@@ -479,4 +479,32 @@ public sealed class PlotTests : IDisposable
         double h = d == 0 ? 0 : max == r ? (g - b) / d % 6 : max == g ? (b - r) / d + 2 : (r - g) / d + 4;
         return (60 * h + 360) % 360;
     }
+
+    /// <summary>
+    /// Issue 25: lines of different presets differ in every flag a preset sets; each is labelled by its presets and the
+    /// flags its presets do not give (here --envs), not by 20 flags.
+    /// </summary>
+    [Fact]
+    public void LinesOfDifferentPresetsAreLabelledByTheirPresetsAndWhatTheyDoNotGive()
+    {
+        string sweep = Path.Combine(_root, "presets");
+        var configs = new (string Dir, string[] Flags)[]
+        {
+            ("a", ["--preset", "seed2023"]), ("b", ["--preset", "nature2024"]), ("c", ["--preset", "seed2023", "--envs", "8"]),
+        };
+        foreach (var (dir, flags) in configs)
+        {
+            string run = Path.Combine(sweep, "std", dir, "seed-0");
+            var config = ReadTrain(["--method", "std", "--seed", "0", "--steps", "131072", "--out", run, .. flags]).Config;
+            Directory.CreateDirectory(run);
+            File.WriteAllText(Path.Combine(run, RunDirectory.ConfigFile), config.ToJson());
+            File.WriteAllText(Path.Combine(run, RunDirectory.EpisodesFile), "step,env,return,length,friction\n50000,0,10,1000,1\n");
+            File.WriteAllText(Path.Combine(run, RunDirectory.UpdatesFile), "update,step,abs_w_policy_l1\n1,131072,0.5\n");
+        }
+        var outcome = Invoke("plot", sweep, "--out", Path.Combine(_root, "figures"));
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal(
+            ["std preset=nature2024", "std preset=seed2023", "std preset=seed2023 envs=8"],
+            File.ReadAllLines(Path.Combine(_root, "figures", "returns.csv")).Skip(1).Select(l => l.Split(',')[0]));
+    }
 }

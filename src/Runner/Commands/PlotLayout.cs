@@ -15,7 +15,7 @@ public sealed record LegendEntry(string Text, Color Color);
 public static class PlotLayout
 {
     /// <summary>The widest a legend label's line may be, in pixels.</summary>
-    public const float LegendLabelWidth = 340;
+    public const float LegendLabelWidth = 420;
 
     private const float LegendFontSize = 14;
 

@@ -39,9 +39,21 @@ public static class PlotLines
             var differing = same.SelectMany(l => l.Flags.Keys).Distinct()
                 .Where(f => same.Select(l => l.Flags.GetValueOrDefault(f)).Distinct().Count() > 1).ToList();
             same = [.. same.Order(Comparer<Line>.Create((a, b) => Compare(a, b, differing)))];   // stable: ties keep the order found
-            foreach (var line in same)
-                labelOf[line] = string.Join(' ', differing.Where(line.Flags.ContainsKey)
-                    .Select(f => $"{f[2..]}={Spelled(f, line.Flags[f])}").Prepend(method));
+            string Label(Line line, Func<string, bool> shown) => string.Join(' ', differing.Where(f => line.Flags.ContainsKey(f) && shown(f))
+                .Select(f => $"{f[2..]}={Spelled(f, line.Flags[f])}").Prepend(method));
+            foreach (var line in same) labelOf[line] = Label(line, _ => true);
+            // Lines of different presets differ in every flag a preset sets (20 or more between learners, issue 25): each
+            // is labelled by its presets and the flags whose values its presets do not give, when that still tells them apart.
+            if (differing.Any(Presets.Contains))
+            {
+                var shortLabels = same.ToDictionary(l => l, l =>
+                {
+                    var implied = Implied(l.Flags);
+                    return Label(l, f => Presets.Contains(f) || !implied.TryGetValue(f, out string? v) || v != l.Flags[f]);
+                });
+                if (shortLabels.Values.Distinct().Count() == same.Count)
+                    foreach (var line in same) labelOf[line] = shortLabels[line];
+            }
             // Lines that differ only where no flag reaches (settings of a hand-written config.json) are told apart by number.
             foreach (var clash in same.GroupBy(l => labelOf[l]).Where(g => g.Count() > 1))
             {
@@ -51,6 +63,29 @@ public static class PlotLines
             ordered.AddRange(same);
         }
         return ([.. keys.Select(k => labelOf[lines[distinct.IndexOf(k)]])], [.. keys.Select(k => ordered.IndexOf(lines[distinct.IndexOf(k)]))]);
+    }
+
+    /// <summary>The flags that choose presets, always in a label where they differ.</summary>
+    private static readonly string[] Presets = ["--preset", "--learner", "--friction"];
+
+    /// <summary>
+    /// The flags `train` gives with only this configuration's method, --preset and --friction, by name (none when they
+    /// cannot run alone). Not its --learner: FlagsFor names the learner by Adam's betas alone, which std shares between
+    /// the two learners; the preset's own learner is what `train` takes when --learner is not given.
+    /// </summary>
+    private static Dictionary<string, string> Implied(Dictionary<string, string> flags)
+    {
+        string[] args = ["train", .. new[] { "--method", "--preset", "--friction" }.Where(flags.ContainsKey).SelectMany(f => new[] { f, flags[f] }), "--out", "."];
+        var parsed = RunnerCommandLine.Create().Parse(args);
+        if (parsed.Errors.Count > 0 || parsed.CommandResult.Command is not TrainCommand train) return [];
+        try
+        {
+            return train.FlagsFor(train.Read(parsed).Config).ToDictionary(f => f.Option.Name, f => string.Join(' ', f.Values));
+        }
+        catch (UsageException)
+        {
+            return [];
+        }
     }
 
     /// <summary>One configuration: its method and the flags that ask for it (less <see cref="NotLabelled"/>), values as FlagsFor writes them.</summary>
