@@ -232,7 +232,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                 line.Color = ColorOf(label);
                 line.MarkerSize = 0;
                 line.LineWidth = 2;
-                if (l == 0) legend.Add(new LegendEntry(label, line.Color));
+                if (legend.All(e => e.Text != label)) legend.Add(new LegendEntry(label, line.Color, Markers: false));
                 for (int i = 0; i < steps.Length; i++) rows.Add($"{label},{layer},{F(steps[i])},{n[i]},{F(mean[i])}");
             }
             plot.Title($"{title}: {layer}, mean over seeds");
@@ -304,13 +304,15 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.Add.ColorBar(heat).Label = "log10(1 + units)";
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title(lines.Length == 1 ? $"CBP unit ages (optimizer steps): {layer}, mean over {group.Count} runs" : $"{line}: {layer}, {group.Count} runs");
+            plot.Title(lines.Length == 1 ? $"CBP unit ages (optimizer steps): {layer}, mean over {Runs(group.Count)}" : $"{line}: {layer}, {Runs(group.Count)}");
             plot.XLabel($"env steps ({Shape})");
         }
         WriteCsv("unit_ages", "line,layer,age_bin,step,runs,mean_units", rows);
         // A grid's panels carry their configuration in the title: wider, so that it takes fewer lines.
         Save("unit_ages", panels, [], columns: 2, panelWidth: SeveralPerMethod ? Width * 3 / 4 : Width / 2, panelHeight: 350);
     }
+
+    private static string Runs(int n) => n == 1 ? "1 run" : $"{n} runs";
 
     /// <summary>Per configuration: each run's mean return in each friction period against that period's friction (log x), coloured by period index.</summary>
     public void ReturnAgainstFriction()

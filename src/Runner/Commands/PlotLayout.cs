@@ -3,8 +3,8 @@ using SkiaSharp;
 
 namespace CbpGpu.Runner.Commands;
 
-/// <summary>One legend entry: a line's label and colour.</summary>
-public sealed record LegendEntry(string Text, Color Color);
+/// <summary>One legend entry: a line's label and colour, and whether the line marks its points.</summary>
+public sealed record LegendEntry(string Text, Color Color, bool Markers = true);
 
 /// <summary>
 /// How `Runner plot` lays out a figure so that nothing in it is hidden (docs/sweeps.md#figures, issue 25): panels in a
@@ -49,7 +49,7 @@ public static class PlotLayout
         var figure = new Figure
         {
             Multiplot = multi, Panels = panels, Legend = key,
-            Width = columns * panelWidth + (int)stripWidth, Height = rows * panelHeight + 0,
+            Width = columns * panelWidth + (int)stripWidth, Height = rows * panelHeight,
         };
         FitTexts(figure);
         return figure;
@@ -71,7 +71,7 @@ public static class PlotLayout
             LineWidth = 2,
             MarkerColor = e.Color,
             MarkerShape = MarkerShape.FilledCircle,
-            MarkerSize = 5,
+            MarkerSize = e.Markers ? 5 : 0,
         })], Alignment.UpperLeft);
         return key;
     }
