@@ -117,8 +117,8 @@ float Clip5(double v)
     return f < -5.0f ? -5.0f : (f > 5.0f ? 5.0f : f);
 }
 
-// Bullet's multibody solver, recording which contact manifolds reach it and in what order (the last call: the last
-// substep's), so tests can check the order PyBullet's pair setting gives (docs/bullet-ant.md#contact-order).
+// Bullet's multibody solver, recording which contact manifolds reach it in a substep and in what order (those of the
+// last substep stay), so tests can check the order PyBullet's pair setting gives (docs/bullet-ant.md#contact-order).
 struct RecordingSolver : btMultiBodyConstraintSolver
 {
     static constexpr int kFields = 4;  // per manifold: proxy uid of body 0, of body 1, contact points, ant part (0 torso, 1 + link)
@@ -126,12 +126,18 @@ struct RecordingSolver : btMultiBodyConstraintSolver
     int count = 0;
     const btMultiBody* ant = nullptr;
 
+    // Called once per substep before the islands are solved (one solveMultiBodyGroup per island, then one more).
+    void prepareSolve(int numBodies, int numManifolds) override
+    {
+        count = 0;
+        btMultiBodyConstraintSolver::prepareSolve(numBodies, numManifolds);
+    }
+
     void solveMultiBodyGroup(btCollisionObject** bodies, int numBodies, btPersistentManifold** manifold, int numManifolds,
                              btTypedConstraint** constraints, int numConstraints, btMultiBodyConstraint** multiBodyConstraints,
                              int numMultiBodyConstraints, const btContactSolverInfo& info, btIDebugDraw* debugDrawer,
                              btDispatcher* dispatcher) override
     {
-        count = 0;
         for (int m = 0; m < numManifolds && count <= kLinks; m++, count++)
         {
             const auto* b0 = static_cast<const btMultiBodyLinkCollider*>(manifold[m]->getBody0());
