@@ -1,5 +1,5 @@
 // The Bullet Ant: PyBullet's AntBulletEnv-v0 rebuilt on libbullet's btMultiBody (docs/bullet-ant.md), one
-// btMultiBodyDynamicsWorld per ant so ants can be stepped on different threads. Plain C functions over caller-owned
+// btSoftMultiBodyDynamicsWorld per ant (PyBullet's world class) so ants can be stepped on different threads. Plain C functions over caller-owned
 // buffers; the C# side (src/Physics/Native/BulletNative.cs) mirrors every signature.
 #include <btBulletDynamicsCommon.h>
 #include <BulletCollision/CollisionShapes/btMultiSphereShape.h>
