@@ -1,6 +1,6 @@
 // The Bullet Ant: PyBullet's AntBulletEnv-v0 rebuilt on libbullet's btMultiBody (docs/bullet-ant.md), one
-// btSoftMultiBodyDynamicsWorld per ant (PyBullet's world class) so ants can be stepped on different threads. Plain C functions over caller-owned
-// buffers; the C# side (src/Physics/Native/BulletNative.cs) mirrors every signature.
+// btSoftMultiBodyDynamicsWorld (PyBullet's world class) per ant so ants can be stepped on different threads. Plain C
+// functions over caller-owned buffers; the C# side (src/Physics/Native/BulletNative.cs) mirrors every signature.
 #include <btBulletDynamicsCommon.h>
 #include <BulletCollision/CollisionShapes/btMultiSphereShape.h>
 #include <BulletSoftBody/btSoftBodyRigidBodyCollisionConfiguration.h>
