@@ -50,15 +50,13 @@ public sealed class BulletAntCheckpointVersionTests : IDisposable
                 found = true;
             }
             r.ReadInt32();
-            r.BaseStream.Position += r.ReadInt64();
+            long blockLength = r.ReadInt64();
+            r.BaseStream.Position += blockLength;
         }
         Assert.True(found, $"no '{block}' block in {path}");
         SHA256.HashData(file.AsSpan(payloadAt, (int)length)).CopyTo(file.AsSpan(hashAt));
         File.WriteAllBytes(path, file);
     }
-
-    private static Dictionary<string, byte[]> Files(string dir) =>
-        Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(dir, f), File.ReadAllBytes);
 
     [Fact]
     public void ARunStartedBeforePyBulletsContactOrderIsRefusedWithOneLineAndNothingChanged()
@@ -72,7 +70,7 @@ public sealed class BulletAntCheckpointVersionTests : IDisposable
         foreach (var (old, why) in new[] { (2, "before the Bullet Ant solved contacts in PyBullet's order"), (1, "before Bullet runs could resume") })
         {
             SetBlockVersion(checkpoint, "envs", old);
-            var before = Files(dir);
+            var before = Snapshot(dir);
             (code, string stdout, stderr) = RunnerProcess.Run(Train(dir, 2048, resume: true));
             Assert.Equal(1, code);
             string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -81,7 +79,7 @@ public sealed class BulletAntCheckpointVersionTests : IDisposable
             Assert.Contains(why, lines[0]);
             Assert.Contains("start it afresh with another --out", lines[0]);
             Assert.DoesNotContain("resumed at step", stdout);
-            var after = Files(dir);
+            var after = Snapshot(dir);
             Assert.Equal(before.Keys.Order(), after.Keys.Order());
             foreach (var (name, bytes) in before) Assert.True(bytes.AsSpan().SequenceEqual(after[name]), $"{name} changed");
         }
