@@ -297,7 +297,7 @@ public sealed unsafe class BulletAnt : IAnt
     public static string? WhyStateVersionRefused(int version) => version switch
     {
         1 => "it was written by a Bullet run started before Bullet runs could resume (it holds no replay log), so no build can continue it; " +
-             "start the run afresh with another --out",
+             "start it afresh with another --out",
         2 => "it was written by a Bullet run started before the Bullet Ant solved contacts in PyBullet's order (docs/bullet-ant.md#contact-order), " +
              "so this build's physics cannot replay it bit for bit; finish it with the build that started it, or start it afresh with another --out",
         _ => null,
