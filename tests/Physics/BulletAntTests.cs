@@ -413,7 +413,7 @@ public sealed class BulletAntTests
     {
         using var mujoco = new VectorEnv(2, new AntConfig(), FrictionConfig.Constant(0.8), seed: 1, threads: 1);
         using var bullet = new VectorEnv(2, Config, FrictionConfig.Constant(0.8), seed: 1, threads: 1);
-        Assert.Equal((1, BulletAnt.StateVersion), (mujoco.StateVersion, bullet.StateVersion));
+        Assert.Equal((1, 3), (mujoco.StateVersion, bullet.StateVersion));
         var state = new MemoryStream();
         using (var w = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) bullet.SaveState(w);
         using var fixedQuirks = new VectorEnv(2, Config with { Engine = PhysicsEngine.BulletFixed }, FrictionConfig.Constant(0.8), seed: 1, threads: 1);
