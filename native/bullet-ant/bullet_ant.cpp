@@ -1,8 +1,10 @@
 // The Bullet Ant: PyBullet's AntBulletEnv-v0 rebuilt on libbullet's btMultiBody (docs/bullet-ant.md), one
-// btMultiBodyDynamicsWorld per ant so ants can be stepped on different threads. Plain C functions over caller-owned
-// buffers; the C# side (src/Physics/Native/BulletNative.cs) mirrors every signature.
+// btSoftMultiBodyDynamicsWorld (PyBullet's world class) per ant so ants can be stepped on different threads. Plain C
+// functions over caller-owned buffers; the C# side (src/Physics/Native/BulletNative.cs) mirrors every signature.
 #include <btBulletDynamicsCommon.h>
 #include <BulletCollision/CollisionShapes/btMultiSphereShape.h>
+#include <BulletSoftBody/btSoftBodyRigidBodyCollisionConfiguration.h>
+#include <BulletSoftBody/btSoftMultiBodyDynamicsWorld.h>
 #include <BulletDynamics/Featherstone/btMultiBody.h>
 #include <BulletDynamics/Featherstone/btMultiBodyConstraintSolver.h>
 #include <BulletDynamics/Featherstone/btMultiBodyDynamicsWorld.h>
@@ -25,7 +27,7 @@
 
 namespace
 {
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 constexpr int kLinks = 20;
 constexpr int kJoints = 8;
 constexpr int kFeet = 4;
@@ -39,9 +41,14 @@ constexpr double kTargetX = 1000.0, kTargetY = 0.0;
 constexpr double kInitialZ = 0.75;
 constexpr double kAntFriction = 1.5;
 constexpr double kFloorRestitution = 0.5;
-// Collision filter values as PyBullet gives them (docs/bullet-ant.md#collisions).
+// Collision filter values as PyBullet gives them (docs/bullet-ant.md#collisions): the floor's and the ant's geoms' from
+// the files, the hinge links' (no geom) URDF2Bullet's default for a dynamic link.
 constexpr int kFloorGroup = 2, kFloorMask = btBroadphaseProxy::AllFilter ^ 2;
 constexpr int kAntGroup = 1, kAntMask = 0;
+constexpr int kHingeGroup = btBroadphaseProxy::DefaultFilter, kHingeMask = btBroadphaseProxy::AllFilter;
+constexpr double kHingeFriction = 0.5;      // btCollisionObject's default: the importer sets nothing on a link without geoms
+constexpr double kFloorMargin = 0.001;      // URDF2Bullet's default collision margin, set on the plane
+constexpr double kMotorGain = 0.1;          // pybullet_envs' positionGain and velocityGain on the switched-off motors
 
 // Joint links of hip_1, ankle_1, hip_2, ankle_2, hip_3, ankle_3, hip_4, ankle_4 (the action order) and the foot links.
 constexpr int kJointLink[kJoints] = {1, 3, 6, 8, 11, 13, 16, 18};
@@ -110,15 +117,54 @@ float Clip5(double v)
     return f < -5.0f ? -5.0f : (f > 5.0f ? 5.0f : f);
 }
 
+// Bullet's multibody solver, recording which contact manifolds reach it in a substep and in what order (those of the
+// last substep stay), so tests can check the order PyBullet's pair setting gives (docs/bullet-ant.md#contact-order).
+struct RecordingSolver : btMultiBodyConstraintSolver
+{
+    static constexpr int kFields = 4;  // per manifold: proxy uid of body 0, of body 1, contact points, ant part (0 torso, 1 + link)
+    int order[(kLinks + 1) * kFields] = {};
+    int count = 0;
+    const btMultiBody* ant = nullptr;
+
+    // Called once per substep before the islands are solved (one solveMultiBodyGroup per island, then one more).
+    void prepareSolve(int numBodies, int numManifolds) override
+    {
+        count = 0;
+        btMultiBodyConstraintSolver::prepareSolve(numBodies, numManifolds);
+    }
+
+    void solveMultiBodyGroup(btCollisionObject** bodies, int numBodies, btPersistentManifold** manifold, int numManifolds,
+                             btTypedConstraint** constraints, int numConstraints, btMultiBodyConstraint** multiBodyConstraints,
+                             int numMultiBodyConstraints, const btContactSolverInfo& info, btIDebugDraw* debugDrawer,
+                             btDispatcher* dispatcher) override
+    {
+        for (int m = 0; m < numManifolds && count <= kLinks; m++, count++)
+        {
+            const auto* b0 = static_cast<const btMultiBodyLinkCollider*>(manifold[m]->getBody0());
+            const auto* b1 = static_cast<const btMultiBodyLinkCollider*>(manifold[m]->getBody1());
+            const btMultiBodyLinkCollider* part = b0->m_multiBody == ant ? b0 : b1;
+            int* o = order + kFields * count;
+            o[0] = b0->getBroadphaseHandle()->m_uniqueId;
+            o[1] = b1->getBroadphaseHandle()->m_uniqueId;
+            o[2] = manifold[m]->getNumContacts();
+            o[3] = part->m_link + 1;
+        }
+        btMultiBodyConstraintSolver::solveMultiBodyGroup(bodies, numBodies, manifold, numManifolds, constraints, numConstraints,
+                                                         multiBodyConstraints, numMultiBodyConstraints, info, debugDrawer, dispatcher);
+    }
+};
+
 struct Ant
 {
-    btDefaultCollisionConfiguration config;
+    // PyBullet's world (docs/bullet-ant.md#simulation): soft-multibody world and collision configuration, OR filter on
+    // a hashed pair cache, dbvt broadphase, multibody solver.
+    btSoftBodyRigidBodyCollisionConfiguration config;
     btCollisionDispatcher dispatcher{&config};
     btHashedOverlappingPairCache* pairs = new btHashedOverlappingPairCache();  // owned by the broadphase
     OrFilter filter;
     btDbvtBroadphase broadphase{pairs};
-    btMultiBodyConstraintSolver solver;
-    btMultiBodyDynamicsWorld world{&dispatcher, &broadphase, &solver, &config};
+    RecordingSolver solver;
+    btSoftMultiBodyDynamicsWorld world{&dispatcher, &broadphase, &solver, &config};
 
     std::vector<std::unique_ptr<btCollisionShape>> shapes;
     std::vector<std::unique_ptr<btMultiBodyLinkCollider>> colliders;
@@ -169,6 +215,9 @@ Ant::Ant(double floorFriction, bool pyBulletQuirks) : quirks(pyBulletQuirks)
     broadphase.setVelocityPrediction(0);
     world.setForceUpdateAllAabbs(false);
     world.setGravity(btVector3(0, 0, -9.8));
+    // pybullet_envs' deterministicOverlappingPairs=1: pairs processed sorted by proxy uid, and the solver gets the
+    // manifolds with contact points sorted by their bodies' proxy uids (docs/bullet-ant.md#contact-order).
+    world.getDispatchInfo().m_deterministicOverlappingPairs = true;
     btContactSolverInfo& si = world.getSolverInfo();  // docs/bullet-ant.md#simulation
     si.m_numIterations = 5;
     si.m_erp2 = 0.9;
@@ -180,15 +229,15 @@ Ant::Ant(double floorFriction, bool pyBulletQuirks) : quirks(pyBulletQuirks)
     si.m_minimumSolverBatchSize = 0;
     si.m_leastSquaresResidualThreshold = 1e-7;
 
-    // The floor first: a fixed-base multibody without links holding a static plane (docs/bullet-ant.md#build-order).
+    // The floor first: a fixed-base multibody without links holding a bare static plane, as the importer unwraps a
+    // one-child compound at identity (docs/bullet-ant.md#build-order).
     floor.reset(new btMultiBody(0, 0, btVector3(0, 0, 0), true, false));
     floor->finalizeMultiDof();
     world.addMultiBody(floor.get());
-    btCompoundShape* floorShape = Compound();
     auto* plane = new btStaticPlaneShape(btVector3(0, 0, 1), 0);
+    plane->setMargin(kFloorMargin);
     shapes.emplace_back(plane);
-    floorShape->addChildShape(btTransform::getIdentity(), plane);
-    floorCollider = AddCollider(floor.get(), -1, floorShape, kFloorGroup, kFloorMask);
+    floorCollider = AddCollider(floor.get(), -1, plane, kFloorGroup, kFloorMask);
     floorCollider->setCollisionFlags(floorCollider->getCollisionFlags() | btCollisionObject::CF_STATIC_OBJECT);
     floorCollider->setFriction(floorFriction);
     floorCollider->setRestitution(kFloorRestitution);
@@ -201,6 +250,7 @@ Ant::Ant(double floorFriction, bool pyBulletQuirks) : quirks(pyBulletQuirks)
     btVector3 torsoInertia;
     sphere->calculateLocalInertia(torsoMass, torsoInertia);
     body.reset(new btMultiBody(kLinks, torsoMass, torsoInertia, false, false));
+    solver.ant = body.get();
     body->setBaseWorldTransform(btTransform(btQuaternion::getIdentity(), btVector3(0, 0, 0.75f)));
 
     struct Capsule
@@ -224,7 +274,7 @@ Ant::Ant(double floorFriction, bool pyBulletQuirks) : quirks(pyBulletQuirks)
         return Capsule{mass, inertia, mid, c};
     };
 
-    std::vector<std::pair<int, btCompoundShape*>> linkShapes;
+    std::vector<std::pair<int, btCompoundShape*>> linkShapes;  // null for the hinge links' empty colliders
     const btQuaternion id = btQuaternion::getIdentity();
     const btVector3 zero(0, 0, 0);
     for (int k = 0; k < 4; k++)
@@ -239,29 +289,35 @@ Ant::Ant(double floorFriction, bool pyBulletQuirks) : quirks(pyBulletQuirks)
         body->setupRevolute(base + 3, 0, zero, base + 2, id, btVector3(kAnkleAxis[k][0], kAnkleAxis[k][1], 0), step - aux.mid, zero, true);
         body->setupFixed(base + 4, foot.mass, foot.inertia, base + 3, id, zero, foot.mid);
         linkShapes.push_back({base, leg.shape});
-        linkShapes.push_back({base + 1, Compound()});
+        linkShapes.push_back({base + 1, nullptr});
         linkShapes.push_back({base + 2, aux.shape});
-        linkShapes.push_back({base + 3, Compound()});
+        linkShapes.push_back({base + 3, nullptr});
         linkShapes.push_back({base + 4, foot.shape});
         lo[2 * k] = Deg(kHipRange[0]);
         hi[2 * k] = Deg(kHipRange[1]);
         lo[2 * k + 1] = Deg(kAnkleRange[k][0]);
         hi[2 * k + 1] = Deg(kAnkleRange[k][1]);
     }
+    // pybullet_envs loads the ant with self-collision on and all parents excluded; the ant's masks keep it off anyway.
+    for (int l = 0; l < kLinks; l++) body->getLink(l).m_flags |= BT_MULTIBODYLINKFLAGS_DISABLE_ALL_PARENT_COLLISION;
+    body->setHasSelfCollision(true);
     body->finalizeMultiDof();
     world.addMultiBody(body.get());
 
-    btCompoundShape* torsoShape = Compound();
-    torsoShape->addChildShape(btTransform::getIdentity(), sphere);
     auto antMaterial = [](btCollisionObject* c) {
         c->setFriction(kAntFriction);
         c->setRollingFriction(0);
         c->setSpinningFriction(0);
         c->setRestitution(0);
     };
-    antMaterial(AddCollider(body.get(), -1, torsoShape, kAntGroup, kAntMask));
+    antMaterial(AddCollider(body.get(), -1, sphere, kAntGroup, kAntMask));  // the bare sphere, unwrapped like the floor
     for (auto& [link, shape] : linkShapes)
     {
+        if (shape == nullptr)
+        {
+            AddCollider(body.get(), link, Compound(), kHingeGroup, kHingeMask)->setFriction(kHingeFriction);
+            continue;
+        }
         auto* col = AddCollider(body.get(), link, shape, kAntGroup, kAntMask);
         antMaterial(col);
         for (int f = 0; f < kFeet; f++)
@@ -277,8 +333,8 @@ Ant::Ant(double floorFriction, bool pyBulletQuirks) : quirks(pyBulletQuirks)
         for (int j = 0; j < kJoints; j++)
         {
             auto* motor = new btMultiBodyJointMotor(body.get(), kJointLink[j], 0, 0, 0);
-            motor->setPositionTarget(0, 0);
-            motor->setVelocityTarget(0, 0.1);
+            motor->setPositionTarget(0, kMotorGain);
+            motor->setVelocityTarget(0, kMotorGain);
             constraints.emplace_back(motor);
             world.addMultiBodyConstraint(motor);
             motor->finalizeMultiDof();
@@ -482,6 +538,24 @@ void cbp_bullet_ant_foot_contacts(void* ant, float* out)
 {
     auto* a = static_cast<Ant*>(ant);
     for (int f = 0; f < kFeet; f++) out[f] = a->FootOnFloor(f) ? 1.0f : 0.0f;
+}
+
+// The contact manifolds the solver got in the last substep, in its order: 4 ints each (proxy uid of body 0 and of body 1,
+// contact points, ant part: 0 torso, 1 + link index) into out (room for 21). Returns how many.
+int cbp_bullet_ant_solver_manifolds(void* ant, int* out)
+{
+    auto* a = static_cast<Ant*>(ant);
+    std::memcpy(out, a->solver.order, sizeof(int) * RecordingSolver::kFields * a->solver.count);
+    return a->solver.count;
+}
+
+// Proxy uids of the floor's, the torso's and the 20 links' colliders (22 ints): the order they entered the broadphase.
+void cbp_bullet_ant_proxy_uids(void* ant, int* out)
+{
+    auto* a = static_cast<Ant*>(ant);
+    out[0] = a->floorCollider->getBroadphaseHandle()->m_uniqueId;
+    out[1] = a->body->getBaseCollider()->getBroadphaseHandle()->m_uniqueId;
+    for (int l = 0; l < kLinks; l++) out[2 + l] = a->body->getLink(l).m_collider->getBroadphaseHandle()->m_uniqueId;
 }
 
 // Torso position (3), quaternion x y z w (4), linear and angular velocity (6); joint q and qdot in action order.

@@ -195,6 +195,29 @@ public sealed unsafe class BulletAnt : IAnt
         return c;
     }
 
+    /// <summary>Fields per manifold in <see cref="ReadSolverManifolds"/>: proxy uid of body 0, of body 1, contact points, ant part.</summary>
+    public const int ManifoldFields = 4;
+
+    /// <summary>
+    /// The contact manifolds Bullet's solver got in the last substep, in the order it got them (docs/bullet-ant.md#contact-order):
+    /// <see cref="ManifoldFields"/> ints each, the ant part being 0 for the torso and 1 + link index for a link.
+    /// </summary>
+    public int[] ReadSolverManifolds()
+    {
+        var all = new int[(Links + 1) * ManifoldFields];
+        int n;
+        fixed (int* p = all) n = BulletNative.SolverManifolds(_ant, p);
+        return all[..(n * ManifoldFields)];
+    }
+
+    /// <summary>Broadphase proxy uids of the floor's, the torso's and the 20 links' colliders.</summary>
+    public int[] ReadProxyUids()
+    {
+        var uids = new int[2 + Links];
+        fixed (int* p = uids) BulletNative.ProxyUids(_ant, p);
+        return uids;
+    }
+
     /// <summary>Lateral friction of the floor, then of the torso and the 20 links' colliders.</summary>
     public double[] ReadFrictions()
     {
@@ -262,6 +285,23 @@ public sealed unsafe class BulletAnt : IAnt
         GetState(state[..BaseStateSize], state.Slice(BaseStateSize, IAnt.ActionSize), state[(BaseStateSize + IAnt.ActionSize)..]);
         foreach (double v in state) w.Write(v);
     }
+
+    /// <summary>
+    /// Version of a Bullet VectorEnv's saved state. 1: written before Bullet runs could resume (no replay log); 2: replay
+    /// logs of the physics before contacts were solved in PyBullet's order (issue 23), which this build's Bullet Ant
+    /// does not replay bit for bit (docs/bullet-ant.md#checkpoints).
+    /// </summary>
+    public const int StateVersion = 3;
+
+    /// <summary>Why a Bullet env state of an older version cannot be resumed, and what to do; null for other versions.</summary>
+    public static string? WhyStateVersionRefused(int version) => version switch
+    {
+        1 => "it was written by a Bullet run started before Bullet runs could resume (it holds no replay log), so no build can continue it; " +
+             "start it afresh with another --out",
+        2 => "it was written by a Bullet run started before the Bullet Ant solved contacts in PyBullet's order (docs/bullet-ant.md#contact-order), " +
+             "so this build's physics cannot replay it bit for bit; finish it with the build that started it, or start it afresh with another --out",
+        _ => null,
+    };
 
     /// <summary>The longest episode whose replay log is kept (an episode cap above it cannot be checkpointed).</summary>
     public const int LoggedSteps = 100_000;

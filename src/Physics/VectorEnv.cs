@@ -11,12 +11,14 @@ public sealed unsafe class VectorEnv : IDisposable
     public const int ActionSize = IAnt.ActionSize;
 
     /// <summary>
-    /// Version of what <see cref="SaveState"/> writes: 1 with MuJoCo Ants, 2 with Bullet Ants (their replay logs; a
-    /// version-1 Bullet state, written before Bullet runs could resume, holds none). The state carries no header of its
-    /// own: a checkpoint stores it as one named, versioned block (see docs/formats.md#checkpointbin); bump these when
-    /// the layout changes.
+    /// Version of what <see cref="SaveState"/> writes: 1 with MuJoCo Ants, <see cref="BulletAnt.StateVersion"/> with
+    /// Bullet Ants. The state carries no header of its own: a checkpoint stores it as one named, versioned block (see
+    /// docs/formats.md#checkpointbin); bump these when the layout changes or a saved state no longer replays.
     /// </summary>
-    public int StateVersion => _ant.Engine == PhysicsEngine.MuJoCo ? 1 : 2;
+    public int StateVersion => _ant.Engine == PhysicsEngine.MuJoCo ? 1 : BulletAnt.StateVersion;
+
+    /// <summary>Why a saved state of <paramref name="version"/> cannot be continued by this build, and what to do; null if unknown.</summary>
+    public string? WhyStateVersionRefused(int version) => _ant.Engine == PhysicsEngine.MuJoCo ? null : BulletAnt.WhyStateVersionRefused(version);
 
     private readonly IAnt[] _envs;
     private readonly WorkerPool _pool;

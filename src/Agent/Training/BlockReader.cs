@@ -51,6 +51,9 @@ public sealed class BlockReader
 
     public bool Has(string name) => _blocks.ContainsKey(name);
 
+    /// <summary>The version a block was written with, or null when there is no such block.</summary>
+    public int? VersionOf(string name) => _blocks.TryGetValue(name, out var block) ? block.Version : null;
+
     /// <summary>
     /// Reads one block with <paramref name="read"/>, which must consume exactly its payload. A missing block, another
     /// version, a short payload or bytes left over are errors naming the block.

@@ -112,11 +112,23 @@ public static class Checkpoint
     });
 
     /// <summary>The envs block alone into <paramref name="env"/>: where training's Ants were, their frictions included.</summary>
-    public static void RestoreEnvs(BlockReader r, VectorEnv env) => r.Read(Envs, env.StateVersion, env.LoadState);
+    public static void RestoreEnvs(BlockReader r, VectorEnv env)
+    {
+        RefuseOldEnvState(r, env);
+        r.Read(Envs, env.StateVersion, env.LoadState);
+    }
+
+    /// <summary>An env state of an older version this build cannot continue, refused with the env's own reason and fix.</summary>
+    private static void RefuseOldEnvState(BlockReader r, VectorEnv env)
+    {
+        if (r.VersionOf(Envs) is int saved && saved != env.StateVersion && env.WhyStateVersionRefused(saved) is string why)
+            throw new InvalidDataException(why);
+    }
 
     /// <summary>Applies every other block to freshly built parts; throws <see cref="InvalidDataException"/> naming the block that does not fit.</summary>
     public static void Restore(BlockReader r, TrainingState state)
     {
+        RefuseOldEnvState(r, state.Env);
         r.Read(Parameters, ParametersVersion, x =>
         {
             long expected = state.Parameters.Layout.TotalSize * sizeof(float);

@@ -9,7 +9,7 @@ namespace CbpGpu.Physics.Native;
 internal static unsafe class BulletNative
 {
     public const string FileName = "libcbp_bullet_ant.so";
-    private const int AbiVersion = 1;
+    private const int AbiVersion = 2;
 
     /// <summary>Names the shim file to use instead of the one next to this assembly.</summary>
     public const string PathVariable = "CBPGPU_BULLET_SHIM";
@@ -21,6 +21,8 @@ internal static unsafe class BulletNative
     public static delegate* unmanaged<IntPtr, double*, void> Links;
     public static delegate* unmanaged<IntPtr, double*, void> LinkPositions;
     public static delegate* unmanaged<IntPtr, float*, void> FootContacts;
+    public static delegate* unmanaged<IntPtr, int*, int> SolverManifolds;
+    public static delegate* unmanaged<IntPtr, int*, void> ProxyUids;
     public static delegate* unmanaged<IntPtr, double*, double*, double*, void> GetState;
     public static delegate* unmanaged<IntPtr, double*, double*, double*, float*, void> SetState;
     public static delegate* unmanaged<IntPtr, float*, float*, double*, int> Step;
@@ -53,6 +55,8 @@ internal static unsafe class BulletNative
             Links = (delegate* unmanaged<IntPtr, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_links");
             LinkPositions = (delegate* unmanaged<IntPtr, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_link_positions");
             FootContacts = (delegate* unmanaged<IntPtr, float*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_foot_contacts");
+            SolverManifolds = (delegate* unmanaged<IntPtr, int*, int>)NativeLibrary.GetExport(h, "cbp_bullet_ant_solver_manifolds");
+            ProxyUids = (delegate* unmanaged<IntPtr, int*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_proxy_uids");
             GetState = (delegate* unmanaged<IntPtr, double*, double*, double*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_get_state");
             SetState = (delegate* unmanaged<IntPtr, double*, double*, double*, float*, void>)NativeLibrary.GetExport(h, "cbp_bullet_ant_set_state");
             Step = (delegate* unmanaged<IntPtr, float*, float*, double*, int>)NativeLibrary.GetExport(h, "cbp_bullet_ant_step");
