@@ -3,7 +3,10 @@ using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
 
-/// <summary>The diagonal Gaussian policy N(mean, exp(log_std)^2), log-probabilities summed over action dimensions.</summary>
+/// <summary>
+/// The diagonal Gaussian policy N(mean, exp(log_std)^2), log-probabilities summed over action dimensions, as the update
+/// computes them; acting samples and scores in <see cref="Networks.ActingForward"/> (docs/ppo.md#acting-forward).
+/// </summary>
 public static class GaussianPolicy
 {
     // Kept for the process's lifetime: a number passed to a TorchSharp op becomes a Scalar that the GC may free while
@@ -16,12 +19,5 @@ public static class GaussianPolicy
     {
         var z = (action - mean) * (-logStd).exp();
         return (z.square().mul(MinusHalf) - logStd).sub(HalfLog2Pi).sum(-1);
-    }
-
-    /// <summary>mean + exp(logStd) * N(0, 1) noise.</summary>
-    public static Tensor Sample(Tensor mean, Tensor logStd, Generator generator)
-    {
-        var noise = randn(mean.shape, mean.dtype, mean.device, generator: generator);
-        return mean + logStd.exp() * noise;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Physics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Agent;
@@ -17,10 +18,16 @@ public readonly record struct RolloutTimes(double EnvSeconds, double ActSeconds)
 /// while the env copies and the GAE loop work element-wise on spans over the tensors' own storage (contiguous, never
 /// moved by libtorch), so nothing is kept twice.
 /// </summary>
-public sealed class Rollout : IDisposable
+public sealed unsafe class Rollout : IDisposable
 {
     private readonly Tensor _valueInput;     // [Envs, ObservationSize]: observations valued outside the rollout rows
     private readonly int[] _truncatedEnvs;   // which env each _valueInput row came from
+    private readonly float[] _truncatedValues;   // V of the _valueInput rows
+    private readonly Tensor _noise;          // [Steps, Envs, ActionSize]: the rollout's N(0, 1) action noise, drawn at its start
+    private Tensor? _parameterCopy;          // the parameters on the CPU, when the networks live on another device
+    private ActingForward? _acting;
+    // The rollout tensors' CPU storage, fixed for their lifetime: the per-step spans without a call into libtorch.
+    private readonly float* _observations, _actions, _logProbs, _policyH1, _policyH2, _values, _noiseValues;
 
     public Rollout(int steps, int envs, int observationSize, int actionSize, int hiddenUnits)
     {
@@ -43,12 +50,28 @@ public sealed class Rollout : IDisposable
         Returns = zeros([steps, envs], ScalarType.Float32);
         _valueInput = zeros([envs, observationSize], ScalarType.Float32);
         _truncatedEnvs = new int[envs];
+        _truncatedValues = new float[envs];
+        _noise = zeros([steps, envs, actionSize], ScalarType.Float32);
+        _observations = Address(Observations);
+        _actions = Address(Actions);
+        _logProbs = Address(LogProbs);
+        _policyH1 = Address(PolicyH1);
+        _policyH2 = Address(PolicyH2);
+        _values = Address(Values);
+        _noiseValues = Address(_noise);
+        HiddenUnits = hiddenUnits;
+    }
+
+    private static float* Address(Tensor t)
+    {
+        fixed (byte* p = t.bytes) return (float*)p;
     }
 
     public int Steps { get; }
     public int Envs { get; }
     public int ObservationSize { get; }
     public int ActionSize { get; }
+    public int HiddenUnits { get; }
     public int Size => Steps * Envs;
 
     /// <summary>[Steps, Envs, ObservationSize]: the observation each action was chosen from.</summary>
@@ -104,8 +127,9 @@ public sealed class Rollout : IDisposable
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>
-    /// Fills the rollout: for each of <see cref="Steps"/> steps, acts with the current policy on
-    /// <see cref="VectorEnv.Observations"/> (sampling with <paramref name="generator"/>), steps <paramref name="env"/> and
+    /// Fills the rollout: draws the whole rollout's action noise from <paramref name="generator"/> (one call); for each of
+    /// <see cref="Steps"/> steps, acts with the current networks on <see cref="VectorEnv.Observations"/> through
+    /// <see cref="ActingForward"/> (docs/ppo.md#acting-forward), steps <paramref name="env"/> and
     /// records the transition; then V(env.Observations) as the bootstrap of unfinished episodes. After every env step
     /// calls <paramref name="afterStep"/>(t), when the env still shows that step's outcome (episodes that ended...).
     /// </summary>
@@ -116,52 +140,72 @@ public sealed class Rollout : IDisposable
     public RolloutTimes Collect(VectorEnv env, ActorCritic nets, Generator generator, Device device, bool bootstrapTruncation, Action<int> afterStep)
     {
         long envTicks = 0, actTicks = 0;
+        long s0 = Stopwatch.GetTimestamp();
         TruncatedValueSpan.Clear();
+        var acting = ActingFor(nets);
+        var parameters = ActingParameters(nets, device);
+        DrawNoise(generator, device);
+        actTicks += Stopwatch.GetTimestamp() - s0;
         for (int t = 0; t < Steps; t++)
         {
             long a0 = Stopwatch.GetTimestamp();
-            Act(t, env.Observations, nets, generator, device);
+            Act(t, env.Observations, acting, parameters);
             long e0 = Stopwatch.GetTimestamp();
             Step(env, t);
             long e1 = Stopwatch.GetTimestamp();
             envTicks += e1 - e0;
             Record(t, env);
-            if (bootstrapTruncation) ValueOfTruncated(t, env, nets, device);
+            if (bootstrapTruncation) ValueOfTruncated(t, env, acting, parameters);
             actTicks += Stopwatch.GetTimestamp() - e1 + (e0 - a0);
             afterStep(t);
         }
         long l0 = Stopwatch.GetTimestamp();
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-        {
-            env.Observations.CopyTo(Floats(_valueInput));
-            LastValues.copy_(nets.Value(_valueInput.to(device)).Value);
-        }
+        acting.Value(parameters, env.Observations, Envs, LastValueSpan);
         actTicks += Stopwatch.GetTimestamp() - l0;
         return new RolloutTimes(envTicks / (double)Stopwatch.Frequency, actTicks / (double)Stopwatch.Frequency);
     }
 
-    /// <summary>Observation, sampled action, its log-probability, the policy's hidden activations and the value of step <paramref name="t"/>.</summary>
-    private void Act(int t, ReadOnlySpan<float> observations, ActorCritic nets, Generator generator, Device device)
+    private ActingForward ActingFor(ActorCritic nets)
+    {
+        if (_acting is null || !ReferenceEquals(_acting.Layout, nets.Layout) || _acting.Activation != nets.Activation)
+            _acting = new ActingForward(nets.Layout, nets.Activation, Envs);
+        return _acting;
+    }
+
+    /// <summary>The flat parameters as CPU floats: their own storage on the CPU, else a copy taken now (the update does not run during a rollout).</summary>
+    private ReadOnlySpan<float> ActingParameters(ActorCritic nets, Device device)
+    {
+        var data = nets.Parameters.Data;
+        if (device.type == DeviceType.CPU) return Floats(data);
+        _parameterCopy ??= zeros(data.shape, ScalarType.Float32);
+        using (no_grad()) _parameterCopy.copy_(data);
+        return Floats(_parameterCopy);
+    }
+
+    /// <summary>N(0, 1) noise for every action of the rollout, [Steps, Envs, ActionSize], in one draw from <paramref name="generator"/> (docs/ppo.md#random-number-streams).</summary>
+    private void DrawNoise(Generator generator, Device device)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        observations.CopyTo(Floats(Observations).Slice(t * Envs * ObservationSize, Envs * ObservationSize));
-        var obs = Observations[t].to(device);
-        var policy = nets.Policy(obs);
-        var action = GaussianPolicy.Sample(policy.Mean, policy.LogStd, generator);
-        Actions[t].copy_(action);
-        LogProbs[t].copy_(GaussianPolicy.LogProb(action, policy.Mean, policy.LogStd));
-        PolicyH1[t].copy_(policy.H1);
-        PolicyH2[t].copy_(policy.H2);
-        Values[t].copy_(nets.Value(obs).Value);
+        _noise.copy_(randn([Steps, Envs, ActionSize], ScalarType.Float32, device, generator: generator));
+    }
+
+    private static Span<float> Rows(float* start, int row, int rowSize) => new(start + (long)row * rowSize, rowSize);
+
+    /// <summary>Observation, sampled action, its log-probability, the policy's hidden activations and the value of step <paramref name="t"/>.</summary>
+    private void Act(int t, ReadOnlySpan<float> observations, ActingForward acting, ReadOnlySpan<float> parameters)
+    {
+        var obs = Rows(_observations, t, Envs * ObservationSize);
+        observations.CopyTo(obs);
+        acting.Policy(parameters, obs, Envs, Rows(_noiseValues, t, Envs * ActionSize), Rows(_actions, t, Envs * ActionSize),
+            Rows(_logProbs, t, Envs), Rows(_policyH1, t, Envs * HiddenUnits), Rows(_policyH2, t, Envs * HiddenUnits));
+        acting.Value(parameters, obs, Envs, Rows(_values, t, Envs));
     }
 
     private void Step(VectorEnv env, int t)
     {
         try
         {
-            env.Step(Floats(Actions).Slice(t * Envs * ActionSize, Envs * ActionSize));
+            env.Step(Rows(_actions, t, Envs * ActionSize));
         }
         catch (ArgumentException e)
         {
@@ -201,7 +245,7 @@ public sealed class Rollout : IDisposable
     /// V(final observation) of the episodes the time limit cut at step <paramref name="t"/> (and that did not also
     /// terminate), valued as one batch of just those rows in env order.
     /// </summary>
-    private void ValueOfTruncated(int t, VectorEnv env, ActorCritic nets, Device device)
+    private void ValueOfTruncated(int t, VectorEnv env, ActingForward acting, ReadOnlySpan<float> parameters)
     {
         int o = ObservationSize;
         var rows = Floats(_valueInput);
@@ -213,10 +257,8 @@ public sealed class Rollout : IDisposable
                 _truncatedEnvs[count++] = i;
             }
         if (count == 0) return;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var values = nets.Value(_valueInput.narrow(0, 0, count).to(device)).Value.cpu();
-        var read = Floats(values);
+        var read = _truncatedValues.AsSpan(0, count);
+        acting.Value(parameters, rows, count, read);
         var write = TruncatedValueSpan.Slice(t * Envs, Envs);
         for (int k = 0; k < count; k++) write[_truncatedEnvs[k]] = read[k];
     }
@@ -237,5 +279,7 @@ public sealed class Rollout : IDisposable
         Advantages.Dispose();
         Returns.Dispose();
         _valueInput.Dispose();
+        _noise.Dispose();
+        _parameterCopy?.Dispose();
     }
 }

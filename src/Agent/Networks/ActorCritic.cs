@@ -22,6 +22,7 @@ public sealed class ActorCritic : IDisposable
     public ActorCritic(int observationSize, int hiddenUnits, int actionSize, Device device, Activation activation = Activation.Relu)
     {
         Parameters = new FlatParameters(new ParameterLayout(observationSize, hiddenUnits, actionSize), device);
+        Activation = activation;
         _activation = activation switch
         {
             Activation.Relu => x => F.relu(x),
@@ -31,6 +32,9 @@ public sealed class ActorCritic : IDisposable
     }
 
     public FlatParameters Parameters { get; }
+
+    /// <summary>The nonlinearity after each hidden Linear.</summary>
+    public Activation Activation { get; }
     public ParameterLayout Layout => Parameters.Layout;
 
     public PolicyOutput Policy(Tensor obs)

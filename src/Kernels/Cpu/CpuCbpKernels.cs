@@ -10,7 +10,10 @@ namespace CbpGpu.Kernels;
 /// </summary>
 public sealed unsafe class CpuCbpKernels : ICbpKernels
 {
-    private const int MinUnitsPerChunk = 64;
+    // A layer's statistics are split across threads only from 1,024 units up (10x wider networks): at 256 units one
+    // layer is tens of microseconds of work, and handing half of it to another thread cost more than it saved (issue 26,
+    // docs/speed.md#cbp-statistics). Chunks only partition the units; every unit's sums are the same either way.
+    private const int MinUnitsPerChunk = 1024;
     private readonly NativeView<float> _parameters;
     private readonly HiddenLayerLayout[] _layers;
     private readonly int[] _stateOffsets;
@@ -99,14 +102,55 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         float* f = _f.View.Pointer + so, u = _u.View.Pointer + so, fhat = _fhat.View.Pointer + so, uhat = _uhat.View.Pointer + so;
         float* correction = _biasCorrection.View.Pointer;
         var s = _scalars;
-        for (int i = i0; i < i1; i++)
+        float* sumAbsIn = stackalloc float[SumAbsUnits];
+        for (int i = i0; i < i1; i += SumAbsUnits)
         {
-            float* row = p + L.WeightInOffset + (long)i * L.FanIn;
-            float sumAbsIn = 0f;
-            for (int j = 0; j < L.FanIn; j++) sumAbsIn += Math.Abs(row[j]);
-            int k = CbpMath.AdvanceAge(ref age[i], s.LastTableIndex);
-            CbpMath.UpdateUnit(ref f[i], ref u[i], out fhat[i], out uhat[i],
-                sumH[i] / batch, sumAbsH[i] / batch, sumAbsOut[i], L.NextOut, sumAbsIn, correction[k], s);
+            int n = Math.Min(SumAbsUnits, i1 - i);
+            SumAbsRows(p + L.WeightInOffset + (long)i * L.FanIn, L.FanIn, n, sumAbsIn);
+            for (int q = 0; q < n; q++)
+            {
+                int k = CbpMath.AdvanceAge(ref age[i + q], s.LastTableIndex);
+                CbpMath.UpdateUnit(ref f[i + q], ref u[i + q], out fhat[i + q], out uhat[i + q],
+                    sumH[i + q] / batch, sumAbsH[i + q] / batch, sumAbsOut[i + q], L.NextOut, sumAbsIn[q], correction[k], s);
+            }
+        }
+    }
+
+    private const int SumAbsUnits = 8;
+
+    /// <summary>
+    /// sum_j |row_q[j]| for <paramref name="count"/> (at most 8) consecutive rows of <paramref name="fanIn"/> floats, each
+    /// summed j ascending as the ILGPU kernel sums it. One row's sum is a chain of dependent additions (latency-bound:
+    /// this was most of the statistics' time, issue 26); eight rows side by side are eight independent chains, each in
+    /// its own order, so the results are the same bits.
+    /// </summary>
+    private static void SumAbsRows(float* rows, int fanIn, int count, float* result)
+    {
+        if (count == SumAbsUnits)
+        {
+            float* r0 = rows, r1 = r0 + fanIn, r2 = r1 + fanIn, r3 = r2 + fanIn, r4 = r3 + fanIn, r5 = r4 + fanIn, r6 = r5 + fanIn, r7 = r6 + fanIn;
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+            for (int j = 0; j < fanIn; j++)
+            {
+                s0 += Math.Abs(r0[j]);
+                s1 += Math.Abs(r1[j]);
+                s2 += Math.Abs(r2[j]);
+                s3 += Math.Abs(r3[j]);
+                s4 += Math.Abs(r4[j]);
+                s5 += Math.Abs(r5[j]);
+                s6 += Math.Abs(r6[j]);
+                s7 += Math.Abs(r7[j]);
+            }
+            result[0] = s0; result[1] = s1; result[2] = s2; result[3] = s3;
+            result[4] = s4; result[5] = s5; result[6] = s6; result[7] = s7;
+            return;
+        }
+        for (int q = 0; q < count; q++)
+        {
+            float* row = rows + (long)q * fanIn;
+            float sum = 0f;
+            for (int j = 0; j < fanIn; j++) sum += Math.Abs(row[j]);
+            result[q] = sum;
         }
     }
 
