@@ -116,9 +116,9 @@ public sealed class EvaluationTests : IDisposable
     /// </summary>
     private static (double Return, int Length) MeanActionEpisode(TrainConfig c, float[] weights, double friction, long step)
     {
-        using var nets = new ActorCritic(c.Env.Ant.ObservationSize, c.Ppo.HiddenUnits, IAnt.ActionSize, CPU, c.Ppo.Network.Activation);
+        using var nets = new ActorCritic(c.Env.Ant.ObservationSize, c.Ppo.HiddenUnits, IAnt.Actuators, CPU, c.Ppo.Network.Activation);
         nets.Parameters.CopyFrom(weights);
-        using var ant = IAnt.Create(c.Env.Ant, PolicyEvaluation.EpisodeSeed(c.Run.Seed, step), 0, friction);
+        using var ant = EnvRegistry.Create(c.Env.Ant, PolicyEvaluation.EpisodeSeed(c.Run.Seed, step), 0, friction);
         var obs = new float[c.Env.Ant.ObservationSize];
         ant.WriteObservation(obs);
         double sum = 0;

@@ -51,6 +51,10 @@ public sealed class BlockReader
 
     public bool Has(string name) => _blocks.ContainsKey(name);
 
+    /// <summary>The version a block was written with, for a reader of several versions.</summary>
+    public int VersionOf(string name) => _blocks.TryGetValue(name, out var block) ? block.Version
+        : throw new InvalidDataException($"it has no '{name}' block");
+
     /// <summary>
     /// Reads one block with <paramref name="read"/>, which must consume exactly its payload. A missing block, another
     /// version, a short payload or bytes left over are errors naming the block.

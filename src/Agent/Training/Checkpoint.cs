@@ -68,7 +68,7 @@ public static class Checkpoint
             using var cpu = generatorState.cpu();
             x.Write(cpu.bytes);
         });
-        w.Write(Envs, state.Env.StateVersion, state.Env.SaveState);
+        w.Write(Envs, VectorEnv.StateVersion, state.Env.SaveState);
         w.Write(ActivityWindow, ActivityWindowVersion, state.Activity.Save);
     }
 
@@ -111,8 +111,14 @@ public static class Checkpoint
         return MemoryMarshal.Cast<byte, float>(x.ReadBytes((int)x.BaseStream.Length)).ToArray();
     });
 
-    /// <summary>The envs block alone into <paramref name="env"/>: where training's Ants were, their frictions included.</summary>
-    public static void RestoreEnvs(BlockReader r, VectorEnv env) => r.Read(Envs, env.StateVersion, env.LoadState);
+    /// <summary>
+    /// The envs block alone into <paramref name="env"/>: where training's envs were, their frictions included.
+    /// The block's version picks the layout: VectorEnv reads its own and the Ant's older ones.</summary>
+    public static void RestoreEnvs(BlockReader r, VectorEnv env)
+    {
+        int version = r.VersionOf(Envs);
+        r.Read(Envs, version, x => env.LoadState(x, version));
+    }
 
     /// <summary>Applies every other block to freshly built parts; throws <see cref="InvalidDataException"/> naming the block that does not fit.</summary>
     public static void Restore(BlockReader r, TrainingState state)
@@ -134,7 +140,7 @@ public static class Checkpoint
             using var generatorState = tensor(x.ReadBytes((int)x.BaseStream.Length), ScalarType.Byte);
             state.Generator.set_state(generatorState);
         });
-        r.Read(Envs, state.Env.StateVersion, state.Env.LoadState);
+        RestoreEnvs(r, state.Env);
         // Absent in checkpoints written before activity.csv existed: the window begun then closes without a row.
         if (r.Has(ActivityWindow)) r.Read(ActivityWindow, ActivityWindowVersion, state.Activity.Load);
     }
