@@ -93,7 +93,7 @@ public sealed class EvaluationTests : IDisposable
         // evaluation settings, the wall time and eval.csv's length.
         var a = ReadCheckpoint(without);
         var b = ReadCheckpoint(with);
-        foreach (var (name, version) in new[] { ("parameters", 1), ("optimizer", 1), ("cbp", 1), ("generator", 1), ("envs", 1) }) // envs block version 1: a MuJoCo run
+        foreach (var (name, version) in new[] { ("parameters", 1), ("optimizer", 1), ("cbp", 1), ("generator", 1), ("envs", VectorEnv.StateVersion) })
             Assert.Equal(Block(a, name, version), Block(b, name, version));
         Assert.False(a.Has("eval"));
         var pa = Checkpoint.ReadProgress(a);

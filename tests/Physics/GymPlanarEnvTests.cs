@@ -149,7 +149,7 @@ public sealed class GymPlanarEnvTests
 
         using var resumed = new VectorEnv(3, config, friction, seed: 999, threads: 1);
         saved.Position = 0;
-        using (var r = new BinaryReader(saved)) resumed.LoadState(r);
+        resumed.LoadState(new BinaryReader(saved));
         int ended = 0;
         for (int t = 0; t < 60; t++)
         {

@@ -399,7 +399,7 @@ public sealed class TrainCommand : RunnerCommand
         string? outDir = result.GetValue(_out);
         if (outDir is null)
         {
-            outDir = DefaultOut(method, preset, seed);
+            outDir = DefaultOut(method, _env.TryGet(result, out string named) ? $"{preset}-{named}" : preset, seed);
             notes.Add($"note: no --out given; the run's directory is {outDir}");
         }
         // --resume without --steps keeps the run's own budget, not the preset's (issue 25).
