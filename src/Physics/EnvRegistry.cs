@@ -20,7 +20,7 @@ public static class EnvRegistry
             new EnvConfig(), (c, seed, i, f) => new SlipperyAnt(c, seed, i, f)));
         Register(new EnvSpec(AntBullet, "PyBullet's AntBulletEnv-v0 on Bullet (docs/bullet-ant.md); friction: the floor's lateral friction",
             "torques / 250 for hip_1, ankle_1, hip_2, ankle_2, hip_3, ankle_3, hip_4, ankle_4",
-            new EnvConfig(Engine: PhysicsEngine.Bullet, Name: AntBullet), (c, seed, i, f) => new BulletAnt(c, seed, i, f)));
+            new EnvConfig(Engine: PhysicsEngine.Bullet), (c, seed, i, f) => new BulletAnt(c, seed, i, f)));
         Register(new EnvSpec(Hopper, "Gym's Hopper-v3 on MuJoCo (docs/gym-mujoco.md#hopper); friction: scales every geom's sliding friction",
             "thigh, leg, foot motor commands",
             new EnvConfig(ResetNoise: 5e-3, Name: Hopper), (c, seed, i, f) => new HopperEnv(c, seed, i, f)));
@@ -32,7 +32,11 @@ public static class EnvRegistry
             new EnvConfig(ResetNoise: 0.1, Name: HalfCheetah), (c, seed, i, f) => new HalfCheetahEnv(c, seed, i, f)));
     }
 
-    /// <summary>Adds <paramref name="spec"/>; an id may be registered once.</summary>
+    /// <summary>
+    /// Adds <paramref name="spec"/>; an id may be registered once. The Ant's two entries leave <see cref="EnvConfig.Name"/>
+    /// null (their id follows from the engine, so their config.json is as it was before the registry); every other
+    /// entry's defaults name it.
+    /// </summary>
     public static void Register(EnvSpec spec)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(spec.Id);
