@@ -40,7 +40,7 @@ public sealed unsafe class BulletAnt : IAnt
 
     /// <param name="seed">Run seed; with <paramref name="index"/> it picks this env's RNG stream.</param>
     /// <param name="friction">The floor's lateral friction (the ant keeps 1.5).</param>
-    public BulletAnt(AntConfig config, ulong seed, int index = 0, double friction = DefaultFloorFriction)
+    public BulletAnt(EnvConfig config, ulong seed, int index = 0, double friction = DefaultFloorFriction)
     {
         config.Validate();
         if (config.Engine == PhysicsEngine.MuJoCo) throw new ArgumentException("a BulletAnt runs on Bullet; this config asks for MuJoCo", nameof(config));
@@ -52,7 +52,7 @@ public sealed unsafe class BulletAnt : IAnt
         fixed (float* p = _obs) _obsPtr = p;
         fixed (double* p = _terms) _termsPtr = p;
         int logged = Math.Min(config.MaxEpisodeSteps, LoggedSteps);
-        _actionLog = GC.AllocateArray<float>(logged * IAnt.ActionSize, pinned: true);
+        _actionLog = GC.AllocateArray<float>(logged * IAnt.Actuators, pinned: true);
         fixed (float* p = _actionLog) _actionLogPtr = p;
         _frictionSetAt = new int[logged + 1];
         _frictionSetTo = new double[logged + 1];
@@ -61,8 +61,11 @@ public sealed unsafe class BulletAnt : IAnt
         Reset(Span<float>.Empty);
     }
 
-    public AntConfig Config { get; }
+    public EnvConfig Config { get; }
     public int ObservationSize => ObservationLength;
+    public int ActionSize => IAnt.Actuators;
+    /// <summary><see cref="SavedStateVersion"/>: the replay log of the episode so far (docs/bullet-ant.md#checkpoints).</summary>
+    public int StateVersion => SavedStateVersion;
     public int EpisodeLength { get; private set; }
     public double EpisodeReturn { get; private set; }
 
@@ -106,9 +109,9 @@ public sealed unsafe class BulletAnt : IAnt
         _frictionAtReset = Friction;
         _frictionSets = 0;
         _logOverflow = false;
-        double* q = stackalloc double[IAnt.ActionSize];
-        for (int j = 0; j < IAnt.ActionSize; j++) q[j] = _rng.Uniform(-Config.ResetNoise, Config.ResetNoise);
-        SetStateUnchecked(RestBase, new ReadOnlySpan<double>(q, IAnt.ActionSize), stackalloc double[IAnt.ActionSize]);
+        double* q = stackalloc double[IAnt.Actuators];
+        for (int j = 0; j < IAnt.Actuators; j++) q[j] = _rng.Uniform(-Config.ResetNoise, Config.ResetNoise);
+        SetStateUnchecked(RestBase, new ReadOnlySpan<double>(q, IAnt.Actuators), stackalloc double[IAnt.Actuators]);
         EpisodeLength = 0;
         EpisodeReturn = 0;
         if (!observation.IsEmpty) WriteObservation(observation);
@@ -122,8 +125,8 @@ public sealed unsafe class BulletAnt : IAnt
     /// </summary>
     public void SetState(ReadOnlySpan<double> baseState, ReadOnlySpan<double> q, ReadOnlySpan<double> qd)
     {
-        if (baseState.Length != BaseStateSize || q.Length != IAnt.ActionSize || qd.Length != IAnt.ActionSize)
-            throw new ArgumentException($"a Bullet Ant state is {BaseStateSize} base values and {IAnt.ActionSize} angles and speeds");
+        if (baseState.Length != BaseStateSize || q.Length != IAnt.Actuators || qd.Length != IAnt.Actuators)
+            throw new ArgumentException($"a Bullet Ant state is {BaseStateSize} base values and {IAnt.Actuators} angles and speeds");
         SetStateUnchecked(baseState, q, qd);
     }
 
@@ -138,8 +141,8 @@ public sealed unsafe class BulletAnt : IAnt
     /// <summary>The state <see cref="SetState"/> takes, read back from Bullet.</summary>
     public void GetState(Span<double> baseState, Span<double> q, Span<double> qd)
     {
-        if (baseState.Length != BaseStateSize || q.Length != IAnt.ActionSize || qd.Length != IAnt.ActionSize)
-            throw new ArgumentException($"a Bullet Ant state is {BaseStateSize} base values and {IAnt.ActionSize} angles and speeds");
+        if (baseState.Length != BaseStateSize || q.Length != IAnt.Actuators || qd.Length != IAnt.Actuators)
+            throw new ArgumentException($"a Bullet Ant state is {BaseStateSize} base values and {IAnt.Actuators} angles and speeds");
         fixed (double* b = baseState)
         fixed (double* pq = q)
         fixed (double* pqd = qd)
@@ -147,7 +150,7 @@ public sealed unsafe class BulletAnt : IAnt
     }
 
     /// <summary>Positions of the MuJoCo Ant (docs/ant.md): free joint (3 + 4), then the 8 hinges.</summary>
-    public const int MuJoCoQposSize = 7 + IAnt.ActionSize;
+    public const int MuJoCoQposSize = 7 + IAnt.Actuators;
 
     /// <summary>
     /// This ant's pose as the MuJoCo Ant's qpos, the same body plan (docs/render.md#bullet-runs): the torso, which is
@@ -160,8 +163,8 @@ public sealed unsafe class BulletAnt : IAnt
     {
         if (qpos.Length != MuJoCoQposSize) throw new ArgumentException($"the MuJoCo Ant's qpos has {MuJoCoQposSize} values, got {qpos.Length}", nameof(qpos));
         Span<double> baseState = stackalloc double[BaseStateSize];
-        Span<double> q = stackalloc double[IAnt.ActionSize];
-        Span<double> qd = stackalloc double[IAnt.ActionSize];
+        Span<double> q = stackalloc double[IAnt.Actuators];
+        Span<double> qd = stackalloc double[IAnt.Actuators];
         GetState(baseState, q, qd);
         baseState[..3].CopyTo(qpos);
         qpos[3] = baseState[6];
@@ -228,8 +231,8 @@ public sealed unsafe class BulletAnt : IAnt
 
     public StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
     {
-        if (action.Length != IAnt.ActionSize) throw new ArgumentException($"an Ant action has {IAnt.ActionSize} values, got {action.Length}", nameof(action));
-        for (int k = 0; k < IAnt.ActionSize; k++)
+        if (action.Length != IAnt.Actuators) throw new ArgumentException($"an Ant action has {IAnt.Actuators} values, got {action.Length}", nameof(action));
+        for (int k = 0; k < IAnt.Actuators; k++)
             if (!float.IsFinite(action[k]))
                 throw new ArgumentException($"action[{k}] is {action[k]}; actions must be finite", nameof(action));
         if (observation.Length != ObservationLength) throw new ArgumentException($"the observation needs {ObservationLength} floats, got {observation.Length}", nameof(observation));
@@ -241,8 +244,8 @@ public sealed unsafe class BulletAnt : IAnt
     /// <summary>Torques 250 clip(a), four substeps, then reward = alive + progress + electricity + limits, summed in that order.</summary>
     public StepResult StepUnchecked(float* action, float* observation)
     {
-        if (EpisodeLength * IAnt.ActionSize < _actionLog.Length)
-            Buffer.MemoryCopy(action, _actionLogPtr + EpisodeLength * IAnt.ActionSize, IAnt.ActionSize * sizeof(float), IAnt.ActionSize * sizeof(float));
+        if (EpisodeLength * IAnt.Actuators < _actionLog.Length)
+            Buffer.MemoryCopy(action, _actionLogPtr + EpisodeLength * IAnt.Actuators, IAnt.Actuators * sizeof(float), IAnt.Actuators * sizeof(float));
         else _logOverflow = true;
         bool terminated = BulletNative.Step(_ant, action, _obsPtr, _termsPtr) != 0;
         double reward = _termsPtr[0] + _termsPtr[1] + _termsPtr[2] + _termsPtr[3];
@@ -269,7 +272,7 @@ public sealed unsafe class BulletAnt : IAnt
     {
         if (_logOverflow)
             throw new InvalidOperationException(
-                $"this Bullet Ant's episode ran past {_actionLog.Length / IAnt.ActionSize} steps (its cap or {LoggedSteps:N0}) without a reset, so its replay log is incomplete and it cannot be saved");
+                $"this Bullet Ant's episode ran past {_actionLog.Length / IAnt.Actuators} steps (its cap or {LoggedSteps:N0}) without a reset, so its replay log is incomplete and it cannot be saved");
         _rngAtReset.Write(w);
         w.Write(_frictionAtReset);
         w.Write(EpisodeLength);
@@ -279,10 +282,10 @@ public sealed unsafe class BulletAnt : IAnt
             w.Write(_frictionSetAt[i]);
             w.Write(_frictionSetTo[i]);
         }
-        for (int i = 0; i < EpisodeLength * IAnt.ActionSize; i++) w.Write(_actionLog[i]);
+        for (int i = 0; i < EpisodeLength * IAnt.Actuators; i++) w.Write(_actionLog[i]);
         w.Write(EpisodeReturn);
         Span<double> state = stackalloc double[StateSize];
-        GetState(state[..BaseStateSize], state.Slice(BaseStateSize, IAnt.ActionSize), state[(BaseStateSize + IAnt.ActionSize)..]);
+        GetState(state[..BaseStateSize], state.Slice(BaseStateSize, IAnt.Actuators), state[(BaseStateSize + IAnt.Actuators)..]);
         foreach (double v in state) w.Write(v);
     }
 
@@ -291,10 +294,10 @@ public sealed unsafe class BulletAnt : IAnt
     /// logs of the physics before contacts were solved in PyBullet's order (issue 23), which this build's Bullet Ant
     /// does not replay bit for bit (docs/bullet-ant.md#checkpoints).
     /// </summary>
-    public const int StateVersion = 3;
+    public const int SavedStateVersion = 3;
 
     /// <summary>Why a Bullet env state of an older version cannot be resumed, and what to do; null for other versions.</summary>
-    public static string? WhyStateVersionRefused(int version) => version switch
+    public string? WhyStateVersionRefused(int version) => version switch
     {
         1 => "it was written by a Bullet run started before Bullet runs could resume (it holds no replay log), so no build can continue it; " +
              "start it afresh with another --out",
@@ -307,7 +310,7 @@ public sealed unsafe class BulletAnt : IAnt
     public const int LoggedSteps = 100_000;
 
     /// <summary>Doubles of <see cref="GetState"/>: base, joint angles, joint speeds.</summary>
-    private const int StateSize = BaseStateSize + 2 * IAnt.ActionSize;
+    private const int StateSize = BaseStateSize + 2 * IAnt.Actuators;
 
     /// <summary>
     /// Restores a <see cref="WriteState"/> by replaying it: reset with the saved RNG state and friction, then the saved
@@ -322,8 +325,8 @@ public sealed unsafe class BulletAnt : IAnt
         int length = r.ReadInt32();
         if (!(startFriction > 0) || double.IsInfinity(startFriction))
             throw new InvalidDataException($"saved friction {startFriction} is not finite and > 0; the state is corrupt");
-        if (length < 0 || length >= Config.MaxEpisodeSteps || length * IAnt.ActionSize > _actionLog.Length)
-            throw new InvalidDataException($"saved episode length {length} is outside 0..{Math.Min(Config.MaxEpisodeSteps - 1, _actionLog.Length / IAnt.ActionSize)}; the state was saved with other settings or is corrupt");
+        if (length < 0 || length >= Config.MaxEpisodeSteps || length * IAnt.Actuators > _actionLog.Length)
+            throw new InvalidDataException($"saved episode length {length} is outside 0..{Math.Min(Config.MaxEpisodeSteps - 1, _actionLog.Length / IAnt.Actuators)}; the state was saved with other settings or is corrupt");
         int sets = r.ReadInt32();
         if (sets < 0 || sets > length + 1) throw new InvalidDataException($"{sets} friction changes in a {length}-step episode; the state is corrupt");
         var setAt = new int[sets];
@@ -335,7 +338,7 @@ public sealed unsafe class BulletAnt : IAnt
             if (setAt[i] < (i == 0 ? 0 : setAt[i - 1] + 1) || setAt[i] > length || !(setTo[i] > 0) || double.IsInfinity(setTo[i]))
                 throw new InvalidDataException($"friction change {i} ({setTo[i]} before step {setAt[i]}) is out of order or invalid; the state is corrupt");
         }
-        var actions = new float[length * IAnt.ActionSize];
+        var actions = new float[length * IAnt.Actuators];
         for (int i = 0; i < actions.Length; i++)
             if (!float.IsFinite(actions[i] = r.ReadSingle())) throw new InvalidDataException($"saved action {i} is {actions[i]}; the state is corrupt");
         double savedReturn = r.ReadDouble();
@@ -351,13 +354,13 @@ public sealed unsafe class BulletAnt : IAnt
             for (int k = 0; k < length; k++)
             {
                 while (next < sets && setAt[next] == k) Friction = setTo[next++];
-                var step = StepUnchecked(a + k * IAnt.ActionSize, obs);
+                var step = StepUnchecked(a + k * IAnt.Actuators, obs);
                 if (step.Terminated || step.Truncated)
                     throw new InvalidDataException($"replaying the saved episode ended it at step {k + 1} of {length}: {ReplayMismatch}");
             }
         while (next < sets) Friction = setTo[next++];
         var replayed = new double[StateSize];
-        GetState(replayed.AsSpan(0, BaseStateSize), replayed.AsSpan(BaseStateSize, IAnt.ActionSize), replayed.AsSpan(BaseStateSize + IAnt.ActionSize));
+        GetState(replayed.AsSpan(0, BaseStateSize), replayed.AsSpan(BaseStateSize, IAnt.Actuators), replayed.AsSpan(BaseStateSize + IAnt.Actuators));
         if (BitConverter.DoubleToInt64Bits(EpisodeReturn) != BitConverter.DoubleToInt64Bits(savedReturn)
             || !MemoryMarshal.AsBytes(replayed.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(saved.AsSpan())))
             throw new InvalidDataException($"replaying the saved {length}-step episode did not reach the saved return and state: {ReplayMismatch}");
@@ -372,7 +375,7 @@ public sealed unsafe class BulletAnt : IAnt
     /// </summary>
     public static void StepRaw(BulletAnt[] ants, int first, int count, float[] actions, int from, int to)
     {
-        int stride = ants.Length * IAnt.ActionSize;
+        int stride = ants.Length * IAnt.Actuators;
         if (first < 0 || count < 0 || first + count > ants.Length || from < 0 || to < from || (long)to * stride > actions.Length)
             throw new ArgumentOutOfRangeException(nameof(actions), "the ants or steps asked for are outside the arrays given");
         IntPtr* handles = stackalloc IntPtr[count];

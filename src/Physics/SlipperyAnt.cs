@@ -8,7 +8,6 @@ namespace CbpGpu.Physics;
 /// </summary>
 public sealed unsafe class SlipperyAnt : IAnt
 {
-    public const int ActionSize = IAnt.ActionSize;
     /// <summary>Body 0 is the world; the torso is the first body of the model.</summary>
     public const int TorsoBody = 1;
     public const int FrameSkip = 5;
@@ -28,10 +27,10 @@ public sealed unsafe class SlipperyAnt : IAnt
     /// <param name="seed">Run seed; with <paramref name="index"/> it picks this env's RNG stream.</param>
     /// <param name="index">Which env of a vector this is (env i of VectorEnv(seed) equals SlipperyAnt(seed, i)).</param>
     /// <param name="friction">Initial sliding friction of every geom.</param>
-    public SlipperyAnt(AntConfig config, ulong seed, int index = 0, double friction = 1.0)
+    public SlipperyAnt(EnvConfig config, ulong seed, int index = 0, double friction = 1.0)
     {
         config.Validate();
-        if (config.Engine != PhysicsEngine.MuJoCo) throw new ArgumentException($"a SlipperyAnt runs on MuJoCo, not {config.Engine}", nameof(config));
+        if (config.Id != EnvRegistry.Ant) throw new ArgumentException($"a SlipperyAnt is the {EnvRegistry.Ant} env, not {config.Id}", nameof(config));
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         Config = config;
         _model = AntModel.Create();
@@ -43,15 +42,18 @@ public sealed unsafe class SlipperyAnt : IAnt
         _ncfrc = _model.Nbody * 6;
         _ngeom = _model.Ngeom;
         _dt = _model.Timestep * FrameSkip;
-        if (_nq != 15 || _nv != 14 || _model.Nu != ActionSize || _model.Na != 0)
+        if (_nq != 15 || _nv != 14 || _model.Nu != IAnt.Actuators || _model.Na != 0)
             throw new PhysicsException($"the Ant model compiled to nq {_nq}, nv {_nv}, nu {_model.Nu}, na {_model.Na}; expected 15, 14, 8, 0");
         _rng = new Rng(seed, (ulong)index);
         Friction = friction;
         Reset(Span<float>.Empty);
     }
 
-    public AntConfig Config { get; }
-    public int ObservationSize => Config.ObservationSize;
+    public EnvConfig Config { get; }
+    /// <summary>qpos[2..] and qvel (27), and the 84 clipped contact forces unless NoContact (111).</summary>
+    public int ObservationSize => _nq - 2 + _nv + (Config.Observation == ObservationKind.NoContact ? 0 : _ncfrc);
+    public int ActionSize => IAnt.Actuators;
+    public int StateVersion => 1;
     public MjModel Model => _model;
     public MjData Data => _data;
 

@@ -1,63 +1,56 @@
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// N Ants of either engine (<see cref="IAnt"/>) stepped in parallel on a <see cref="WorkerPool"/> (env i on the worker whose static range holds
-/// it), with auto-reset and the friction schedule. All per-step outputs are contiguous arrays owned here and
-/// overwritten by each <see cref="Step"/>; nothing is allocated per step. Env i behaves exactly like
-/// <c>IAnt.Create(ant, seed, i, friction)</c> driven by hand, whatever the thread count.
+/// N envs of one registry entry (<see cref="IEnv"/>) stepped in parallel on a <see cref="WorkerPool"/>, with auto-reset;
+/// <see cref="ScheduledFriction"/> beside it changes their friction. All per-step outputs are contiguous arrays owned
+/// here and overwritten by each <see cref="Step"/>; nothing is allocated per step. Env i behaves exactly like
+/// <c>EnvRegistry.Create(config, seed, i, friction)</c> driven by hand, whatever the thread count.
 /// </summary>
 public sealed unsafe class VectorEnv : IDisposable
 {
-    public const int ActionSize = IAnt.ActionSize;
+    /// <summary>
+    /// Version of what <see cref="SaveState"/> writes: 3, a header naming the env and its own state version, then the
+    /// settings field by field. 1 (MuJoCo Ants) and 2 (Bullet Ants, their replay logs) are read as well: the Ant's state
+    /// before envs were a registry. The state is one named, versioned block of a checkpoint (docs/formats.md#checkpointbin).
+    /// </summary>
+    public const int StateVersion = 3;
 
     /// <summary>
-    /// Version of what <see cref="SaveState"/> writes: 1 with MuJoCo Ants, <see cref="BulletAnt.StateVersion"/> with
-    /// Bullet Ants. The state carries no header of its own: a checkpoint stores it as one named, versioned block (see
-    /// docs/formats.md#checkpointbin); bump these when the layout changes or a saved state no longer replays.
+    /// Why an envs block of <paramref name="blockVersion"/> cannot be continued by this build, in the env's own words; null
+    /// if it may be read. Versions 1 and 2 predate the registry: their env state version was the block's own.
     /// </summary>
-    public int StateVersion => _ant.Engine == PhysicsEngine.MuJoCo ? 1 : BulletAnt.StateVersion;
+    public string? WhyOldStateRefused(int blockVersion) => blockVersion < StateVersion ? _envs[0].WhyStateVersionRefused(blockVersion) : null;
 
-    /// <summary>Why a saved state of <paramref name="version"/> cannot be continued by this build, and what to do; null if unknown.</summary>
-    public string? WhyStateVersionRefused(int version) => _ant.Engine == PhysicsEngine.MuJoCo ? null : BulletAnt.WhyStateVersionRefused(version);
-
-    private readonly IAnt[] _envs;
+    private readonly IEnv[] _envs;
     private readonly WorkerPool _pool;
-    private readonly FrictionSchedule _schedule;
-    private readonly AntConfig _ant;
-    private readonly int[] _envGeneration;     // schedule generation whose friction each env uses
+    private readonly ScheduledFriction _friction;
+    private readonly EnvConfig _config;
     private readonly float[] _actions;         // pinned copy of the caller's actions for the workers
     private readonly float* _actionsPtr, _obsPtr, _finalObsPtr;
     private readonly Action<int> _stepPartition, _resetPartition;
-    private int _scheduleGeneration;            // published to workers before each dispatch
-    private double _scheduleFriction;
-    // One env under an episode-end protocol follows the authors' rule exactly (docs/friction.md#nature2024); N envs
-    // share the summed clock of FrictionSchedule.Advance.
-    private readonly bool _authorsRule;
     private long _stepsAfter;                   // the summed count at the end of the vector step under way
 
     /// <param name="threads">Worker threads including the caller (clamped to numEnvs); results do not depend on it.</param>
-    public VectorEnv(int numEnvs, AntConfig ant, FrictionConfig friction, ulong seed, int threads)
+    public VectorEnv(int numEnvs, EnvConfig config, FrictionConfig friction, ulong seed, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        ant.Validate();
-        _ant = ant;
-        _schedule = new FrictionSchedule(friction, seed);
-        _authorsRule = numEnvs == 1 && friction.ChangeAtEpisodeEnd;
+        config.Validate();
+        _config = config;
+        _friction = new ScheduledFriction(friction, seed, numEnvs);
         NumEnvs = numEnvs;
-        ObservationSize = ant.ObservationSize;
-        _scheduleFriction = _schedule.Current;
-        _envs = new IAnt[numEnvs];
+        _envs = new IEnv[numEnvs];
         try
         {
-            for (int i = 0; i < numEnvs; i++) _envs[i] = IAnt.Create(ant, seed, i, _scheduleFriction);
+            for (int i = 0; i < numEnvs; i++) _envs[i] = EnvRegistry.Create(config, seed, i, _friction.Current);
         }
         catch
         {
             foreach (var e in _envs) e?.Dispose();
             throw;
         }
-        _envGeneration = new int[numEnvs];
+        ObservationSize = _envs[0].ObservationSize;
+        ActionSize = _envs[0].ActionSize;
         Observations = GC.AllocateArray<float>(numEnvs * ObservationSize, pinned: true);
         FinalObservations = GC.AllocateArray<float>(numEnvs * ObservationSize, pinned: true);
         _actions = GC.AllocateArray<float>(numEnvs * ActionSize, pinned: true);
@@ -70,21 +63,20 @@ public sealed unsafe class VectorEnv : IDisposable
         EpisodeReturns = new double[numEnvs];
         EpisodeLengths = new int[numEnvs];
         EpisodeFrictions = new double[numEnvs];
-        Frictions = new double[numEnvs];
-        Array.Fill(Frictions, _scheduleFriction);
         _pool = new WorkerPool(Math.Min(threads, numEnvs));
         _stepPartition = StepPartition;
         _resetPartition = ResetPartition;
-        // Each Ant starts its first episode in its constructor; here we only publish those observations,
-        // so env i stays identical to a lone IAnt.Create(ant, seed, i, friction) (no second reset drawing more noise).
+        // Each env starts its first episode in its constructor; here we only publish those observations,
+        // so env i stays identical to a lone EnvRegistry.Create(config, seed, i, friction) (no second reset drawing more noise).
         for (int i = 0; i < numEnvs; i++) _envs[i].WriteObservation(Observations.AsSpan(i * ObservationSize, ObservationSize));
     }
 
     public int NumEnvs { get; }
     public int ObservationSize { get; }
+    public int ActionSize { get; }
     public int Threads => _pool.Threads;
-    public AntConfig Ant => _ant;
-    public FrictionSchedule Schedule => _schedule;
+    public EnvConfig Config => _config;
+    public FrictionSchedule Schedule => _friction.Schedule;
 
     /// <summary>NumEnvs x ObservationSize; rows of envs that ended in the last step already hold their new episode's first obs.</summary>
     public float[] Observations { get; }
@@ -100,18 +92,17 @@ public sealed unsafe class VectorEnv : IDisposable
     /// <summary>Friction in effect when that episode ended (0 where none ended).</summary>
     public double[] EpisodeFrictions { get; }
     /// <summary>Friction in effect now, per env.</summary>
-    public double[] Frictions { get; }
+    public double[] Frictions => _friction.Frictions;
     /// <summary>Env steps summed over all envs since construction (the schedule's clock).</summary>
     public long TotalSteps { get; private set; }
 
     /// <summary>The env objects, for inspection (tests, diagnostics). Stepping them directly bypasses the schedule.</summary>
-    public IAnt GetEnv(int index) => _envs[index];
+    public IEnv GetEnv(int index) => _envs[index];
 
     /// <summary>Fresh episodes for all envs; pending friction changes are adopted, as at any episode end.</summary>
     public void Reset()
     {
-        _scheduleGeneration = _schedule.Generation;
-        _scheduleFriction = _schedule.Current;
+        _friction.Publish();
         _pool.Run(_resetPartition);
         ClearStepOutputs();
     }
@@ -127,7 +118,7 @@ public sealed unsafe class VectorEnv : IDisposable
         Array.Clear(EpisodeFrictions);
     }
 
-    /// <summary>One step of every env with actions (NumEnvs x 8, row per env), then auto-reset of the envs that ended.</summary>
+    /// <summary>One step of every env with actions (NumEnvs x ActionSize, row per env), then auto-reset of the envs that ended.</summary>
     public void Step(ReadOnlySpan<float> actions)
     {
         if (actions.Length != _actions.Length)
@@ -139,24 +130,10 @@ public sealed unsafe class VectorEnv : IDisposable
 
         long before = TotalSteps, after = before + NumEnvs;
         _stepsAfter = after;
-        if (!_authorsRule && _schedule.Advance(before, after))
-        {
-            _scheduleGeneration = _schedule.Generation;
-            _scheduleFriction = _schedule.Current;
-            if (!_schedule.Config.ChangeAtEpisodeEnd)
-                for (int i = 0; i < NumEnvs; i++) Adopt(i);
-        }
+        _friction.BeforeStep(before, after, _envs);
         _nextEnv = 0;
         _pool.Run(_stepPartition);
         TotalSteps = after;
-    }
-
-    private void Adopt(int i)
-    {
-        if (_envGeneration[i] == _scheduleGeneration) return;
-        _envs[i].Friction = _scheduleFriction;
-        _envGeneration[i] = _scheduleGeneration;
-        Frictions[i] = _scheduleFriction;
     }
 
     // Envs are claimed one at a time from a shared counter rather than split statically: per-env cost varies with
@@ -186,13 +163,7 @@ public sealed unsafe class VectorEnv : IDisposable
             EpisodeLengths[i] = env.EpisodeLength;
             EpisodeFrictions[i] = env.Friction;
             Buffer.MemoryCopy(obs, _finalObsPtr + (long)i * obsSize, obsSize * sizeof(float), obsSize * sizeof(float));
-            // One env: the authors' change rule, checked at its own episode ends (only one worker ever gets here).
-            if (_authorsRule && _schedule.EpisodeEnded(_stepsAfter))
-            {
-                _scheduleGeneration = _schedule.Generation;
-                _scheduleFriction = _schedule.Current;
-            }
-            Adopt(i);
+            _friction.EpisodeEnded(i, env, _stepsAfter);
             env.Reset(new Span<float>(obs, obsSize));
         }
         else
@@ -208,67 +179,71 @@ public sealed unsafe class VectorEnv : IDisposable
         int end = _pool.PartitionStart(w + 1, NumEnvs);
         for (int i = _pool.PartitionStart(w, NumEnvs); i < end; i++)
         {
-            Adopt(i);
+            _friction.Adopt(i, _envs[i]);
             _envs[i].Reset(new Span<float>(_obsPtr + (long)i * ObservationSize, ObservationSize));
         }
     }
 
-    /// <summary>Saves everything later steps depend on; a VectorEnv built with the same settings resumes bit for bit.</summary>
+    /// <summary>Saves everything later steps depend on (version <see cref="StateVersion"/>); a VectorEnv built with the same settings resumes bit for bit.</summary>
     public void SaveState(BinaryWriter w)
     {
-        WriteSettings(w);
+        Settings().Write(w);
         w.Write(TotalSteps);
-        _schedule.Write(w);
+        Schedule.Write(w);
         for (int i = 0; i < NumEnvs; i++)
         {
-            w.Write(_envGeneration[i]);
+            _friction.WriteGeneration(w, i);
             _envs[i].WriteState(w);
         }
         foreach (float v in Observations) w.Write(v);
     }
 
     /// <summary>
-    /// Restores a <see cref="SaveState"/>; throws InvalidDataException naming the problem if the settings differ or
-    /// the data is truncated or corrupt, and then leaves this VectorEnv as it was. Bullet Ants are restored by replaying
-    /// their episodes so far (docs/bullet-ant.md#checkpoints), one env after another.
+    /// Restores a <see cref="SaveState"/> of <paramref name="version"/> (3, or the Ant's 1 and 2); throws
+    /// InvalidDataException naming the problem if the settings differ or the data is truncated or corrupt, and then
+    /// leaves this VectorEnv as it was. Bullet Ants are restored by replaying their episodes so far
+    /// (docs/bullet-ant.md#checkpoints), one env after another.
     /// </summary>
-    public void LoadState(BinaryReader r)
+    public void LoadState(BinaryReader r, int version = StateVersion)
     {
+        if (version is < 1 or > StateVersion) throw new InvalidDataException($"env state version {version}; this build reads 1 to {StateVersion}");
         var backup = new MemoryStream();
         using (var bw = new BinaryWriter(backup, System.Text.Encoding.UTF8, leaveOpen: true)) SaveState(bw);
         try
         {
-            ReadState(r);
+            ReadState(r, version);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentOutOfRangeException)
         {
             backup.Position = 0;
-            using (var br = new BinaryReader(backup)) ReadState(br);
+            using (var br = new BinaryReader(backup)) ReadState(br, StateVersion);
             throw e as InvalidDataException ?? new InvalidDataException($"VectorEnv state is truncated or corrupt ({e.Message})", e);
         }
     }
 
-    private void ReadState(BinaryReader r)
+    private void ReadState(BinaryReader r, int version)
     {
-        var saved = new MemoryStream();
-        using (var sw = new BinaryWriter(saved, System.Text.Encoding.UTF8, leaveOpen: true)) WriteSettings(sw);
-        byte[] expected = saved.ToArray();
-        byte[] actual = r.ReadBytes(expected.Length);
-        if (actual.Length < expected.Length) throw new InvalidDataException("VectorEnv state is empty or truncated");
-        if (!actual.AsSpan().SequenceEqual(expected))
-            throw new InvalidDataException($"VectorEnv state was saved with other settings ({DescribeSettings(actual)}); this VectorEnv has {DescribeSettings(expected)}");
+        SavedSettings saved, expected = Settings();
+        try
+        {
+            saved = SavedSettings.Read(r, version);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException("VectorEnv state is empty or truncated");
+        }
+        if (saved.Env == expected.Env && saved.EnvStateVersion != expected.EnvStateVersion && _envs[0].WhyStateVersionRefused(saved.EnvStateVersion) is string why)
+            throw new InvalidDataException(why);
+        if (saved != expected)
+            throw new InvalidDataException($"VectorEnv state was saved with other settings ({saved}); this VectorEnv has {expected}");
         long total = r.ReadInt64();
         if (total < 0) throw new InvalidDataException($"saved step count {total} is negative; the state is corrupt");
-        _schedule.Read(r);
+        Schedule.Read(r);
         TotalSteps = total;
-        _scheduleGeneration = _schedule.Generation;
-        _scheduleFriction = _schedule.Current;
+        _friction.Publish();
         for (int i = 0; i < NumEnvs; i++)
         {
-            int generation = r.ReadInt32();
-            if (generation < 0 || generation > _schedule.Generation)
-                throw new InvalidDataException($"env {i} uses friction generation {generation} but the schedule is at {_schedule.Generation}; the state is corrupt");
-            _envGeneration[i] = generation;
+            _friction.ReadGeneration(r, i);
             try
             {
                 _envs[i].ReadState(r);
@@ -277,42 +252,68 @@ public sealed unsafe class VectorEnv : IDisposable
             {
                 throw new InvalidDataException($"env {i}: {e.Message}", e);
             }
-            Frictions[i] = _envs[i].Friction;
+            _friction.Restored(i, _envs[i]);
         }
         for (int i = 0; i < Observations.Length; i++) Observations[i] = r.ReadSingle();
         ClearStepOutputs();
     }
 
-    private void WriteSettings(BinaryWriter w)
+    private SavedSettings Settings()
     {
-        var f = _schedule.Config;
-        w.Write(NumEnvs);
-        w.Write(ObservationSize);
-        w.Write((int)_ant.Observation);
-        w.Write(_ant.MaxEpisodeSteps);
-        w.Write(_ant.ResetNoise);
-        w.Write((int)f.Protocol);
-        w.Write(f.ConstantFriction);
-        w.Write(f.Log10Min);
-        w.Write(f.Log10Max);
-        w.Write(f.ChangeEverySteps);
-        w.Write(f.ChangeAtEpisodeEnd);
-        if (_ant.Engine != PhysicsEngine.MuJoCo) w.Write((int)_ant.Engine);
+        var f = Schedule.Config;
+        return new SavedSettings(_config.Id, _envs[0].StateVersion, NumEnvs, ObservationSize, ActionSize, _config.Observation, _config.MaxEpisodeSteps,
+            _config.ResetNoise, _config.Engine, f.Protocol, f.ConstantFriction, f.Log10Min, f.Log10Max, f.ChangeEverySteps, f.ChangeAtEpisodeEnd);
     }
 
-    private static string DescribeSettings(byte[] settings)
+    /// <summary>The settings a saved state must have been written with, field by field.</summary>
+    private readonly record struct SavedSettings(string Env, int EnvStateVersion, int NumEnvs, int ObservationSize, int ActionSize,
+        ObservationKind Observation, int MaxEpisodeSteps, double ResetNoise, PhysicsEngine Engine,
+        FrictionProtocol Protocol, double ConstantFriction, double Log10Min, double Log10Max, long ChangeEverySteps, bool ChangeAtEpisodeEnd)
     {
-        if (settings.Length is not (61 or 65)) return "unreadable settings";
-        var r = new BinaryReader(new MemoryStream(settings));
-        int n = r.ReadInt32(), obs = r.ReadInt32(), kind = r.ReadInt32(), max = r.ReadInt32();
-        double noise = r.ReadDouble();
-        int protocol = r.ReadInt32();
-        double c = r.ReadDouble(), lo = r.ReadDouble(), hi = r.ReadDouble();
-        long every = r.ReadInt64();
-        bool atEnd = r.ReadBoolean();
-        var engine = settings.Length == 65 ? (PhysicsEngine)r.ReadInt32() : PhysicsEngine.MuJoCo;
-        return $"{engine}: {n} envs, obs {(ObservationKind)kind}/{obs}, {max}-step episodes, reset noise {noise}, friction {(FrictionProtocol)protocol} " +
-               $"(constant {c}, log10 [{lo}, {hi}], every {every} steps{(atEnd ? " at episode end" : "")})";
+        public void Write(BinaryWriter w)
+        {
+            w.Write(Env);
+            w.Write(EnvStateVersion);
+            w.Write(NumEnvs);
+            w.Write(ObservationSize);
+            w.Write(ActionSize);
+            w.Write((int)Observation);
+            w.Write(MaxEpisodeSteps);
+            w.Write(ResetNoise);
+            w.Write((int)Engine);
+            w.Write((int)Protocol);
+            w.Write(ConstantFriction);
+            w.Write(Log10Min);
+            w.Write(Log10Max);
+            w.Write(ChangeEverySteps);
+            w.Write(ChangeAtEpisodeEnd);
+        }
+
+        /// <summary>
+        /// Version 3 as <see cref="Write"/> writes it. Versions 1 and 2 were the Ant's alone: no env name, state version
+        /// or action size (the Ant's 8), the engine last and only in version 2 (Bullet; version 1 is MuJoCo).
+        /// </summary>
+        public static SavedSettings Read(BinaryReader r, int version)
+        {
+            if (version == StateVersion)
+                return new(r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), (ObservationKind)r.ReadInt32(), r.ReadInt32(),
+                    r.ReadDouble(), (PhysicsEngine)r.ReadInt32(), (FrictionProtocol)r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
+                    r.ReadInt64(), r.ReadBoolean());
+            int n = r.ReadInt32(), obs = r.ReadInt32(), kind = r.ReadInt32(), max = r.ReadInt32();
+            double noise = r.ReadDouble();
+            int protocol = r.ReadInt32();
+            double c = r.ReadDouble(), lo = r.ReadDouble(), hi = r.ReadDouble();
+            long every = r.ReadInt64();
+            bool atEnd = r.ReadBoolean();
+            var engine = version == 2 ? (PhysicsEngine)r.ReadInt32() : PhysicsEngine.MuJoCo;
+            string env = engine == PhysicsEngine.MuJoCo ? EnvRegistry.Ant : EnvRegistry.AntBullet;
+            return new(env, version, n, obs, IAnt.Actuators, (ObservationKind)kind, max, noise, engine, (FrictionProtocol)protocol, c, lo, hi, every, atEnd);
+        }
+
+        public override string ToString() =>
+            $"{Engine}: {NumEnvs} envs of {Env} (state v{EnvStateVersion}), obs {Observation}/{ObservationSize}, {ActionSize} actions, " +
+            $"{MaxEpisodeSteps}-step episodes, reset noise {ResetNoise}, friction {Protocol} (constant {ConstantFriction}, " +
+            $"log10 [{Log10Min}, {Log10Max}], every {ChangeEverySteps} steps{(ChangeAtEpisodeEnd ? " at episode end" : "")})";
     }
 
     public void Dispose()

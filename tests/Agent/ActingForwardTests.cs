@@ -21,7 +21,7 @@ public sealed class ActingForwardTests
     /// <summary>Networks of the paper's size with nonzero biases and a log_std per action dimension.</summary>
     private static ActorCritic Networks(Activation activation, int observationSize = 111, int hidden = 256)
     {
-        var nets = new ActorCritic(observationSize, hidden, VectorEnv.ActionSize, CPU, activation);
+        var nets = new ActorCritic(observationSize, hidden, IAnt.Actuators, CPU, activation);
         using var g = new Generator(17);
         nets.Parameters.Initialize(g);
         using var noGrad = no_grad();
@@ -161,10 +161,10 @@ public sealed class ActingForwardTests
     public void RolloutActionsAreDistributedAsTheGaussianPolicySays()
     {
         const int Steps = 2048;
-        using var env = new VectorEnv(1, new AntConfig(), FrictionConfig.Constant(1.0), seed: 5, threads: 1);
+        using var env = new VectorEnv(1, new EnvConfig(), FrictionConfig.Constant(1.0), seed: 5, threads: 1);
         using var nets = Networks(Activation.Relu, env.ObservationSize, hidden: 64);
         using var generator = new Generator(123);
-        using var rollout = new Rollout(Steps, 1, env.ObservationSize, VectorEnv.ActionSize, 64);
+        using var rollout = new Rollout(Steps, 1, env.ObservationSize, env.ActionSize, 64);
         rollout.Collect(env, nets, generator, CPU, false, _ => { });
 
         using var scope = NewDisposeScope();
@@ -174,7 +174,7 @@ public sealed class ActingForwardTests
         var logStd = policy.LogStd.to(ScalarType.Float64);
         var actions = rollout.Actions.view(Steps, -1).to(ScalarType.Float64);
         var z = (actions - mean) / logStd.exp();
-        int a = VectorEnv.ActionSize;
+        int a = env.ActionSize;
         var zs = z.contiguous().data<double>().ToArray();
         for (int k = 0; k < a; k++)
         {

@@ -169,8 +169,8 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
     {
         const int envs = 16;
         var ppo = PpoSettings.For(PpoMethod.Standard);
-        using var env = new VectorEnv(envs, new AntConfig(), FrictionConfig.Constant(1.0), seed: 5, threads: 2);
-        using var nets = new ActorCritic(env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, CPU, ppo.Network.Activation);
+        using var env = new VectorEnv(envs, new EnvConfig(), FrictionConfig.Constant(1.0), seed: 5, threads: 2);
+        using var nets = new ActorCritic(env.ObservationSize, ppo.HiddenUnits, env.ActionSize, CPU, ppo.Network.Activation);
         using (var init = new Generator(5)) nets.Parameters.Initialize(init, ppo.Network);
         float[] initial = nets.Parameters.ToArray();
         using var twin = new FlatParameters(nets.Layout, CPU);
@@ -179,7 +179,7 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
         using var torch = OptimizerPair.Create(twin, ppo.Adam, null, OptimizerImpl.Torch, 0);
         var both = new SameGradients(fused.Optimizer, nets.Parameters, torch.Optimizer, twin);
         using var generator = new Generator(6);
-        using var rollout = new Rollout(ppo.StepsPerEnv(envs), envs, env.ObservationSize, VectorEnv.ActionSize, ppo.HiddenUnits);
+        using var rollout = new Rollout(ppo.StepsPerEnv(envs), envs, env.ObservationSize, env.ActionSize, ppo.HiddenUnits);
         rollout.Collect(env, nets, generator, CPU, false, _ => { });
         using (var update = new PpoUpdate(nets, both, null, ppo, generator, CPU)) update.Run(rollout);
 

@@ -93,7 +93,7 @@ public sealed class EvaluationTests : IDisposable
         // evaluation settings, the wall time and eval.csv's length.
         var a = ReadCheckpoint(without);
         var b = ReadCheckpoint(with);
-        foreach (var (name, version) in new[] { ("parameters", 1), ("optimizer", 1), ("cbp", 1), ("generator", 1), ("envs", 1) }) // envs block version 1: a MuJoCo run
+        foreach (var (name, version) in new[] { ("parameters", 1), ("optimizer", 1), ("cbp", 1), ("generator", 1), ("envs", VectorEnv.StateVersion) })
             Assert.Equal(Block(a, name, version), Block(b, name, version));
         Assert.False(a.Has("eval"));
         var pa = Checkpoint.ReadProgress(a);
@@ -116,9 +116,9 @@ public sealed class EvaluationTests : IDisposable
     /// </summary>
     private static (double Return, int Length) MeanActionEpisode(TrainConfig c, float[] weights, double friction, long step)
     {
-        using var nets = new ActorCritic(c.Env.Ant.ObservationSize, c.Ppo.HiddenUnits, IAnt.ActionSize, CPU, c.Ppo.Network.Activation);
+        using var nets = new ActorCritic(c.Env.Ant.ObservationSize, c.Ppo.HiddenUnits, IAnt.Actuators, CPU, c.Ppo.Network.Activation);
         nets.Parameters.CopyFrom(weights);
-        using var ant = IAnt.Create(c.Env.Ant, PolicyEvaluation.EpisodeSeed(c.Run.Seed, step), 0, friction);
+        using var ant = EnvRegistry.Create(c.Env.Ant, PolicyEvaluation.EpisodeSeed(c.Run.Seed, step), 0, friction);
         var obs = new float[c.Env.Ant.ObservationSize];
         ant.WriteObservation(obs);
         double sum = 0;

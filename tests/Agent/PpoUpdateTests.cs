@@ -16,15 +16,15 @@ public sealed class PpoUpdateTests : IDisposable
 {
     private const int Envs = 8, Steps = 32, Batch = Envs * Steps;
 
-    private readonly VectorEnv _env = new(Envs, new AntConfig(MaxEpisodeSteps: 20), FrictionConfig.Constant(1.0), seed: 4, threads: 2);
+    private readonly VectorEnv _env = new(Envs, new EnvConfig(MaxEpisodeSteps: 20), FrictionConfig.Constant(1.0), seed: 4, threads: 2);
     private readonly ActorCritic _nets;
     private readonly Generator _generator = new(6);
     private readonly Rollout _rollout;
 
     public PpoUpdateTests()
     {
-        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, VectorEnv.ActionSize, 32);
-        _nets = new ActorCritic(_env.ObservationSize, 32, VectorEnv.ActionSize, CPU);
+        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, _env.ActionSize, 32);
+        _nets = new ActorCritic(_env.ObservationSize, 32, _env.ActionSize, CPU);
         using (var init = new Generator(8)) _nets.Parameters.Initialize(init);
         _rollout.Collect(_env, _nets, _generator, CPU, false, _ => { });
     }

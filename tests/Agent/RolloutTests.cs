@@ -12,16 +12,16 @@ public sealed class RolloutTests : IDisposable
     private const int Envs = 4, Steps = 12, EpisodeSteps = 5;
     private const double Gamma = 0.99, Lambda = 0.95;
 
-    private readonly VectorEnv _env = new(Envs, new AntConfig(MaxEpisodeSteps: EpisodeSteps), FrictionConfig.Constant(1.0), seed: 11, threads: 2);
+    private readonly VectorEnv _env = new(Envs, new EnvConfig(MaxEpisodeSteps: EpisodeSteps), FrictionConfig.Constant(1.0), seed: 11, threads: 2);
     private readonly ActorCritic _nets;
     private readonly Generator _generator = new(5);
     private readonly Rollout _rollout;
 
     public RolloutTests()
     {
-        _nets = new ActorCritic(_env.ObservationSize, 32, VectorEnv.ActionSize, CPU);
+        _nets = new ActorCritic(_env.ObservationSize, 32, _env.ActionSize, CPU);
         using (var init = new Generator(9)) _nets.Parameters.Initialize(init);
-        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, VectorEnv.ActionSize, 32);
+        _rollout = new Rollout(Steps, Envs, _env.ObservationSize, _env.ActionSize, 32);
     }
 
     public void Dispose()

@@ -21,7 +21,7 @@ public sealed class BulletAntContactOrderTests
     {
         foreach (var engine in new[] { PhysicsEngine.Bullet, PhysicsEngine.BulletFixed })
         {
-            using var ant = new BulletAnt(new AntConfig(Engine: engine), seed: 0);
+            using var ant = new BulletAnt(new EnvConfig(Engine: engine), seed: 0);
             int[] uids = ant.ReadProxyUids();
             // The floor first, then the torso, then links 0..19 depth first: strictly increasing uids.
             for (int i = 1; i < uids.Length; i++) Assert.True(uids[i] > uids[i - 1], $"collider {i} has uid {uids[i]} after {uids[i - 1]}");
@@ -35,7 +35,7 @@ public sealed class BulletAntContactOrderTests
     public void TheSolverGetsTheTouchingManifoldsSortedByProxyUid(PhysicsEngine engine, double friction)
     {
         // Random actions in [-1, 1] as float32, as a policy emits them; no reset noise, as `replay` runs.
-        using var ant = new BulletAnt(new AntConfig(Engine: engine, ResetNoise: 0), seed: 0, friction: friction);
+        using var ant = new BulletAnt(new EnvConfig(Engine: engine, ResetNoise: 0), seed: 0, friction: friction);
         int[] uids = ant.ReadProxyUids();
         int floor = uids[0];
         var rng = new Rng(23, 0);

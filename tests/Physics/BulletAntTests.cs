@@ -10,8 +10,8 @@ namespace CbpGpu.Tests.Physics;
 /// </summary>
 public sealed class BulletAntTests
 {
-    private static readonly AntConfig Config = new(Engine: PhysicsEngine.Bullet);
-    private static readonly AntConfig Rest = Config with { ResetNoise = 0 };
+    private static readonly EnvConfig Config = new(Engine: PhysicsEngine.Bullet);
+    private static readonly EnvConfig Rest = Config with { ResetNoise = 0 };
 
     // Bullet's btMultibodyLink joint types.
     private const int Revolute = 0, Fixed = 4;
@@ -248,7 +248,7 @@ public sealed class BulletAntTests
 
     private static float[] RunVector(int threads, PhysicsEngine engine)
     {
-        using var vec = new VectorEnv(4, new AntConfig(Engine: engine, MaxEpisodeSteps: 50), FrictionConfig.Constant(0.8), seed: 7, threads);
+        using var vec = new VectorEnv(4, new EnvConfig(Engine: engine, MaxEpisodeSteps: 50), FrictionConfig.Constant(0.8), seed: 7, threads);
         var rng = new Rng(1, 0);
         var a = new float[4 * 8];
         var all = new List<float>();
@@ -411,9 +411,9 @@ public sealed class BulletAntTests
     [Fact]
     public void AMuJoCoStateIsNotABulletOne()
     {
-        using var mujoco = new VectorEnv(2, new AntConfig(), FrictionConfig.Constant(0.8), seed: 1, threads: 1);
+        using var mujoco = new VectorEnv(2, new EnvConfig(), FrictionConfig.Constant(0.8), seed: 1, threads: 1);
         using var bullet = new VectorEnv(2, Config, FrictionConfig.Constant(0.8), seed: 1, threads: 1);
-        Assert.Equal((1, 3), (mujoco.StateVersion, bullet.StateVersion));
+        Assert.Equal((1, 3), (mujoco.GetEnv(0).StateVersion, bullet.GetEnv(0).StateVersion));
         var state = new MemoryStream();
         using (var w = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) bullet.SaveState(w);
         using var fixedQuirks = new VectorEnv(2, Config with { Engine = PhysicsEngine.BulletFixed }, FrictionConfig.Constant(0.8), seed: 1, threads: 1);

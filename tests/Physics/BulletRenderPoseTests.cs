@@ -31,8 +31,8 @@ public sealed class BulletRenderPoseTests
     {
         double norm = Math.Sqrt(pose[3] * pose[3] + pose[4] * pose[4] + pose[5] * pose[5] + pose[6] * pose[6]);
         double[] baseState = [pose[0], pose[1], pose[2], pose[3] / norm, pose[4] / norm, pose[5] / norm, pose[6] / norm, 0, 0, 0, 0, 0, 0];
-        using var ant = new BulletAnt(new AntConfig(Engine: PhysicsEngine.Bullet), seed: 0);
-        ant.SetState(baseState, angles, new double[IAnt.ActionSize]);
+        using var ant = new BulletAnt(new EnvConfig(Engine: PhysicsEngine.Bullet), seed: 0);
+        ant.SetState(baseState, angles, new double[IAnt.Actuators]);
         double[] links = ant.ReadLinkPositions();
 
         var qpos = new double[BulletAnt.MuJoCoQposSize];
@@ -61,9 +61,9 @@ public sealed class BulletRenderPoseTests
     [Fact]
     public void TheQposIsTheBaseWithMuJoCosQuaternionOrderThenTheAnglesInActionOrder()
     {
-        using var ant = new BulletAnt(new AntConfig(Engine: PhysicsEngine.Bullet), seed: 0);
+        using var ant = new BulletAnt(new EnvConfig(Engine: PhysicsEngine.Bullet), seed: 0);
         double[] angles = [0.1, 0.6, -0.3, -0.9, 0.5, -1.4, -0.6, 1.2];
-        ant.SetState([1, 2, 0.5, 0, 0, 0.6, 0.8, 0, 0, 0, 0, 0, 0], angles, new double[IAnt.ActionSize]);
+        ant.SetState([1, 2, 0.5, 0, 0, 0.6, 0.8, 0, 0, 0, 0, 0, 0], angles, new double[IAnt.Actuators]);
         var qpos = new double[BulletAnt.MuJoCoQposSize];
         ant.WriteMuJoCoQpos(qpos);
         double[] expected = [1, 2, 0.5, 0.8, 0, 0, 0.6, .. angles];

@@ -13,7 +13,7 @@ public class SlipperyAntTests
     [Fact]
     public void RewardOfOneStepMatchesTheTermsComputedByHand()
     {
-        using var ant = new SlipperyAnt(new AntConfig(), seed: 7);
+        using var ant = new SlipperyAnt(new EnvConfig(), seed: 7);
         var obs = new float[ant.ObservationSize];
         for (int t = 0; t < 10; t++) ant.Step(ActionAt(t), obs); // get moving and touch the ground
         double xBefore = ant.Data.Xpos[3 * SlipperyAnt.TorsoBody];
@@ -33,7 +33,7 @@ public class SlipperyAntTests
     [Fact]
     public void RealContactRewardSubtractsTheClippedContactForcesItObserves()
     {
-        using var ant = new SlipperyAnt(new AntConfig(ObservationKind.RealContact), seed: 7);
+        using var ant = new SlipperyAnt(new EnvConfig(ObservationKind.RealContact), seed: 7);
         var obs = new float[111];
         // The ant bounces, so feet touch the floor only at some steps: check the first step that ends in contact.
         for (int t = 0; t < 100; t++)
@@ -57,7 +57,7 @@ public class SlipperyAntTests
     {
         foreach (var kind in new[] { ObservationKind.Standard, ObservationKind.NoContact, ObservationKind.RealContact })
         {
-            using var ant = new SlipperyAnt(new AntConfig(kind), seed: 3);
+            using var ant = new SlipperyAnt(new EnvConfig(kind), seed: 3);
             var obs = new float[ant.ObservationSize];
             Assert.Equal(kind == ObservationKind.NoContact ? 27 : 111, obs.Length);
             for (int t = 0; t < 5; t++) ant.Step(ActionAt(t), obs);
@@ -74,7 +74,7 @@ public class SlipperyAntTests
         var qpos0 = new double[] { 0, 0, 0.75, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
         var dq = new List<double>();
         var v = new List<double>();
-        using var ant = new SlipperyAnt(new AntConfig(), seed: 11);
+        using var ant = new SlipperyAnt(new EnvConfig(), seed: 11);
         for (int e = 0; e < 200; e++)
         {
             ant.Reset(Span<float>.Empty);
@@ -94,7 +94,7 @@ public class SlipperyAntTests
         double mean = v.Average(), sd = Math.Sqrt(v.Average(x => (x - mean) * (x - mean)));
         Assert.InRange(mean, -0.01, 0.01);            // 2800 draws of 0.1 N(0,1): sd of the mean 0.0019
         Assert.InRange(sd, 0.095, 0.105);              // sd of the sd ~0.0013
-        using var quiet = new SlipperyAnt(new AntConfig(ResetNoise: 0), seed: 11);
+        using var quiet = new SlipperyAnt(new EnvConfig(ResetNoise: 0), seed: 11);
         Assert.Equal(qpos0, quiet.Data.Qpos.ToArray());
         Assert.True(quiet.Data.Qvel.ToArray().All(x => x == 0));
     }
@@ -102,7 +102,7 @@ public class SlipperyAntTests
     [Fact]
     public void TerminatesAboveTheUpperHeightBound()
     {
-        using var ant = new SlipperyAnt(new AntConfig(ResetNoise: 0), seed: 1);
+        using var ant = new SlipperyAnt(new EnvConfig(ResetNoise: 0), seed: 1);
         var obs = new float[111];
         ant.Data.Qvel[2] = 10; // thrown up: 0.75 + 10 * 0.05 - g/2 * 0.05^2 > 1
         var r = ant.Step(new float[8], obs);
@@ -114,7 +114,7 @@ public class SlipperyAntTests
     [Fact]
     public void TerminatesBelowTheLowerHeightBound()
     {
-        using var ant = new SlipperyAnt(new AntConfig(ResetNoise: 0), seed: 1);
+        using var ant = new SlipperyAnt(new EnvConfig(ResetNoise: 0), seed: 1);
         var obs = new float[111];
         ant.Data.Qvel[2] = -100; // slammed into the floor: soft contacts let the torso sink below 0.2
         var r = ant.Step(new float[8], obs);
@@ -125,7 +125,7 @@ public class SlipperyAntTests
     [Fact]
     public void StaysHealthyInsideTheBounds()
     {
-        using var ant = new SlipperyAnt(new AntConfig(ResetNoise: 0), seed: 1);
+        using var ant = new SlipperyAnt(new EnvConfig(ResetNoise: 0), seed: 1);
         var obs = new float[111];
         ant.Data.Qvel[2] = 4; // up to about 0.94 after one step: high but healthy
         var r = ant.Step(new float[8], obs);
@@ -138,7 +138,7 @@ public class SlipperyAntTests
     [InlineData(500)]
     public void TruncatesAfterMaxEpisodeSteps(int max)
     {
-        var config = max == 500 ? AntConfig.Seed2023 : AntConfig.Nature2024;
+        var config = max == 500 ? EnvConfig.Seed2023 : EnvConfig.Nature2024;
         Assert.Equal(max, config.MaxEpisodeSteps);
         using var ant = new SlipperyAnt(config, seed: 5);
         var obs = new float[111];
@@ -157,9 +157,9 @@ public class SlipperyAntTests
     [Fact]
     public void LowerFrictionChangesTheTrajectoryOfTheSameActions()
     {
-        using var grippy = new SlipperyAnt(new AntConfig(), seed: 9, friction: 1.0);
-        using var same = new SlipperyAnt(new AntConfig(), seed: 9, friction: 1.0);
-        using var slippery = new SlipperyAnt(new AntConfig(), seed: 9, friction: 0.05);
+        using var grippy = new SlipperyAnt(new EnvConfig(), seed: 9, friction: 1.0);
+        using var same = new SlipperyAnt(new EnvConfig(), seed: 9, friction: 1.0);
+        using var slippery = new SlipperyAnt(new EnvConfig(), seed: 9, friction: 0.05);
         float[] o1 = new float[111], o2 = new float[111], o3 = new float[111];
         double x1 = 0, x3 = 0;
         for (int t = 0; t < 40; t++)
@@ -178,8 +178,8 @@ public class SlipperyAntTests
     [Fact]
     public void FrictionChangeTakesEffectOnTheNextPhysicsStepWithoutReloadingTheModel()
     {
-        using var a = new SlipperyAnt(new AntConfig(), seed: 4);
-        using var b = new SlipperyAnt(new AntConfig(), seed: 4);
+        using var a = new SlipperyAnt(new EnvConfig(), seed: 4);
+        using var b = new SlipperyAnt(new EnvConfig(), seed: 4);
         var model = b.Model.Ptr;
         float[] oa = new float[111], ob = new float[111];
         for (int t = 0; t < 20; t++) { a.Step(ActionAt(t), oa); b.Step(ActionAt(t), ob); }
@@ -196,7 +196,7 @@ public class SlipperyAntTests
     [Fact]
     public void NonFiniteActionsAreRejectedBeforeAnyPhysics()
     {
-        using var ant = new SlipperyAnt(new AntConfig(), seed: 2);
+        using var ant = new SlipperyAnt(new EnvConfig(), seed: 2);
         double t0 = ant.Data.Time;
         var obs = new float[111];
         var e = Assert.Throws<ArgumentException>(() => ant.Step([0, 0, 0, float.NaN, 0, 0, 0, 0], obs));

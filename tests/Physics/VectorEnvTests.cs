@@ -6,7 +6,7 @@ namespace CbpGpu.Tests.Physics;
 public class VectorEnvTests
 {
     // Short episodes so auto-reset happens within a few dozen steps.
-    private static readonly AntConfig ShortEpisodes = new(MaxEpisodeSteps: 15);
+    private static readonly EnvConfig ShortEpisodes = new(MaxEpisodeSteps: 15);
 
     private static float[] RandomActions(ref Rng rng, int count)
     {
@@ -160,7 +160,7 @@ public class VectorEnvTests
     public void Seed2023SwitchesAllEnvsAtOnceMidEpisode()
     {
         var friction = FrictionConfig.Seed2023 with { ChangeEverySteps = 30 };
-        using var vec = new VectorEnv(3, AntConfig.Seed2023, friction, seed: 8, threads: 2);
+        using var vec = new VectorEnv(3, EnvConfig.Seed2023, friction, seed: 8, threads: 2);
         double f0 = vec.Schedule.ValueAt(0), f1 = vec.Schedule.ValueAt(1);
         Assert.All(vec.Frictions, f => Assert.Equal(f0, f));
         var zero = new float[24];
@@ -239,7 +239,7 @@ public class VectorEnvTests
     [Fact]
     public void NonFiniteActionsAreRejectedNamingTheEnvBeforeAnyEnvSteps()
     {
-        using var vec = new VectorEnv(4, new AntConfig(), FrictionConfig.Constant(1), seed: 1, threads: 2);
+        using var vec = new VectorEnv(4, new EnvConfig(), FrictionConfig.Constant(1), seed: 1, threads: 2);
         var actions = new float[32];
         actions[2 * 8 + 5] = float.NaN;
         var e = Assert.Throws<ArgumentException>(() => vec.Step(actions));
@@ -269,7 +269,7 @@ public class VectorEnvTests
     [Fact]
     public void ResetStartsFreshEpisodesEverywhere()
     {
-        using var vec = new VectorEnv(3, new AntConfig(), FrictionConfig.Constant(1), seed: 6, threads: 2);
+        using var vec = new VectorEnv(3, new EnvConfig(), FrictionConfig.Constant(1), seed: 6, threads: 2);
         var zero = new float[24];
         for (int t = 0; t < 5; t++) vec.Step(zero);
         var before = vec.Observations.ToArray();

@@ -119,7 +119,7 @@ public class Seed2023PresetTests
     public void TheMuJoCoVariantOfTheReportTakesItsObservations()
     {
         var mujoco = Seed2023("--method", "std", "--engine", "mujoco", "--obs", "27").Env.Ant;
-        Assert.Equal(new AntConfig(ObservationKind.NoContact, MaxEpisodeSteps: 500, Engine: PhysicsEngine.MuJoCo), mujoco);
+        Assert.Equal(new EnvConfig(ObservationKind.NoContact, MaxEpisodeSteps: 500, Engine: PhysicsEngine.MuJoCo), mujoco);
         var outcome = Invoke("train", "--method", "std", "--preset", "seed2023", "--obs", "27", "--out", "never-created");
         Assert.Equal(2, outcome.ExitCode);
         Assert.Equal("error: --obs applies to --engine mujoco only, and --preset seed2023 runs on the Bullet Ant (28 floats); add --engine mujoco or drop --obs", outcome.ErrorLine);

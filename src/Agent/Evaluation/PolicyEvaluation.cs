@@ -27,17 +27,18 @@ public sealed class PolicyEvaluation : IDisposable
     // Mixed into the run seed so evaluation Ants draw from streams no training env, friction draw or learner stream uses.
     private const ulong EvalTag = 0xE7A1_5EED_0000_0000UL;
 
-    private readonly AntConfig _ant;
+    private readonly EnvConfig _ant;
+    private readonly int _observationSize, _actionSize;
     private readonly ulong _runSeed;
     private readonly int _episodes;
     private readonly ActorCritic _nets;
     private readonly Tensor _obs;               // [K, ObservationSize]: each Ant's current observation
-    private readonly float[] _actions;          // [K * 8]: the mean actions of the last forward pass
+    private readonly float[] _actions;          // [K * ActionSize]: the mean actions of the last forward pass
     private readonly double[] _returns;
     private readonly int[] _lengths;
 
     /// <param name="activation">The training networks' nonlinearity (the layout follows from the sizes).</param>
-    public PolicyEvaluation(AntConfig ant, int hiddenUnits, Activation activation, int episodes, ulong runSeed)
+    public PolicyEvaluation(EnvConfig ant, int hiddenUnits, Activation activation, int episodes, ulong runSeed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
         _ant = ant;
@@ -45,9 +46,10 @@ public sealed class PolicyEvaluation : IDisposable
         _episodes = episodes;
         // Always on the CPU, whatever the training device: the snapshot is a CPU copy, and one small forward pass per
         // env step is what the CPU does best.
-        _nets = new ActorCritic(ant.ObservationSize, hiddenUnits, IAnt.ActionSize, CPU, activation);
-        _obs = zeros([episodes, ant.ObservationSize], ScalarType.Float32);
-        _actions = new float[episodes * IAnt.ActionSize];
+        (_observationSize, _actionSize) = EnvRegistry.Sizes(ant);
+        _nets = new ActorCritic(_observationSize, hiddenUnits, _actionSize, CPU, activation);
+        _obs = zeros([episodes, _observationSize], ScalarType.Float32);
+        _actions = new float[episodes * _actionSize];
         _returns = new double[episodes];
         _lengths = new int[episodes];
     }
@@ -67,15 +69,15 @@ public sealed class PolicyEvaluation : IDisposable
     {
         long start = Stopwatch.GetTimestamp();
         _nets.Parameters.CopyFrom(weights);
-        int k = _episodes, o = _ant.ObservationSize, a = IAnt.ActionSize;
-        var ants = new IAnt[k];
+        int k = _episodes, o = _observationSize, a = _actionSize;
+        var ants = new IEnv[k];
         try
         {
             ulong seed = EpisodeSeed(_runSeed, step);
             var obs = MemoryMarshal.Cast<byte, float>(_obs.bytes);
             for (int i = 0; i < k; i++)
             {
-                ants[i] = IAnt.Create(_ant, seed, i, friction);
+                ants[i] = EnvRegistry.Create(_ant, seed, i, friction);
                 ants[i].WriteObservation(obs.Slice(i * o, o));
             }
             Array.Clear(_lengths);

@@ -45,14 +45,20 @@ public static class PolicyVideo
             for (int i = 0; i < n; i++)
             {
                 var config = runs[i].Snapshot.Config;
-                ants[i] = IAnt.Create(config.Env.Ant, settings.Seed, 0, settings.Friction);
-                nets[i] = new ActorCritic(config.Env.Ant.ObservationSize, config.Ppo.HiddenUnits, IAnt.ActionSize, CPU, config.Ppo.Network.Activation);
+                var env = EnvRegistry.Create(config.Env.Ant, settings.Seed, 0, settings.Friction);
+                if (env is not IAnt ant)
+                {
+                    env.Dispose();
+                    throw new VideoException($"render draws the Ant only (ant, ant-bullet); a run of {config.Env.Ant.Id} has no view model yet");
+                }
+                ants[i] = ant;
+                nets[i] = new ActorCritic(ant.ObservationSize, config.Ppo.HiddenUnits, ant.ActionSize, CPU, config.Ppo.Network.Activation);
                 nets[i].Parameters.CopyFrom(runs[i].Snapshot.Weights);
                 noise[i] = new Rng(settings.Seed ^ SampleTag, (ulong)i);
             }
             using var renderer = new AntRenderer(settings.TileWidth, settings.TileHeight, n, settings.Camera);
             var frame = new byte[renderer.Width * renderer.Height * 3];
-            var action = new float[IAnt.ActionSize];
+            var action = new float[IAnt.Actuators];
             var qpos = new double[BulletAnt.MuJoCoQposSize];
             double renderSeconds = 0;
             for (int step = 1; step <= settings.Steps; step++)

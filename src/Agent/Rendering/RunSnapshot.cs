@@ -30,7 +30,8 @@ public sealed record RunSnapshot(string Source, TrainConfig Config, long EnvStep
             var progress = Checkpoint.ReadProgress(r);
             var config = TrainConfig.FromJson(progress.ConfigJson);
             var env = config.Env;
-            long count = new ParameterLayout(env.Ant.ObservationSize, config.Ppo.HiddenUnits, IAnt.ActionSize).TotalSize;
+            var (observations, actions) = EnvRegistry.Sizes(env.Ant);
+            long count = new ParameterLayout(observations, config.Ppo.HiddenUnits, actions).TotalSize;
             float[] weights = Checkpoint.ReadParameters(r, count);
             using var vector = new VectorEnv(env.NumEnvs, env.Ant, env.Friction, config.Run.Seed, threads: 1);
             Checkpoint.RestoreEnvs(r, vector);

@@ -28,6 +28,14 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
     public string? Validate()
     {
         if (Ppo.Validate(Env.NumEnvs) is string problem) return problem;
+        try
+        {
+            Env.Ant.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
         if (Eval is null) return "the evaluation settings are missing";
         if (Eval.Validate() is string evalProblem) return evalProblem;
         if (Env.Friction.Table is double[] table)

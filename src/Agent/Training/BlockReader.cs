@@ -51,8 +51,9 @@ public sealed class BlockReader
 
     public bool Has(string name) => _blocks.ContainsKey(name);
 
-    /// <summary>The version a block was written with, or null when there is no such block.</summary>
-    public int? VersionOf(string name) => _blocks.TryGetValue(name, out var block) ? block.Version : null;
+    /// <summary>The version a block was written with, for a reader of several versions.</summary>
+    public int VersionOf(string name) => _blocks.TryGetValue(name, out var block) ? block.Version
+        : throw new InvalidDataException($"it has no '{name}' block");
 
     /// <summary>
     /// Reads one block with <paramref name="read"/>, which must consume exactly its payload. A missing block, another

@@ -68,7 +68,7 @@ public static class Checkpoint
             using var cpu = generatorState.cpu();
             x.Write(cpu.bytes);
         });
-        w.Write(Envs, state.Env.StateVersion, state.Env.SaveState);
+        w.Write(Envs, VectorEnv.StateVersion, state.Env.SaveState);
         w.Write(ActivityWindow, ActivityWindowVersion, state.Activity.Save);
     }
 
@@ -111,17 +111,20 @@ public static class Checkpoint
         return MemoryMarshal.Cast<byte, float>(x.ReadBytes((int)x.BaseStream.Length)).ToArray();
     });
 
-    /// <summary>The envs block alone into <paramref name="env"/>: where training's Ants were, their frictions included.</summary>
+    /// <summary>
+    /// The envs block alone into <paramref name="env"/>: where training's envs were, their frictions included.
+    /// The block's version picks the layout: VectorEnv reads its own and the Ant's older ones.</summary>
     public static void RestoreEnvs(BlockReader r, VectorEnv env)
     {
         RefuseOldEnvState(r, env);
-        r.Read(Envs, env.StateVersion, env.LoadState);
+        int version = r.VersionOf(Envs);
+        r.Read(Envs, version, x => env.LoadState(x, version));
     }
 
-    /// <summary>An env state of an older version this build cannot continue, refused with the env's own reason and fix.</summary>
+    /// <summary>An env state of a layout before envs were a registry that this build cannot continue, refused with the env's own reason and fix.</summary>
     private static void RefuseOldEnvState(BlockReader r, VectorEnv env)
     {
-        if (r.VersionOf(Envs) is int saved && saved != env.StateVersion && env.WhyStateVersionRefused(saved) is string why)
+        if (r.Has(Envs) && env.WhyOldStateRefused(r.VersionOf(Envs)) is string why)
             throw new InvalidDataException(why);
     }
 
@@ -146,7 +149,7 @@ public static class Checkpoint
             using var generatorState = tensor(x.ReadBytes((int)x.BaseStream.Length), ScalarType.Byte);
             state.Generator.set_state(generatorState);
         });
-        r.Read(Envs, state.Env.StateVersion, state.Env.LoadState);
+        RestoreEnvs(r, state.Env);
         // Absent in checkpoints written before activity.csv existed: the window begun then closes without a row.
         if (r.Has(ActivityWindow)) r.Read(ActivityWindow, ActivityWindowVersion, state.Activity.Load);
     }

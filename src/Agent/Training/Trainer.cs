@@ -92,12 +92,12 @@ public sealed class Trainer : IDisposable
             manual_seed((long)run.Seed);
 
             _env = new VectorEnv(env.NumEnvs, env.Ant, env.Friction, run.Seed, run.EnvThreads);
-            _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, VectorEnv.ActionSize, _device, ppo.Network.Activation);
+            _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, _env.ActionSize, _device, ppo.Network.Activation);
             using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
                 _nets.Parameters.Initialize(init, ppo.Network);
             _generator = new Generator(run.Seed + 1, _device);
             _optimizer = OptimizerPair.Create(_nets.Parameters, ppo.Adam, config.Cbp, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL);
-            _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, VectorEnv.ActionSize, ppo.HiddenUnits);
+            _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, _env.ActionSize, ppo.HiddenUnits);
             _activity = new ActingActivity(ppo.HiddenUnits, saved?.EnvSteps ?? 0);
             _ppo = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Cbp, ppo, _generator, _device);
             var layout = _nets.Layout;
@@ -162,7 +162,7 @@ public sealed class Trainer : IDisposable
             _progress.Output.WriteLine($"the run in {_dir.Path} already finished at step {startSteps:N0}; nothing to do");
             return new TrainResult(0, startSteps, 0, 0, 0, 0, 0, Stopped: false);
         }
-        _progress.Output.WriteLine($"training {run.TotalSteps:N0} steps of the {_config.Env.Ant.Engine} Ant ({_config.RolloutShape} per update; friction {_config.Env.Friction.DescribeValues(run.Seed)}) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir.Path}");
+        _progress.Output.WriteLine($"training {run.TotalSteps:N0} steps of {_config.Env.Ant.Describe()} ({_config.RolloutShape} per update; friction {_config.Env.Friction.DescribeValues(run.Seed)}) on {run.Device}, {run.TorchThreads} torch / {run.EnvThreads} env threads -> {_dir.Path}");
         if (startSteps > 0) _progress.Output.WriteLine($"resumed at step {startSteps:N0}, update {_updates}");
         _progress.Start(startSteps);
         double envTotal = 0, actTotal = 0, updateTotal = 0;

@@ -23,6 +23,35 @@ public static class SharedOptions
         defaultWord,
         ("mujoco", PhysicsEngine.MuJoCo), ("bullet", PhysicsEngine.Bullet), ("bullet-fixed", PhysicsEngine.BulletFixed));
 
+    /// <param name="defaultWord">Null where the default depends on other options (train: the preset's), told by <paramref name="defaultNote"/>.</param>
+    public static ChoiceOption<string> Env(string? defaultWord = EnvRegistry.Ant, string defaultNote = "") => new(
+        "--env",
+        "the environment (docs/extending.md#adding-an-environment): " +
+        string.Join("; ", EnvRegistry.Names.Select(id => $"{id}: {EnvRegistry.Get(id).Summary}")) + defaultNote,
+        defaultWord,
+        [.. EnvRegistry.Names.Select(id => (id, id))]);
+
+    /// <summary>
+    /// replay and bench-env: the --env entry with --engine and --obs applied (--engine bullet or bullet-fixed picks the
+    /// Bullet Ant; --obs is the MuJoCo Ant's).
+    /// </summary>
+    public static EnvConfig EnvFor(ParseResult result, ChoiceOption<string> env, ChoiceOption<ObservationKind> obs, ChoiceOption<PhysicsEngine> engine)
+    {
+        string id = env.Get(result);
+        var physics = engine.Get(result);
+        if (physics != PhysicsEngine.MuJoCo)
+        {
+            if (id is not (EnvRegistry.Ant or EnvRegistry.AntBullet))
+                throw new UsageException($"{engine.Name} {engine.WordFor(physics)} applies to the Ant only; {id} runs on MuJoCo");
+            id = EnvRegistry.AntBullet;
+        }
+        else if (id == EnvRegistry.AntBullet) physics = PhysicsEngine.Bullet;
+        var kind = ObservationFor(result, obs, physics);
+        if (kind != ObservationKind.Standard && id != EnvRegistry.Ant)
+            throw new UsageException($"{obs.Name} applies to the MuJoCo Ant only; {id} has one observation");
+        return EnvRegistry.Get(id).Defaults with { Engine = physics, Observation = kind };
+    }
+
     /// <summary>The --obs chosen; the Bullet Ant has only its 28 floats, so --obs with another engine is a usage error.</summary>
     public static ObservationKind ObservationFor(ParseResult result, ChoiceOption<ObservationKind> obs, PhysicsEngine engine)
     {

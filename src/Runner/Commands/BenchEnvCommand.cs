@@ -19,9 +19,10 @@ public sealed class BenchEnvCommand : RunnerCommand
     private readonly Option<int> _rounds = OptionFactory.Count("--rounds", "R", "raw/vector measurement pairs", 3, 1, 100);
     private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
     private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine();
+    private readonly ChoiceOption<string> _env = SharedOptions.Env();
 
     public BenchEnvCommand() : base("bench-env", "VectorEnv env steps/s against the raw physics on the same threads", """
-        Steps N Slippery Ants with uniform random actions in [-1, 1] through VectorEnv on T threads, and, alternating
+        Steps N envs of --env (default: the Slippery Ant) with uniform random actions in [-1, 1] through VectorEnv on T threads, and, alternating
         with it, runs the raw physics on the same model, threads and partition of envs (MuJoCo: 5 mj_step per env
         step; Bullet: torques and one 4-substep stepSimulation per env step in the shim's own C++ loop; nothing
         else). Each round measures both for S vector steps (S x N env steps) after a warm-up; the medians over the
@@ -34,25 +35,27 @@ public sealed class BenchEnvCommand : RunnerCommand
         Add(_rounds);
         Add(_obs);
         Add(_engine);
-        SetAction(r =>
-        {
-            var engine = _engine.Get(r);
-            return Measure(r.GetValue(_envs), r.GetValue(_threads), r.GetValue(_steps), r.GetValue(_rounds),
-                new AntConfig(SharedOptions.ObservationFor(r, _obs, engine), Engine: engine), r.InvocationConfiguration.Output);
-        });
+        Add(_env);
+        SetAction(r => Measure(r.GetValue(_envs), r.GetValue(_threads), r.GetValue(_steps), r.GetValue(_rounds),
+            SharedOptions.EnvFor(r, _env, _obs, _engine), r.InvocationConfiguration.Output));
     }
 
-    private static int Measure(int envs, int threads, int steps, int rounds, AntConfig ant, TextWriter output)
+    private static int Measure(int envs, int threads, int steps, int rounds, EnvConfig ant, TextWriter output)
     {
         const int warmup = 10;
         var rng = new Rng(12345, 0);
-        int perStep = envs * VectorEnv.ActionSize;
+        int perStep = envs * EnvRegistry.Sizes(ant).Action;
         var actions = new float[(warmup + steps) * perStep];
         for (int i = 0; i < actions.Length; i++) actions[i] = (float)rng.Uniform(-1.0, 1.0);
 
         using var vec = new VectorEnv(envs, ant, FrictionConfig.Constant(1.0), seed: 1, threads);
         threads = vec.Threads;
-        using IRawPhysics raw = ant.Engine == PhysicsEngine.MuJoCo ? RawMuJoCo(envs, ant, threads, actions) : RawBullet(envs, ant, threads, actions);
+        using IRawPhysics raw = ant.Id switch
+        {
+            EnvRegistry.Ant => RawMuJoCo(envs, ant, threads, actions),
+            EnvRegistry.AntBullet => RawBullet(envs, ant, threads, actions),
+            _ => RawPlanar(envs, ant, threads, actions),
+        };
 
         RunVector(vec, actions, 0, warmup, perStep);
         raw.Run(0, warmup);
@@ -95,26 +98,35 @@ public sealed class BenchEnvCommand : RunnerCommand
         void Run(int from, int to);
     }
 
-    private static RawPhysics<SlipperyAnt> RawMuJoCo(int envs, AntConfig ant, int threads, float[] actions) => new(
+    private static RawPhysics<SlipperyAnt> RawMuJoCo(int envs, EnvConfig ant, int threads, float[] actions) => new(
         [.. Enumerable.Range(0, envs).Select(i => new SlipperyAnt(ant, seed: 1, index: i))], threads, actions,
         "raw mujoco (5 mj_step per env step)", StepMuJoCo);
 
-    private static RawPhysics<BulletAnt> RawBullet(int envs, AntConfig ant, int threads, float[] actions) => new(
+    private static RawPhysics<BulletAnt> RawBullet(int envs, EnvConfig ant, int threads, float[] actions) => new(
         [.. Enumerable.Range(0, envs).Select(i => new BulletAnt(ant, seed: 1, index: i))], threads, actions,
         "raw bullet (torques + stepSimulation in the shim's C++ loop)", BulletAnt.StepRaw);
 
-    /// <summary>MuJoCo's loop for envs [first, first + count): write the actions into ctrl, 5 mj_step per env step.</summary>
-    private static void StepMuJoCo(SlipperyAnt[] envs, int first, int count, float[] actions, int from, int to)
+    private static RawPhysics<PlanarMuJoCoEnv> RawPlanar(int envs, EnvConfig config, int threads, float[] actions) => new(
+        [.. Enumerable.Range(0, envs).Select(i => (PlanarMuJoCoEnv)EnvRegistry.Create(config, seed: 1, index: i, friction: 1.0))], threads, actions,
+        $"raw mujoco ({config.Id}'s frame skip of mj_step per env step)",
+        (e, first, count, a, from, to) => StepMuJoCo(e, first, count, a, from, to, env => (env.Model, env.Data, env.FrameSkip)));
+
+    /// <summary>MuJoCo's loop for envs [first, first + count): write the actions into ctrl, the frame skip of mj_steps per env step.</summary>
+    private static void StepMuJoCo(SlipperyAnt[] envs, int first, int count, float[] actions, int from, int to) =>
+        StepMuJoCo(envs, first, count, actions, from, to, e => (e.Model, e.Data, SlipperyAnt.FrameSkip));
+
+    private static void StepMuJoCo<TEnv>(TEnv[] envs, int first, int count, float[] actions, int from, int to,
+        Func<TEnv, (CbpGpu.Physics.Native.MjModel Model, CbpGpu.Physics.Native.MjData Data, int FrameSkip)> physics)
     {
-        int perStep = envs.Length * VectorEnv.ActionSize;
+        int n = physics(envs[0]).Data.Nu, perStep = envs.Length * n;
         for (int s = from; s < to; s++)
             for (int i = first; i < first + count; i++)
             {
-                var e = envs[i];
-                var ctrl = e.Data.Ctrl;
-                var a = actions.AsSpan(s * perStep + i * VectorEnv.ActionSize, VectorEnv.ActionSize);
+                var (model, data, frameSkip) = physics(envs[i]);
+                var ctrl = data.Ctrl;
+                var a = actions.AsSpan(s * perStep + i * n, n);
                 for (int k = 0; k < a.Length; k++) ctrl[k] = a[k];
-                for (int f = 0; f < SlipperyAnt.FrameSkip; f++) e.Data.Step(e.Model);
+                for (int f = 0; f < frameSkip; f++) data.Step(model);
             }
     }
 

@@ -15,7 +15,8 @@ namespace CbpGpu.Runner.Commands;
 /// <summary>`Runner train`: PPO on Slippery Ant with one of the optimizer variants of docs/ppo.md#methods, PPO+CBP included.</summary>
 public sealed class TrainCommand : RunnerCommand
 {
-    private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant";
+    private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant",
+        NatureHopper = "nature2024-hopper", NatureWalker = "nature2024-walker";
     private const string DrawFrictions = "draw";
     private static readonly PpoSettings Nature2024Learner = PpoSettings.For(PpoMethod.Standard);
     private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
@@ -37,9 +38,12 @@ public sealed class TrainCommand : RunnerCommand
         "nature2024: friction log-U[0.02,2] redrawn every >=2M steps; nature2024-ant: plain Ant, friction 1.0 throughout " +
         "(the paper's Fig. 4a); seed2023: the report's task on the Bullet Ant, floor friction 10^U(-4,4) every 10M steps, 500-step " +
         "episodes; constant: fixed friction " +
-        "(see --friction). Also the default --learner and --cbp-preset",
+        "(see --friction); nature2024-hopper, nature2024-walker: Gym's Hopper-v3 and Walker2d-v3 as the authors ran them (Gym's friction). " +
+        "Also the default --learner and --cbp-preset",
         Nature2024,
-        (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant));
+        (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant), (NatureHopper, NatureHopper), (NatureWalker, NatureWalker));
+
+    private readonly ChoiceOption<string> _env = SharedOptions.Env(defaultWord: null, $" (default: the --preset's: hopper for {NatureHopper}, walker2d for {NatureWalker}, the Ant otherwise)");
 
     private readonly Option<double?> _friction = SharedOptions.Friction("friction for --preset constant", 1.0);
 
@@ -262,7 +266,7 @@ public sealed class TrainCommand : RunnerCommand
 
         Option[] all =
         [
-            _method, _out, _preset, _friction, _frictions, _steps, _envs, _seed, _device, _cpuKernels, _libtorch, _threads, _torchThreads, _obs, _engine,
+            _method, _out, _preset, _env, _friction, _frictions, _steps, _envs, _seed, _device, _cpuKernels, _libtorch, _threads, _torchThreads, _obs, _engine,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _optimizerImpl, .. learnerOptions,
             .. _cbpOptions, ConfigArguments.Option(),
         ];
@@ -286,6 +290,7 @@ public sealed class TrainCommand : RunnerCommand
         static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
         yield return (_method, [_method.WordFor(c.Ppo.Method)]);
         yield return (_preset, [c.Env.Preset]);
+        if (c.Env.Ant.Name is string env) yield return (_env, [env]);
         if (c.Env.Preset == Constant) yield return (_friction, [N(c.Env.Friction.ConstantFriction)]);
         else if (c.Env.Friction.Protocol != FrictionProtocol.Constant
                  && c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
@@ -394,7 +399,7 @@ public sealed class TrainCommand : RunnerCommand
         string? outDir = result.GetValue(_out);
         if (outDir is null)
         {
-            outDir = DefaultOut(method, preset, seed);
+            outDir = DefaultOut(method, _env.TryGet(result, out string named) ? $"{preset}-{named}" : preset, seed);
             notes.Add($"note: no --out given; the run's directory is {outDir}");
         }
         // --resume without --steps keeps the run's own budget, not the preset's (issue 25).
@@ -410,8 +415,11 @@ public sealed class TrainCommand : RunnerCommand
             Seed2023 => EnvSettings.Seed2023(envs),
             Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value),
             NatureAnt => EnvSettings.NatureAnt(envs),
+            NatureHopper => EnvSettings.NatureHopper(envs),
+            NatureWalker => EnvSettings.NatureWalker(envs),
             _ => EnvSettings.Nature2024(envs),
         };
+        if (_env.TryGet(result, out string envId)) env = env.On(envId);
         // The preset brings its physics (seed2023: Bullet, as the report ran); --engine replaces it.
         bool engineGiven = _engine.TryGet(result, out var engine);
         if (!engineGiven) engine = env.Ant.Engine;

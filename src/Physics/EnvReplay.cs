@@ -3,14 +3,14 @@ using System.Globalization;
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// Plays a fixed action sequence on one Ant of either engine from the rest pose (no reset noise) and writes one CSV line per step,
-/// <c>reward,terminated,obs_0,...</c>, so another implementation of the same task can be compared value by value.
+/// Plays a fixed action sequence on one env of the registry from its rest pose (no reset noise) and writes one CSV line
+/// per step, <c>reward,terminated,obs_0,...</c>, so another implementation of the same task can be compared value by value.
 /// </summary>
-public static class AntReplay
+public static class EnvReplay
 {
-    /// <summary>Reads one action per line, 8 comma-separated finite numbers; blank lines are skipped.</summary>
+    /// <summary>Reads one action per line, <paramref name="actionSize"/> comma-separated finite numbers; blank lines are skipped.</summary>
     /// <exception cref="FormatException">A line has the wrong column count or a value that is not a finite number; the message names the line.</exception>
-    public static List<float[]> ParseActions(TextReader reader)
+    public static List<float[]> ParseActions(TextReader reader, int actionSize)
     {
         var rows = new List<float[]>();
         int lineNumber = 0;
@@ -19,9 +19,9 @@ public static class AntReplay
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             string[] parts = line.Split(',');
-            if (parts.Length != IAnt.ActionSize)
-                throw new FormatException($"line {lineNumber}: expected {IAnt.ActionSize} comma-separated numbers, got {parts.Length}");
-            var row = new float[IAnt.ActionSize];
+            if (parts.Length != actionSize)
+                throw new FormatException($"line {lineNumber}: expected {actionSize} comma-separated numbers, got {parts.Length}");
+            var row = new float[actionSize];
             for (int k = 0; k < parts.Length; k++)
             {
                 string p = parts[k].Trim();
@@ -37,17 +37,17 @@ public static class AntReplay
     }
 
     /// <summary>Runs the actions in order, stopping after a termination; returns the number of steps written.</summary>
-    /// <param name="friction">MuJoCo: every geom's sliding friction; Bullet: the floor's lateral friction.</param>
-    public static int Run(double friction, ObservationKind observation, IReadOnlyList<float[]> actions, TextWriter output, PhysicsEngine engine = PhysicsEngine.MuJoCo)
+    /// <param name="config">The env; its time limit and reset noise are replaced by none.</param>
+    /// <param name="friction">The env's friction (<see cref="IEnv.Friction"/>; what it sets, each env's spec says).</param>
+    public static int Run(EnvConfig config, double friction, IReadOnlyList<float[]> actions, TextWriter output)
     {
-        var config = new AntConfig(observation, MaxEpisodeSteps: int.MaxValue, ResetNoise: 0.0, engine);
-        using var ant = IAnt.Create(config, seed: 0, index: 0, friction);
-        var obs = new float[ant.ObservationSize];
+        using var env = EnvRegistry.Create(config with { MaxEpisodeSteps = int.MaxValue, ResetNoise = 0.0 }, seed: 0, index: 0, friction);
+        var obs = new float[env.ObservationSize];
         var line = new System.Text.StringBuilder();
         int steps = 0;
         foreach (var a in actions)
         {
-            var r = ant.Step(a, obs);
+            var r = env.Step(a, obs);
             steps++;
             line.Clear();
             line.Append(r.Reward.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(r.Terminated ? '1' : '0');
