@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using CbpGpu.Agent.Settings;
 using CbpGpu.Runner.Cli;
 
 namespace CbpGpu.Runner.Commands;
@@ -99,8 +100,7 @@ public sealed class SweepCommand : RunnerCommand
             ? [$"note: --parallel {result.GetValue(_parallel)} does not apply with --emit slurm (Slurm decides how many tasks run at once; --slurm-cpus sets each task's cores); ignored"]
             : [];
 
-        var grid = ReadGrid(result, methods.Contains("cbp"));
-        var cbpOnly = _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet();
+        var grid = ReadGrid(result, methods);
 
         int parallel = result.GetValue(_parallel);
         // MuJoCo threads: a share of the cores here, the task's CPUs on Slurm; a --threads given (or varied) wins.
@@ -111,8 +111,9 @@ public sealed class SweepCommand : RunnerCommand
         var runs = new List<SweepRun>();
         foreach (string method in methods)
         {
-            string[] passed = [.. PassedOptions(result, method == "cbp")];
-            foreach (var configuration in grid.ConfigurationsFor(flag => method == "cbp" || !cbpOnly.Contains(flag)))
+            var id = _train.MethodOf(method)!.Value;
+            string[] passed = [.. PassedOptions(result, id)];
+            foreach (var configuration in grid.ConfigurationsFor(flag => _train.AppliesTo(_train.PerRunOptions.First(o => o.Name == flag), id)))
                 foreach (long seed in seeds)
                 {
                     string seedText = seed.ToString(CultureInfo.InvariantCulture);
@@ -131,7 +132,7 @@ public sealed class SweepCommand : RunnerCommand
     }
 
     /// <summary>--grid or --grid-file, checked against train's flags (docs/sweeps.md#grids); <see cref="SweepGrid.None"/> without either.</summary>
-    private SweepGrid ReadGrid(ParseResult result, bool anyCbp)
+    private SweepGrid ReadGrid(ParseResult result, IReadOnlyList<string> methods)
     {
         string? text = result.GetValue(_grid), file = result.GetValue(_gridFile);
         if (text is not null && file is not null) throw new UsageException($"{GridName} and {GridFileName} are both given; give one");
@@ -143,8 +144,15 @@ public sealed class SweepCommand : RunnerCommand
         }
         if (text is null) return SweepGrid.None;
         var given = _train.PerRunOptions.Where(o => Given(result, o)).Select(o => o.Name).ToHashSet();
-        return SweepGrid.Parse(text, source, _train.PerRunOptions.Select(o => o.Name).ToHashSet(),
-            _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet(), given, anyCbp);
+        // A method's own flag varied while no method of the sweep takes it.
+        string? NoMethodTakes(string flag)
+        {
+            var option = _train.PerRunOptions.First(o => o.Name == flag);
+            if (_train.OwnerOf(option) is not { } owner || methods.Any(m => _train.AppliesTo(option, _train.MethodOf(m)!.Value))) return null;
+            string words = string.Join(" or ", owner.Methods.Select(m => m.Word));
+            return $"applies to --method {words} only, and --methods has no {words}";
+        }
+        return SweepGrid.Parse(text, source, _train.PerRunOptions.Select(o => o.Name).ToHashSet(), NoMethodTakes, given);
     }
 
     /// <summary>A --grid-file's text; unreadable is a usage error naming the file.</summary>
@@ -161,12 +169,12 @@ public sealed class SweepCommand : RunnerCommand
     }
 
     /// <summary>The per-run options given on this command line, as they were typed (alias and values).</summary>
-    private IEnumerable<string> PassedOptions(ParseResult result, bool cbp)
+    private IEnumerable<string> PassedOptions(ParseResult result, PpoMethod method)
     {
         foreach (var option in _train.PerRunOptions)
         {
             if (result.GetResult(option) is not OptionResult { Implicit: false } given) continue;
-            if (!cbp && _train.CbpOnlyOptions.Contains(option)) continue;
+            if (!_train.AppliesTo(option, method)) continue;
             yield return given.IdentifierToken?.Value ?? option.Name;
             foreach (var token in given.Tokens) yield return token.Value;
         }
