@@ -74,7 +74,7 @@ public sealed partial class SweepGrid
                 }
                 if (!seen.Add(flag)) throw Fail($"{bare} is named twice; name each flag once (flags that vary together go in one axis: a,b=1:2,3:4)");
                 if (given.Contains(flag)) throw Fail($"{bare} is also given as {flag}; drop one");
-                if (noMethodTakes(flag) is string why) throw Fail($"{bare} {why}");
+                if (noMethodTakes(flag) is string notTaken) throw Fail($"{bare} {notTaken}");
                 axisFlags.Add(flag);
             }
             string names = string.Join(',', axisFlags.Select(f => f[2..]));
