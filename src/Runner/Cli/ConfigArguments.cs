@@ -59,8 +59,9 @@ public static class ConfigArguments
             if (sweep && option.Name is "--method" or "--seed") continue;
             if (gridFlags.Contains(option.Name)) continue;
             if (given.Contains("--preset") && option.Name is "--friction" or "--change-every" or "--frictions") continue;
-            // Another method brings its own optimizer and settings (issue 25): the file's method's are left out.
-            if (otherMethods.Count > 0 && (option.Name == MethodDependentFlag || !runMethods.All(m => train.AppliesTo(option, m)))) continue;
+            // Another method brings its own optimizer and settings (issue 25): the file's L2 is left out, and so are its
+            // method's settings unless a method run takes them (a sweep then passes them to that method's runs only).
+            if (otherMethods.Count > 0 && (option.Name == MethodDependentFlag || !runMethods.Any(m => train.AppliesTo(option, m)))) continue;
             // Evaluation switched off on the command line drops the file's episode count, which needs it on.
             if (option.Name == "--eval-episodes" && EvaluationSwitchedOff(rest)) continue;
             expanded.Add(option.Name);

@@ -308,7 +308,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.Add.ColorBar(heat).Label = "log10(1 + units)";
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title(lines.Length == 1 ? $"CBP unit ages (optimizer steps): {layer}, mean over {group.Count} runs" : $"{line}: {layer}, {group.Count} runs");
+            plot.Title(lines.Length == 1 ? $"Unit ages (optimizer steps): {layer}, mean over {group.Count} runs" : $"{line}: {layer}, {group.Count} runs");
             plot.XLabel($"env steps ({Shape})");
         }
         WriteCsv("unit_ages", "line,layer,age_bin,step,runs,mean_units", rows);

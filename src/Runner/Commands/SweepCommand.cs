@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Runner.Cli;
 
@@ -21,7 +22,7 @@ public sealed class SweepCommand : RunnerCommand
 
     private readonly TrainCommand _train = new();
 
-    private readonly Option<string> _methods = OptionFactory.Text("--methods", "LIST", "methods to run, comma-separated, from std,ns,l2,cbp", required: true);
+    private readonly Option<string> _methods = OptionFactory.Text("--methods", "LIST", $"methods to run, comma-separated, from {string.Join(',', MethodRegistry.All.Select(m => m.Word))}", required: true);
     private readonly Option<string> _seeds = OptionFactory.Text("--seeds", "LIST", "seeds: 0-9, 1,3,5 or 0-4,10 (each method runs with each)", required: true);
     private readonly Option<string> _out = OptionFactory.Text(
         "--out", "DIR", "sweep directory: one run directory per method and seed, DIR/<method>/seed-<n>/ (with --grid: DIR/<method>/<configuration>/seed-<n>/), and logs/", required: true);
@@ -55,12 +56,12 @@ public sealed class SweepCommand : RunnerCommand
     public const string GridName = "--grid", GridFileName = "--grid-file";
 
     public SweepCommand() : base("sweep", "train every method x grid configuration x seed, K runs at a time (or emit a Slurm job array)", $"""
-        Every other option is `train`'s and applies to every run (CBP options to --method cbp runs only). Each run is
+        Every other option is `train`'s and applies to every run (a method's own options, like CBP's, to its runs only). Each run is
         `Runner train --method M --seed S --out DIR/M/seed-S --resume-if-present ...` in its own process, with its
         output in DIR/logs/M-seed-S.log: a run directory is exactly what `train` writes.
 
-        With --grid every method runs every configuration of the grid (varying the grid's flags it takes: CBP flags
-        vary cbp runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
+        With --grid every method runs every configuration of the grid (varying the grid's flags it takes: a method's own
+        flags vary its runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
         (maturity=500,replacement-rate=1e-3), each value in one spelling (0.001 is 1e-3). Flags are named without
         their dashes; values are checked by train before anything runs.
 
