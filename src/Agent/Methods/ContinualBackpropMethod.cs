@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
@@ -69,6 +70,19 @@ namespace CbpGpu.Agent.Methods
                 Setting<CbpSettings>.Real("--decay", "D", Cbp("decay of the running mean activation and utility"), nameof(CbpSettings.Decay),
                     1e-6, BiasCorrectionTable.MaxDecay, s => s.Decay, (s, v) => s with { Decay = v }),
             ],
+            // 6cbb553: CBP's one switch for Adam's state became a choice of which states; "reset" meant moments and step
+            // counters of the replaced unit's weights and bias (the bias is reset by default, ResetBias).
+            Upgrade = block =>
+            {
+                if (!block.Remove("ResetOptimizerState", out var reset)) return;
+                bool on = reset?.GetValueKind() switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new JsonException("Cbp.ResetOptimizerState is not true or false"),
+                };
+                block.TryAdd("AdamReset", on ? nameof(AdamStateReset.MomentsAndStepCounters) : nameof(AdamStateReset.None));
+            },
             Validate = s =>
             {
                 try

@@ -45,6 +45,9 @@ public sealed class MethodSettingsSchema
     /// <summary>Why these settings cannot run, or null.</summary>
     public Func<object, string?> Validate { get; init; } = _ => null;
 
+    /// <summary>Rewrites the block as an earlier build wrote it into today's shape (docs/formats.md#older-configjson); throws JsonException naming a value it cannot read.</summary>
+    public Action<System.Text.Json.Nodes.JsonObject> Upgrade { get; init; } = _ => { };
+
     /// <summary>
     /// config.json files written before methods were registered hold this block as null in runs of every other method;
     /// kept so that those runs' files stay byte-identical (docs/extending.md#config-json).

@@ -44,17 +44,8 @@ internal static class ConfigMigration
             if (!ppo.ContainsKey("Network"))
                 ppo["Network"] = JsonSerializer.SerializeToNode(NetworkSettings.Nature2024, TrainConfig.Json);
         }
-        // Also 6cbb553: CBP's one switch for Adam's state became a choice of which states; "reset" meant moments and step
-        // counters of the replaced unit's weights and bias (the bias is reset by default, ResetBias).
-        if (root["Cbp"] is JsonObject cbp && cbp.Remove("ResetOptimizerState", out var reset))
-        {
-            bool on = reset?.GetValueKind() switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw new JsonException("Cbp.ResetOptimizerState is not true or false"),
-            };
-            cbp.TryAdd("AdamReset", on ? nameof(Kernels.AdamStateReset.MomentsAndStepCounters) : nameof(Kernels.AdamStateReset.None));
-        }
+        // Each method's settings block, by the method's own steps.
+        foreach (var schema in Methods.MethodRegistry.Schemas)
+            if (root[schema.JsonKey] is JsonObject block) schema.Upgrade(block);
     }
 }
