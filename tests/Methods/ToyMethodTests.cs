@@ -156,7 +156,7 @@ public sealed class ToyMethodTests : IDisposable
         Assert.Equal(2, refused.ExitCode);
         Assert.Equal("error: --toy-shrink only applies to --method toy; drop it or use --method toy", refused.ErrorLine);
         var option = new CbpGpu.Runner.Commands.TrainCommand().Options.Single(o => o.Name == "--toy-shrink");
-        Assert.Equal("TOY: fraction of each weight taken away after every optimizer step (default from --toy-preset: gentle 1e-4, strong 1e-3)", option.Description);
+        Assert.Equal("TOY: fraction of each weight taken away after every optimizer step (default from --toy-preset: gentle 1e-4, strong 0.001)", option.Description);
 
         // --config: the file's toy settings come back exactly.
         string json = ReadTrain("--method", "toy", "--out", "d", "--toy-shrink", "0.003", "--steps", "4096").Config.ToJson();
