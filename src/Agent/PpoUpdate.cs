@@ -1,3 +1,4 @@
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using TorchSharp;
@@ -17,24 +18,24 @@ public sealed record UpdateStats(
 /// <summary>
 /// PPO (docs/ppo.md#one-update) in the order it runs: generalised advantage estimation over the rollout, then
 /// <see cref="PpoSettings.Epochs"/> passes of shuffled minibatches with the clipped surrogate objective plus the
-/// value regression, one optimizer over both networks, and after every optimizer step the hook where Continual
-/// Backprop plugs in.
+/// value regression, one optimizer over both networks, and after every optimizer step the hook where a plasticity
+/// method (Continual Backprop, ...) plugs in (docs/extending.md#hooks).
 /// </summary>
 public sealed class PpoUpdate : IDisposable
 {
     private readonly ActorCritic _nets;
     private readonly IParameterOptimizer _optimizer;
-    private readonly IContinualBackprop? _cbp;
+    private readonly IPlasticityHook? _hook;
     private readonly PpoSettings _s;
     private readonly Generator _generator;
     private readonly Device _device;
     private readonly Tensor _stats;   // [epochs * minibatches, 4]: policy loss, value loss, approx KL, clip fraction
 
-    public PpoUpdate(ActorCritic nets, IParameterOptimizer optimizer, IContinualBackprop? cbp, PpoSettings settings, Generator generator, Device device)
+    public PpoUpdate(ActorCritic nets, IParameterOptimizer optimizer, IPlasticityHook? hook, PpoSettings settings, Generator generator, Device device)
     {
         _nets = nets;
         _optimizer = optimizer;
-        _cbp = cbp;
+        _hook = hook;
         _s = settings;
         _generator = generator;
         _device = device;
@@ -155,7 +156,7 @@ public sealed class PpoUpdate : IDisposable
                     using (no_grad())
                         ClipGradientNorm(_nets.Parameters.Grad, maxNorm);
                 _optimizer.Step();
-                _cbp?.AfterStep([policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()]);
+                _hook?.AfterStep(new StepView(_nets.Parameters, _optimizer, [policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()]));
 
                 using (no_grad())
                 {

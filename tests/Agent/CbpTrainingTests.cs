@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using CbpGpu.Agent;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
@@ -27,9 +28,9 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
     // Maturity 50 and rate 1e-2 so that units are replaced from the first update on (one update = 160 steps).
     private static readonly CbpSettings FastCbp = CbpSettings.Nature2024 with { MaturityThreshold = 50, ReplacementRate = 1e-2 };
 
-    private static TrainConfig Config(long steps, PpoMethod method = PpoMethod.Cbp, OptimizerImpl impl = OptimizerImpl.Fused, CbpSettings? cbp = null) =>
-        new(EnvSettings.Constant(16, 1.0), PpoSettings.For(method), new RunSettings(5, steps, "cpu", 1, 2, 1, impl),
-            method == PpoMethod.Cbp ? cbp ?? FastCbp : null);
+    private static TrainConfig Config(long steps, PpoMethod? method = null, OptimizerImpl impl = OptimizerImpl.Fused, CbpSettings? cbp = null) =>
+        new(EnvSettings.Constant(16, 1.0), PpoSettings.For(method ?? PpoMethod.Cbp), new RunSettings(5, steps, "cpu", 1, 2, 1, impl),
+            (method ?? PpoMethod.Cbp) == PpoMethod.Cbp ? cbp ?? FastCbp : null);
 
     private string Train(string name, TrainConfig config, bool resume = false)
     {
@@ -79,7 +80,7 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(CbpSettings.Nature2024 with
         {
             MaturityThreshold = 50, ReplacementRate = 0.01, Utility = UtilityKind.AdaptableContribution, CountRule = ReplacementCountRule.Accumulate,
-        }, saved.Cbp);
+        }, saved.Cbp());
         Assert.Equal(OptimizerImpl.Fused, saved.Run.Optimizer);
 
         var rows = Updates(dir);
@@ -249,7 +250,7 @@ public sealed class CbpTrainingTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void InconsistentConfigurationsAreRefused()
     {
-        var noSettings = Config(2048) with { Cbp = null };
+        var noSettings = Config(2048) with { MethodSettings = null };
         Assert.Contains("needs CBP settings", Assert.Throws<TrainingException>(() => Train("a", noSettings)).Message);
         var torchReset = Config(2048, impl: OptimizerImpl.Torch, cbp: CbpSettings.Seed2023);
         Assert.Contains("per-weight step counters", Assert.Throws<TrainingException>(() => Train("b", torchReset)).Message);

@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -55,7 +56,7 @@ public sealed class ConfigMigrationTests : IDisposable
         Assert.Equal(today.ToJson(), TrainConfig.FromJson(old).ToJson());
 
         // The switch on meant moments and step counters of the replaced unit's weights and bias.
-        var reset = today with { Cbp = CbpSettings.Nature2024 with { AdamReset = AdamStateReset.MomentsAndStepCounters } };
+        var reset = today with { MethodSettings = CbpSettings.Nature2024 with { AdamReset = AdamStateReset.MomentsAndStepCounters } };
         Assert.Contains("\"ResetOptimizerState\":true", OldShape(reset));
         Assert.Equal(reset, TrainConfig.FromJson(OldShape(reset)));
     }
@@ -80,7 +81,7 @@ public sealed class ConfigMigrationTests : IDisposable
     {
         // A CBP run stopped after 1 of 3 updates; its checkpoint's run block and config.json are rewritten into the old
         // shape (as an earlier build left them), and today's build resumes it.
-        var config = Config(3 * 2048, PpoMethod.Cbp) with { Cbp = CbpSettings.Nature2024 with { MaturityThreshold = 5, ReplacementRate = 0.05 } };
+        var config = Config(3 * 2048, PpoMethod.Cbp) with { MethodSettings = CbpSettings.Nature2024 with { MaturityThreshold = 5, ReplacementRate = 0.05 } };
         string straight = Path.Combine(_root, "straight"), split = Path.Combine(_root, "split");
         Train(straight, config);
         Train(split, config with { Run = config.Run with { TotalSteps = 2048 } });

@@ -9,8 +9,8 @@ namespace CbpGpu.Tests.Agent;
 internal static class TrainRuns
 {
     /// <summary>16 envs x 128 steps per update (2,048 env steps), constant friction, checkpoint every update.</summary>
-    public static TrainConfig Config(long steps, PpoMethod method = PpoMethod.Standard, int envs = 16, ulong seed = 7, int checkpointEvery = 1) =>
-        new(EnvSettings.Constant(envs, 1.0), PpoSettings.For(method), new RunSettings(seed, steps, "cpu", 1, 2, checkpointEvery),
+    public static TrainConfig Config(long steps, PpoMethod? method = null, int envs = 16, ulong seed = 7, int checkpointEvery = 1) =>
+        new(EnvSettings.Constant(envs, 1.0), PpoSettings.For(method ?? PpoMethod.Standard), new RunSettings(seed, steps, "cpu", 1, 2, checkpointEvery),
             method == PpoMethod.Cbp ? CbpSettings.Nature2024 with { MaturityThreshold = 50, ReplacementRate = 1e-2 } : null);
 
     public static TrainResult Train(string dir, TrainConfig config, bool resume = false, CancellationToken stop = default)

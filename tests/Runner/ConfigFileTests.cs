@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using CbpGpu.Runner.Cli;
 using Xunit;
 using static CbpGpu.Tests.Runner.RunnerInvocation;
@@ -29,8 +30,8 @@ public sealed class ConfigFileTests : IDisposable
         Assert.Equal(CbpJson, same.Config.ToJson());
         var changed = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--seed", "9", "--maturity", "7"])[1..]).Config;
         Assert.Equal(9UL, changed.Run.Seed);
-        Assert.Equal(7, changed.Cbp!.MaturityThreshold);
-        Assert.Equal(0.9, changed.Cbp.Decay);
+        Assert.Equal(7, changed.Cbp()!.MaturityThreshold);
+        Assert.Equal(0.9, changed.Cbp()!.Decay);
         Assert.Equal(300_000, changed.Env.Friction.ChangeEverySteps);
         // The file's physics (seed2023's own: Bullet) is kept unless --engine is given.
         Assert.Equal(CbpGpu.Physics.PhysicsEngine.Bullet, same.Config.Env.Ant.Engine);
@@ -41,7 +42,7 @@ public sealed class ConfigFileTests : IDisposable
         var constant = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--preset", "constant"])[1..]).Config;
         Assert.Equal(("constant", CbpGpu.Physics.PhysicsEngine.Bullet), (constant.Env.Preset, constant.Env.Ant.Engine));
         // Another method drops the file's CBP settings instead of refusing them.
-        Assert.Null(ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", "l2"])[1..]).Config.Cbp);
+        Assert.Null(ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", "l2"])[1..]).Config.Cbp());
     }
 
     [Theory]
@@ -80,7 +81,14 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("\"Seed\": 5", "\"Seed\": \"five\"", "key Run.Seed has the wrong type or value")]
     [InlineData("\"Seed\": 5", "\"Seed\": 5, \"Speed\": 1", "unknown key Run.Speed")]
     [InlineData("\"Seed\": 5,", "", "missing key Run.Seed")]
-    [InlineData("\"LearningRate\": 0.0001", "\"LearningRate\": 0.0003", "Ppo.Adam.LearningRate is 0.0003 where the flags give 0.0001; no flag sets it")]
+    [InlineData("\"GaeLambda\": 0.95", "\"GaeLambda\": 0.9", "Ppo.GaeLambda is 0.9 where the flags give 0.95; no flag sets it")]
+    // Issue 25 (4): every key a run writes must be there (docs/sweeps.md#config), not only those without a default.
+    [InlineData("\"Clip\": 0.2,", "", "missing key Ppo.Clip")]
+    [InlineData("\"Gamma\": 0.99,", "", "missing key Ppo.Gamma")]
+    [InlineData("\"HiddenUnits\": 256,", "", "missing key Ppo.HiddenUnits")]
+    [InlineData("\"LearningRate\": 0.0001,", "", "missing key Ppo.Adam.LearningRate")]
+    [InlineData("\"MaturityThreshold\": 123,", "", "missing key Cbp.MaturityThreshold")]
+    [InlineData("\"Method\": \"Cbp\"", "\"Method\": \"Adam\"", "Ppo.Method Adam is not a registered method (methods: Standard, NsAdam, L2, Cbp, Toy)")]
     public void BadFilesAreOneUsageErrorNamingTheKey(string from, string to, string message)
     {
         Assert.Contains(from, CbpJson);
@@ -89,6 +97,82 @@ public sealed class ConfigFileTests : IDisposable
         Assert.Equal(2, outcome.ExitCode);
         Assert.Equal($"error: --config {file}: {message}", outcome.ErrorLine.Split("; see docs/")[0].Split(", so change it back")[0]);
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+    }
+
+    /// <summary>Issue 25 (4): keys that builds before a setting existed did not write may be left out; they read as those builds ran.</summary>
+    [Fact]
+    public void KeysOlderBuildsDidNotWriteMayBeLeftOut()
+    {
+        string file = Write("older.json", System.Text.RegularExpressions.Regex.Replace(CbpJson, ",\\s*\"CheckpointMinutes\": 10", ""));
+        Assert.DoesNotContain("CheckpointMinutes", File.ReadAllText(file));
+        Assert.Equal(CbpJson, ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d"])[1..]).Config.ToJson());
+    }
+
+    private static string Json(params string[] flags) => ReadTrain([.. flags, "--out", "d", "--steps", "4096"]).Config.ToJson();
+
+    /// <summary>Issue 25 (1): a method given by flag gets that method's optimizer, not the file's method's, in train and sweep.</summary>
+    [Theory]
+    [InlineData("nature2024-ant", "std", "l2")]
+    [InlineData("nature2024-ant", "std", "cbp")]
+    [InlineData("nature2024-ant", "cbp", "ns")]
+    [InlineData("seed2023", "std", "l2")]
+    [InlineData("seed2023", "l2", "std")]
+    public void AnotherMethodByFlagGetsItsOwnOptimizerAndSettings(string preset, string fileMethod, string method)
+    {
+        string file = Write($"{fileMethod}.json", Json("--preset", preset, "--method", fileMethod));
+        var config = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", method])[1..]).Config;
+        Assert.Equal(Json("--preset", preset, "--method", method), config.ToJson());
+    }
+
+    [Fact]
+    public void ASweepOfOtherMethodsGivesEachItsOwnOptimizer()
+    {
+        string file = Write("std.json", Json("--preset", "nature2024-ant", "--method", "std"));
+        var parsed = RunnerCommandLine.Create().Parse(ConfigArguments.Expand(["sweep", "--config", file, "--methods", "ns,cbp", "--seeds", "0", "--out", "sw"]));
+        Assert.Empty(parsed.Errors);
+        var request = Assert.IsType<CbpGpu.Runner.Commands.SweepCommand>(parsed.CommandResult.Command).Read(parsed);
+        var configs = request.Runs.Select(r => ReadTrain([.. r.TrainArgs.Skip(1)]).Config).ToList();
+        Assert.Equal(CbpGpu.Agent.Settings.PpoSettings.For(CbpGpu.Agent.Settings.PpoMethod.NsAdam).Adam, configs[0].Ppo.Adam);
+        Assert.Equal(CbpGpu.Agent.Settings.PpoSettings.For(CbpGpu.Agent.Settings.PpoMethod.Cbp).Adam, configs[1].Ppo.Adam);
+        Assert.Equal(CbpGpu.Kernels.CbpSettings.Nature2024, configs[1].Cbp());
+    }
+
+    /// <summary>Issue 25 (1): an L2 the file changed from its method's preset is not silently replaced: the mix is refused naming the key.</summary>
+    [Fact]
+    public void ATunedL2GivenToAnotherMethodIsRefusedNamingTheKey()
+    {
+        string file = Write("tuned.json", Json("--preset", "nature2024-ant", "--method", "std", "--weight-decay", "5e-3"));
+        var outcome = Invoke("train", "--config", file, "--out", Path.Combine(_dir, "run"), "--method", "l2");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Equal($"error: --config {file}: Ppo.Adam.WeightDecay is std's own setting, changed from its preset, and l2 brings its own; " +
+            "give the flag for it or drop the other method", outcome.ErrorLine);
+        var given = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d", "--method", "l2", "--weight-decay", "2e-3"])[1..]).Config;
+        Assert.Equal(CbpGpu.Agent.Settings.PpoSettings.For(CbpGpu.Agent.Settings.PpoMethod.L2).Adam with { WeightDecay = 2e-3 }, given.Ppo.Adam);
+    }
+
+    /// <summary>Issue 25 (2): editing a constant friction alone is enough; its log10 range is derived, never asked for.</summary>
+    [Fact]
+    public void ADerivedValueIsNeverAskedOfTheUser()
+    {
+        string json = Json("--preset", "constant", "--method", "std");
+        Assert.Contains("\"ConstantFriction\": 1,", json);
+        string file = Write("friction.json", json.Replace("\"ConstantFriction\": 1,", "\"ConstantFriction\": 0.5,", StringComparison.Ordinal));
+        var config = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d"])[1..]).Config;
+        Assert.Equal(CbpGpu.Physics.FrictionConfig.Constant(0.5), config.Env.Friction);
+        Assert.Equal(Math.Log10(0.5), config.Env.Friction.Log10Min);
+    }
+
+    /// <summary>Issue 25 (3): the learning rate is a setting with a flag: --lr, from a config file too.</summary>
+    [Fact]
+    public void TheLearningRateHasAFlag()
+    {
+        Assert.Equal(3e-4, ReadTrain("--method", "cbp", "--out", "d", "--lr", "3e-4").Config.Ppo.Adam.LearningRate);
+        Assert.Equal(1e-4, ReadTrain("--method", "std", "--out", "d").Config.Ppo.Adam.LearningRate);
+        string file = Write("lr.json", CbpJson.Replace("\"LearningRate\": 0.0001", "\"LearningRate\": 0.0003", StringComparison.Ordinal));
+        var config = ReadTrain(ConfigArguments.Expand(["train", "--config", file, "--out", "d"])[1..]).Config;
+        Assert.Equal(3e-4, config.Ppo.Adam.LearningRate);
+        Assert.Equal("3e-4", FlagValue.Canonical("--lr", "0.0003"));
+        Assert.Equal("error: --lr must be between 0 and 1, not 2", Invoke("train", "--lr", "2", "--out", Path.Combine(_dir, "r")).ErrorLine);
     }
 
     /// <summary>A run directory given to --config is named as a directory, with the file to give instead (issue 25).</summary>

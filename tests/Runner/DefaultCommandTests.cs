@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
 using Xunit;
@@ -30,7 +31,7 @@ public class DefaultCommandTests
         var request = ReadTrain("--device", "cuda", "--envs", "64");
         Assert.Equal(PpoMethod.Cbp, request.Config.Ppo.Method);
         Assert.Equal("nature2024", request.Config.Env.Preset);
-        Assert.Equal(CbpSettings.Nature2024, request.Config.Cbp);
+        Assert.Equal(CbpSettings.Nature2024, request.Config.Cbp());
         Assert.Equal(64, request.Config.Env.NumEnvs);
         Assert.Equal(OptimizerImpl.Naive, request.Config.Run.Optimizer);
         Assert.Equal(CpuKernels.Native, request.Config.Run.CpuKernels);

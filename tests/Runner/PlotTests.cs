@@ -235,11 +235,11 @@ public sealed class PlotTests : IDisposable
 
     /// <summary>A finished hand-made run of 131,072 steps with one episode (its return given) and one update row; CBP runs with every age column.</summary>
     private static void HandMadeRun(string dir, PpoMethod method, ulong seed, double episodeReturn, int envThreads = 2,
-        double replacementRate = 1e-4, int maturity = 10_000, double learningRate = 1e-4)
+        double replacementRate = 1e-4, int maturity = 10_000, double gaeLambda = 0.95)
     {
         Directory.CreateDirectory(dir);
         var ppo = PpoSettings.For(method);
-        var config = new TrainConfig(EnvSettings.Constant(64, 1.0), ppo with { Adam = ppo.Adam with { LearningRate = learningRate } },
+        var config = new TrainConfig(EnvSettings.Constant(64, 1.0), ppo with { GaeLambda = gaeLambda },
             new RunSettings(seed, 131_072, "cpu", 1, envThreads, 100),
             method == PpoMethod.Cbp ? CbpSettings.Nature2024 with { ReplacementRate = replacementRate, MaturityThreshold = maturity } : null);
         File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), config.ToJson());
@@ -340,9 +340,9 @@ public sealed class PlotTests : IDisposable
     [Fact]
     public void ConfigurationsNoFlagTellsApartAreNumbered()
     {
-        string sweep = Path.Combine(_root, "lr");
+        string sweep = Path.Combine(_root, "lambda");
         HandMadeRun(Path.Combine(sweep, "std", "seed-0"), PpoMethod.Standard, 0, 10);
-        HandMadeRun(Path.Combine(sweep, "std", "a", "seed-0"), PpoMethod.Standard, 0, 30, learningRate: 3e-4);
+        HandMadeRun(Path.Combine(sweep, "std", "a", "seed-0"), PpoMethod.Standard, 0, 30, gaeLambda: 0.9);
         var outcome = Invoke("plot", sweep, "--out", Path.Combine(_root, "figures"));
         Assert.True(outcome.ExitCode == 0, outcome.Error);
         Assert.Equal(

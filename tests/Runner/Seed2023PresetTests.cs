@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
@@ -63,12 +64,12 @@ public class Seed2023PresetTests
             Assert.Equal(100_003_840, config.Run.TotalSteps);
             if (method == "std")
             {
-                Assert.Null(config.Cbp);
+                Assert.Null(config.Cbp());
                 continue;
             }
             // CPPO: rho 1e-3, maturity 500, decay 0.99, adaptable contribution (eps 1e-8), one unit with probability
             // units x rho, rows U(+-1/sqrt(fan_in)), bias untouched, m, v and t of row and column zeroed.
-            var cbp = config.Cbp!;
+            var cbp = config.Cbp()!;
             Assert.Equal(UtilityKind.AdaptableContribution, cbp.Utility);
             Assert.Equal(1e-3, cbp.ReplacementRate);
             Assert.Equal(500, cbp.MaturityThreshold);
@@ -150,7 +151,7 @@ public class Seed2023PresetTests
     public void TheCppoGridIsReachedByRateAndMaturity(double rho, int maturity)
     {
         var cbp = Seed2023("--method", "cbp", "--replacement-rate", rho.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            "--maturity", maturity.ToString(System.Globalization.CultureInfo.InvariantCulture)).Cbp;
+            "--maturity", maturity.ToString(System.Globalization.CultureInfo.InvariantCulture)).Cbp();
         Assert.Equal(CbpSettings.Seed2023 with { ReplacementRate = rho, MaturityThreshold = maturity }, cbp);
     }
 

@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using CbpGpu.Runner.Cli;
 using CbpGpu.Runner.Commands;
 using Xunit;
@@ -45,7 +46,7 @@ public sealed class SweepGridTests : IDisposable
              "--maturity", "5000", "--replacement-rate", "1e-4", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             run.TrainArgs);
         Assert.All(request.Runs, r => Assert.Null(r.Problem));
-        var cbp = ReadTrain([.. run.TrainArgs.Skip(1)]).Config.Cbp!;
+        var cbp = ReadTrain([.. run.TrainArgs.Skip(1)]).Config.Cbp()!;
         Assert.Equal(5000, cbp.MaturityThreshold);
         Assert.Equal(1e-4, cbp.ReplacementRate);
     }
@@ -74,7 +75,7 @@ public sealed class SweepGridTests : IDisposable
             "maturity=500,replacement-rate=1e-4", "maturity=10000,replacement-rate=1e-5", "maturity=50000,replacement-rate=1e-5",
             "maturity=500000,replacement-rate=1e-8",
         ], request.Runs.Select(r => r.Configuration.Name));
-        Assert.Equal(1e-8, ReadTrain([.. request.Runs[6].TrainArgs.Skip(1)]).Config.Cbp!.ReplacementRate);
+        Assert.Equal(1e-8, ReadTrain([.. request.Runs[6].TrainArgs.Skip(1)]).Config.Cbp()!.ReplacementRate);
     }
 
     [Fact]
@@ -175,8 +176,8 @@ public sealed class SweepGridTests : IDisposable
         string config = Path.Combine(_dir, "config.json");
         File.WriteAllText(config, ReadTrain("--method", "cbp", "--out", "d", "--preset", "seed2023", "--steps", "4096", "--maturity", "123", "--decay", "0.9").Config.ToJson());
         var request = ReadSweep("--config", config, "--methods", "cbp", "--seeds", "0", "--out", "sw", "--grid", "maturity=500,5000");
-        Assert.Equal([500, 5000], request.Runs.Select(r => ReadTrain([.. r.TrainArgs.Skip(1)]).Config.Cbp!.MaturityThreshold));
-        Assert.All(request.Runs, r => Assert.Equal(0.9, ReadTrain([.. r.TrainArgs.Skip(1)]).Config.Cbp!.Decay));
+        Assert.Equal([500, 5000], request.Runs.Select(r => ReadTrain([.. r.TrainArgs.Skip(1)]).Config.Cbp()!.MaturityThreshold));
+        Assert.All(request.Runs, r => Assert.Equal(0.9, ReadTrain([.. r.TrainArgs.Skip(1)]).Config.Cbp()!.Decay));
         Assert.All(request.Runs, r => Assert.Single(r.TrainArgs, "--maturity"));
     }
 

@@ -1,3 +1,4 @@
+using CbpGpu.Tests;
 using CbpGpu.Runner.Cli;
 using CbpGpu.Runner.Commands;
 using Xunit;
@@ -45,7 +46,7 @@ public class SweepOptionsTests
         Assert.Null(std.Problem);
         Assert.Equal(4096, std.TotalSteps);
         Assert.Contains("--maturity", request.Runs[2].TrainArgs);
-        Assert.Equal(50, ReadTrain([.. request.Runs[2].TrainArgs.Skip(1)]).Config.Cbp!.MaturityThreshold);
+        Assert.Equal(50, ReadTrain([.. request.Runs[2].TrainArgs.Skip(1)]).Config.Cbp()!.MaturityThreshold);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
@@ -5,24 +6,35 @@ using CbpGpu.Kernels;
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
-/// The optimizer and, with CBP, its Continual Backprop on the same implementation (which may reset the
-/// optimizer's per-weight state). The one place that turns <see cref="OptimizerImpl"/> into both.
+/// The optimizer and a method's hook. <see cref="Create"/> is the one place that turns <see cref="OptimizerImpl"/> into
+/// the optimizer and, with CBP, its Continual Backprop on the same implementation (which may reset the optimizer's
+/// per-weight state); another method adds its hook with <see cref="With"/>.
 /// </summary>
 public sealed class OptimizerPair : IDisposable
 {
     private readonly IKernelBackend? _backend;
 
-    private OptimizerPair(IParameterOptimizer optimizer, IContinualBackprop? cbp, IKernelBackend? backend)
+    private OptimizerPair(IParameterOptimizer optimizer, IPlasticityHook? hook, IKernelBackend? backend)
     {
         Optimizer = optimizer;
-        Cbp = cbp;
+        Hook = hook;
         _backend = backend;
     }
 
     public IParameterOptimizer Optimizer { get; }
 
-    /// <summary>null without CBP.</summary>
-    public IContinualBackprop? Cbp { get; }
+    /// <summary>The method's work after each optimizer step and update; null for a method that is optimizer settings alone.</summary>
+    public IPlasticityHook? Hook { get; }
+
+    /// <summary>The hook as CBP (null for any other method).</summary>
+    public IContinualBackprop? Cbp => Hook as IContinualBackprop;
+
+    /// <summary>This optimizer with <paramref name="hook"/> (which this pair then disposes) in place of a hook it has none of.</summary>
+    public OptimizerPair With(IPlasticityHook hook)
+    {
+        if (Hook is not null) throw new InvalidOperationException("this optimizer already has a hook");
+        return new OptimizerPair(Optimizer, hook, _backend);
+    }
 
     /// <param name="cbp">CBP over <see cref="ParameterLayout.HiddenLayers"/>, or null for none.</param>
     /// <param name="cbpSeed">Seeds CBP's replacement decisions and fresh weights.</param>
@@ -90,7 +102,7 @@ public sealed class OptimizerPair : IDisposable
 
     public void Dispose()
     {
-        Cbp?.Dispose();
+        Hook?.Dispose();
         Optimizer.Dispose();
         _backend?.Dispose();
     }

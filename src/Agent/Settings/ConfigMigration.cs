@@ -12,6 +12,22 @@ namespace CbpGpu.Agent.Settings;
 /// </summary>
 internal static class ConfigMigration
 {
+    /// <summary>
+    /// Keys (dotted paths) that files of earlier builds lack because the setting came later, each read as what those
+    /// builds ran (docs/formats.md#older-configjson): a --config file may leave these out, and no other key.
+    /// </summary>
+    public static readonly IReadOnlyList<string> AddedLater =
+    [
+        "Ppo.Network", "Ppo.MaxGradNorm", "Ppo.Advantages", "Cbp.ResetBias", "Cbp.NewRowBound",   // 6cbb553
+        "Env.Ant.Engine",                                                                          // 3026aa6
+        "Eval",                                                                                    // 9d2e39e
+        "Run.CheckpointMinutes",                                                                   // a73e1b9
+        "Run.CpuKernels",                                                                          // 6e3b9f8
+    ];
+
+    /// <summary>Keys config.json holds that are computed from others (written for readers, never read).</summary>
+    public static readonly IReadOnlyList<string> Computed = ["RolloutShape", "Ppo.MinibatchSize", "Env.Ant.ObservationSize"];
+
     /// <summary>Upgrades <paramref name="root"/> in place; throws JsonException naming a setting that cannot be read.</summary>
     public static void Upgrade(JsonObject root)
     {
@@ -28,17 +44,8 @@ internal static class ConfigMigration
             if (!ppo.ContainsKey("Network"))
                 ppo["Network"] = JsonSerializer.SerializeToNode(NetworkSettings.Nature2024, TrainConfig.Json);
         }
-        // Also 6cbb553: CBP's one switch for Adam's state became a choice of which states; "reset" meant moments and step
-        // counters of the replaced unit's weights and bias (the bias is reset by default, ResetBias).
-        if (root["Cbp"] is JsonObject cbp && cbp.Remove("ResetOptimizerState", out var reset))
-        {
-            bool on = reset?.GetValueKind() switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw new JsonException("Cbp.ResetOptimizerState is not true or false"),
-            };
-            cbp.TryAdd("AdamReset", on ? nameof(Kernels.AdamStateReset.MomentsAndStepCounters) : nameof(Kernels.AdamStateReset.None));
-        }
+        // Each method's settings block, by the method's own steps.
+        foreach (var schema in Methods.MethodRegistry.Schemas)
+            if (root[schema.JsonKey] is JsonObject block) schema.Upgrade(block);
     }
 }

@@ -1,9 +1,7 @@
+using CbpGpu.Agent.Methods;
 using CbpGpu.Kernels;
 
 namespace CbpGpu.Agent.Settings;
-
-/// <summary>The optimizer variants of docs/ppo.md#methods (PPO+CBP's CBP settings are <see cref="TrainConfig.Cbp"/>).</summary>
-public enum PpoMethod { Standard, NsAdam, L2, Cbp }
 
 /// <summary>
 /// The learner: PPO (docs/ppo.md#one-update) and its networks; every field is what the update reads. Two presets
@@ -36,17 +34,10 @@ public sealed record PpoSettings(
     /// <summary>Rollout length per env so that one update sees <see cref="BatchSize"/> transitions.</summary>
     public int StepsPerEnv(int numEnvs) => BatchSize / numEnvs;
 
-    /// <summary>The table of docs/ppo.md#methods: Standard PPO, NS-Adam, PPO+L2, PPO+CBP (lr 1e-4, eps 1e-8 for all).</summary>
+    /// <summary>The authors' learner with <paramref name="method"/>'s Adam (the table of docs/ppo.md#methods; each method's file declares its row).</summary>
     public static PpoSettings For(PpoMethod method, bool bootstrapTruncation = false) => new(
         method,
-        method switch
-        {
-            PpoMethod.Standard => new AdamSettings(1e-4, 0.9, 0.999, 1e-8, 0),
-            PpoMethod.NsAdam => new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 0),
-            PpoMethod.L2 => new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-3),
-            PpoMethod.Cbp => new AdamSettings(1e-4, 0.99, 0.99, 1e-8, 1e-4),
-            _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
-        },
+        MethodRegistry.AdamFor(method, seed2023: false),
         NetworkSettings.Nature2024,
         BootstrapTruncation: bootstrapTruncation);
 
@@ -58,14 +49,7 @@ public sealed record PpoSettings(
     /// </summary>
     public static PpoSettings Seed2023(PpoMethod method, bool bootstrapTruncation = false) => new(
         method,
-        method switch
-        {
-            PpoMethod.Standard => new AdamSettings(1e-4, 0.9, 0.999, 1e-5, 0),
-            PpoMethod.NsAdam => new AdamSettings(1e-4, 0.99, 0.99, 1e-5, 0),
-            PpoMethod.L2 => new AdamSettings(1e-4, 0.9, 0.999, 1e-5, 1e-3),
-            PpoMethod.Cbp => new AdamSettings(1e-4, 0.9, 0.999, 1e-5, 0),
-            _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
-        },
+        MethodRegistry.AdamFor(method, seed2023: true),
         NetworkSettings.Seed2023,
         BatchSize: 4096,
         Minibatches: 32,

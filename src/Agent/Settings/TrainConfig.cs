@@ -1,15 +1,21 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using CbpGpu.Kernels;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Physics;
 
 namespace CbpGpu.Agent.Settings;
 
 /// <summary>The full resolved configuration of a training run, one record per concern.</summary>
-/// <param name="Cbp">Continual Backprop's settings: present exactly when <see cref="PpoSettings.Method"/> is Cbp.</param>
-public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings Run, CbpSettings? Cbp = null)
+/// <param name="MethodSettings">
+/// The method's own settings (its <see cref="MethodSettingsSchema.Type"/>): present exactly when the method has some.
+/// config.json holds them as a block named by the method's <see cref="MethodSettingsSchema.JsonKey"/>, after Run.
+/// </param>
+public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings Run, [property: JsonIgnore] object? MethodSettings = null)
 {
+    /// <summary>The method's settings as <typeparamref name="T"/>, or null when the run's method has none of that type.</summary>
+    public T? SettingsOf<T>() where T : class => MethodSettings as T;
+
     /// <summary>Evaluation during training (docs/evaluation.md); a config.json written before it existed reads as off.</summary>
     public EvalSettings Eval { get; init; } = EvalSettings.Off;
 
@@ -45,35 +51,94 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
             if (table.Length < needed)
                 return $"the friction table has {table.Length} values but {Run.TotalSteps:N0} steps with a change every {Env.Friction.ChangeEverySteps:N0} need {needed}";
         }
-        if ((Ppo.Method == PpoMethod.Cbp) != (Cbp is not null))
-            return Cbp is null ? "method Cbp needs CBP settings" : $"CBP settings were given but the method is {Ppo.Method}";
-        if (Cbp is not null)
-        {
-            try
-            {
-                Cbp.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                return e.Message;
-            }
-            if (Cbp.AdamReset != AdamStateReset.None && Run.Optimizer == OptimizerImpl.Torch)
-                return "resetting the Adam state of replaced units needs per-weight step counters, which TorchSharp's Adam lacks; use the fused or naive optimizer";
-        }
-        return null;
+        return MethodRegistry.Validate(this);
     }
 
     /// <summary>"N env(s) x S steps": how each update's batch is collected (docs/ppo.md#rollout); in config.json and every progress line.</summary>
     public string RolloutShape => $"{Env.NumEnvs} env{(Env.NumEnvs == 1 ? "" : "s")} x {Ppo.StepsPerEnv(Env.NumEnvs)} steps";
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>
+    /// config.json: Env, Ppo, Run, the method's settings block, Eval. Each settings block a build before the method
+    /// registry wrote as null in every run (<see cref="MethodSettingsSchema.NullInOtherMethodsConfig"/>) still is, so
+    /// those runs' files are byte-identical.
+    /// </summary>
+    public string ToJson()
+    {
+        var root = JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+        var method = MethodRegistry.Find(Ppo.Method);
+        var blocks = new List<(string, JsonNode?)>();
+        if (method?.Settings is { } own && MethodSettings is not null)
+            blocks.Add((own.JsonKey, JsonSerializer.SerializeToNode(MethodSettings, own.Type, Json)));
+        foreach (var schema in MethodRegistry.Schemas)
+            if (schema.NullInOtherMethodsConfig && schema != method?.Settings) blocks.Add((schema.JsonKey, null));
+        var ordered = new JsonObject();
+        foreach (var (key, value) in root.ToList())
+        {
+            root.Remove(key);
+            ordered[key] = value;
+            if (key == nameof(Run))
+                foreach (var (blockKey, block) in blocks) ordered[blockKey] = block;
+        }
+        return ordered.ToJsonString(Json);
+    }
+
+    /// <summary>
+    /// The first key <see cref="ToJson"/> writes that <paramref name="file"/> lacks, other than a key that earlier
+    /// builds did not write (docs/formats.md#older-configjson), a computed one, or a null settings block: null when none.
+    /// </summary>
+    public string? FirstMissingKey(JsonObject file) => FirstMissing("", file, JsonNode.Parse(ToJson())!.AsObject());
+
+    private static string? FirstMissing(string path, JsonObject file, JsonObject written)
+    {
+        foreach (var (key, value) in written)
+        {
+            string at = path.Length == 0 ? key : $"{path}.{key}";
+            if (value is null || ConfigMigration.AddedLater.Contains(at) || ConfigMigration.Computed.Contains(at)) continue;
+            if (!file.TryGetPropertyValue(key, out var given)) return at;
+            if (value is JsonObject inner && given is JsonObject givenInner && FirstMissing(at, givenInner, inner) is string missing) return missing;
+        }
+        return null;
+    }
 
     /// <summary>A configuration as <see cref="ToJson"/> writes it, or as an earlier build wrote it (<see cref="ConfigMigration"/>).</summary>
     public static TrainConfig FromJson(string json)
     {
         if (JsonNode.Parse(json) is not JsonObject root) throw new JsonException("the configuration is not a JSON object");
         ConfigMigration.Upgrade(root);
-        return root.Deserialize<TrainConfig>(Json) ?? throw new JsonException("empty configuration");
+        return FromJsonObject(root, Json);
+    }
+
+    /// <summary>
+    /// <paramref name="root"/> read with <paramref name="options"/>: the method's settings block by the method's own
+    /// type, the rest as this record. A block of another registered method is refused, naming it; a method that is not
+    /// registered is refused naming the registered ones.
+    /// </summary>
+    public static TrainConfig FromJsonObject(JsonObject root, JsonSerializerOptions options)
+    {
+        string? name = (root["Ppo"] as JsonObject)?["Method"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        var method = name is null ? null : MethodRegistry.Find(new PpoMethod(name));
+        if (name is not null && method is null)
+            throw new JsonException($"Ppo.Method {name} is not a registered method (methods: {string.Join(", ", MethodRegistry.All.Select(m => m.Id))})", "$.Ppo.Method", null, null);
+        object? settings = null;
+        foreach (var schema in MethodRegistry.Schemas)
+        {
+            if (!root.Remove(schema.JsonKey, out var block)) continue;
+            if (schema == method?.Settings)
+            {
+                try
+                {
+                    settings = block?.Deserialize(schema.Type, options);
+                }
+                catch (JsonException e)
+                {
+                    throw new JsonException(e.Message, "$." + schema.JsonKey + (e.Path is { Length: > 1 } p ? p[1..] : ""), e.LineNumber, e.BytePositionInLine, e);
+                }
+            }
+            else if (block is not null)
+                throw new JsonException($"{schema.JsonKey} holds settings of another method than {name}", "$." + schema.JsonKey, null, null);
+        }
+        var config = root.Deserialize<TrainConfig>(options) ?? throw new JsonException("empty configuration");
+        return config with { MethodSettings = settings };
     }
 
     /// <summary>

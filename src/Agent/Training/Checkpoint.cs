@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Physics;
 using static TorchSharp.torch;
@@ -17,11 +18,14 @@ public sealed record RunProgress(
     long ActivityCsvLength = 0);
 
 /// <summary>Everything whose state a checkpoint carries, built fresh from the configuration before a restore.</summary>
-public sealed record TrainingState(FlatParameters Parameters, IParameterOptimizer Optimizer, IContinualBackprop? Cbp, Generator Generator, VectorEnv Env, ActingActivity Activity);
+/// <param name="Hook">The plasticity method's hook, whose state goes to the method's own block; null for a method without.</param>
+public sealed record TrainingState(FlatParameters Parameters, IParameterOptimizer Optimizer, PlasticityMethod Method, IPlasticityHook? Hook,
+    Generator Generator, VectorEnv Env, ActingActivity Activity);
 
 /// <summary>
 /// What checkpoint.bin holds (docs/formats.md#checkpointbin): one <see cref="BlockWriter"/> file with the blocks
-/// run, eval (only when the run has an eval.csv), activity, parameters, optimizer, cbp (only with Continual Backprop), generator, envs and
+/// run, eval (only when the run has an eval.csv), activity, parameters, optimizer, the method's own block (cbp for Continual Backprop,
+/// none for a method without a hook; <see cref="PlasticityMethod.CheckpointBlock"/>), generator, envs and
 /// activity-window. Everything a run needs to
 /// continue bit for bit; each block is read whole and must fit exactly, so a checkpoint of another run is refused
 /// before anything is changed.
@@ -31,9 +35,9 @@ public static class Checkpoint
     public const string Magic = "CbpGpu checkpoint";
     public const int FormatVersion = 2;
 
-    private const string Run = "run", Eval = "eval", Activity = "activity", Parameters = "parameters", Optimizer = "optimizer", Cbp = "cbp",
+    private const string Run = "run", Eval = "eval", Activity = "activity", Parameters = "parameters", Optimizer = "optimizer",
         Generator = "generator", Envs = "envs", ActivityWindow = "activity-window";
-    private const int RunVersion = 1, ParametersVersion = 1, OptimizerVersion = 1, CbpVersion = 1, GeneratorVersion = 1, EvalVersion = 1,
+    private const int RunVersion = 1, ParametersVersion = 1, OptimizerVersion = 1, GeneratorVersion = 1, EvalVersion = 1,
         ActivityVersion = 1, ActivityWindowVersion = 1;
 
     public static void Write(BlockWriter w, RunProgress run, TrainingState state)
@@ -61,7 +65,7 @@ public static class Checkpoint
             x.Write(cpu.bytes);
         });
         w.Write(Optimizer, OptimizerVersion, state.Optimizer.Save);
-        if (state.Cbp is not null) w.Write(Cbp, CbpVersion, state.Cbp.Save);
+        if (HookBlock(state) is var (name, version)) w.Write(name, version, state.Hook!.Save);
         w.Write(Generator, GeneratorVersion, x =>
         {
             using var generatorState = state.Generator.get_state();
@@ -102,6 +106,14 @@ public static class Checkpoint
         return new RunProgress(config, updates, envSteps, episodes, episodesLength, updatesLength, elapsed, recent);
     });
 
+    /// <summary>The method's block, present exactly when it has a hook.</summary>
+    private static (string Name, int Version)? HookBlock(TrainingState state)
+    {
+        if ((state.Hook is null) != (state.Method.CheckpointBlock is null))
+            throw new InvalidOperationException($"{state.Method.Word} must declare a checkpoint block exactly when it has a hook");
+        return state.Method.CheckpointBlock;
+    }
+
     /// <summary>The flat parameters alone (<paramref name="count"/> floats), for a look at a run without its training state (docs/render.md).</summary>
     public static float[] ReadParameters(BlockReader r, long count) => r.Read(Parameters, ParametersVersion, x =>
     {
@@ -141,9 +153,15 @@ public static class Checkpoint
             state.Parameters.CopyFrom(MemoryMarshal.Cast<byte, float>(x.ReadBytes((int)actual)));
         });
         r.Read(Optimizer, OptimizerVersion, state.Optimizer.Load);
-        if (r.Has(Cbp) != (state.Cbp is not null))
-            throw new InvalidDataException(state.Cbp is null ? "it has CBP state but this run has no CBP" : "it has no CBP state but this run needs one");
-        if (state.Cbp is not null) r.Read(Cbp, CbpVersion, state.Cbp.Load);
+        var own = HookBlock(state);
+        foreach (var other in MethodRegistry.All)
+            if (other.CheckpointBlock is var (name, _) && name != own?.Name && r.Has(name))
+                throw new InvalidDataException($"it has {other.Word}'s state (block {name}) but this run is {state.Method.Word}");
+        if (own is var (block, version))
+        {
+            if (!r.Has(block)) throw new InvalidDataException($"it has no {state.Method.Word} state (block {block}) but this run needs one");
+            r.Read(block, version, state.Hook!.Load);
+        }
         r.Read(Generator, GeneratorVersion, x =>
         {
             using var generatorState = tensor(x.ReadBytes((int)x.BaseStream.Length), ScalarType.Byte);

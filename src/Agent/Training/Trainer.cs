@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CbpGpu.Agent.Evaluation;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
@@ -36,6 +37,7 @@ public sealed class Trainer : IDisposable
     private readonly Device _device;
     private readonly VectorEnv _env;
     private readonly ActorCritic _nets;
+    private readonly PlasticityMethod _method;
     private readonly OptimizerPair _optimizer;
     private readonly Generator _generator;
     private readonly Rollout _rollout;
@@ -96,12 +98,14 @@ public sealed class Trainer : IDisposable
             using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
                 _nets.Parameters.Initialize(init, ppo.Network);
             _generator = new Generator(run.Seed + 1, _device);
-            _optimizer = OptimizerPair.Create(_nets.Parameters, ppo.Adam, config.Cbp, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL);
+            _method = MethodRegistry.Get(ppo.Method);
+            _optimizer = _method.Build(new MethodBuild(_nets.Parameters, ppo.Adam, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL, config.MethodSettings));
             _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, _env.ActionSize, ppo.HiddenUnits);
             _activity = new ActingActivity(ppo.HiddenUnits, saved?.EnvSteps ?? 0);
-            _ppo = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Cbp, ppo, _generator, _device);
+            _ppo = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Hook, ppo, _generator, _device);
             var layout = _nets.Layout;
-            _row = new UpdateRow(layout.Weights.Count, layout.HiddenLayers.Count);
+            IReadOnlyList<string> methodColumns = _optimizer.Hook?.Columns ?? [];
+            _row = new UpdateRow(layout.Weights.Count, layout.HiddenLayers.Count, methodColumns.Count);
             _replacedBefore = new long[layout.HiddenLayers.Count];
             _ages = new int[layout.HiddenUnits];
             _progress = new TrainingProgress(progress, run.TotalSteps);
@@ -115,7 +119,7 @@ public sealed class Trainer : IDisposable
                 Restore(checkpoint, saved);
                 _elapsedBefore = saved.ElapsedSeconds;
                 // From here on files change: the logs are cut back to the checkpoint, and the history says so.
-                _logs = TrainingLogs.Reopen(_dir, weightNames, layerNames, saved.EpisodesCsvLength, saved.UpdatesCsvLength);
+                _logs = TrainingLogs.Reopen(_dir, weightNames, layerNames, saved.EpisodesCsvLength, saved.UpdatesCsvLength, methodColumns);
                 // eval.csv as the checkpoint left it (every evaluation due by its step written); kept, without new rows,
                 // when evaluation is now off; started when it is newly on.
                 _evalLog = saved.EvalCsvLength > 0 ? EvalLog.Reopen(_dir, saved.EvalCsvLength) : _evalWorker is not null ? EvalLog.Create(_dir) : null;
@@ -132,7 +136,7 @@ public sealed class Trainer : IDisposable
             else
             {
                 _dir.WriteConfig(config.ToJson());
-                _logs = TrainingLogs.Create(_dir, weightNames, layerNames);
+                _logs = TrainingLogs.Create(_dir, weightNames, layerNames, methodColumns);
                 _evalLog = _evalWorker is not null ? EvalLog.Create(_dir) : null;
                 _activityLog = ActivityLog.Create(_dir);
                 _dir.RecordSession("created", 0, run.TotalSteps, "");
@@ -184,8 +188,9 @@ public sealed class Trainer : IDisposable
                 LogActingActivity();
                 long t0 = Stopwatch.GetTimestamp();
                 var stats = _ppo.Run(_rollout);
-                double updateSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 _updates++;
+                _optimizer.Hook?.AfterUpdate(_updates);
+                double updateSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 sessionUpdates++;
                 if (stats.NonFinite is string where)
                     throw new TrainingException($"training diverged in update {_updates} (step {_env.TotalSteps:N0}): {where}; logs up to here are in {_dir.Path}, {RunDirectory.CheckpointFile} holds the last good state");
@@ -285,25 +290,26 @@ public sealed class Trainer : IDisposable
         r.Step = _env.TotalSteps;
         r.Stats = stats;
         _nets.Parameters.MeanAbsWeights().CopyTo(r.MeanAbsWeights, 0);
-        var cbp = _optimizer.Cbp;
+        var replacing = _optimizer.Hook as IUnitReplacing;
         var layers = _nets.Layout.HiddenLayers;
-        // Without CBP no unit is ever reset: every unit is as old as the run, in optimizer steps.
+        // Without a method that replaces units no unit is ever reset: every unit is as old as the run, in optimizer steps.
         long optimizerSteps = (long)_updates * _config.Ppo.Epochs * _config.Ppo.Minibatches;
         Array.Clear(r.AgeCounts);
         for (int l = 0; l < layers.Count; l++)
         {
-            long total = cbp?.TotalReplaced(l) ?? 0;
+            long total = replacing?.TotalReplaced(l) ?? 0;
             r.Replaced[l] = total - _replacedBefore[l];
             _replacedBefore[l] = total;
             var counts = r.AgeCounts.AsSpan(l * UnitAgeHistogram.Bins, UnitAgeHistogram.Bins);
-            if (cbp is null) counts[UnitAgeHistogram.BinOf(optimizerSteps)] = layers[l].Units;
+            if (replacing is null) counts[UnitAgeHistogram.BinOf(optimizerSteps)] = layers[l].Units;
             else
             {
                 var ages = _ages.AsSpan(0, layers[l].Units);
-                cbp.CopyAges(l, ages);
+                replacing.CopyAges(l, ages);
                 UnitAgeHistogram.Count(ages, counts);
             }
         }
+        _optimizer.Hook?.WriteColumns(r.MethodValues);
         r.EnvSeconds = times.EnvSeconds;
         r.ActSeconds = times.ActSeconds;
         r.UpdateSeconds = updateSeconds;
@@ -314,7 +320,7 @@ public sealed class Trainer : IDisposable
         _tensorBoard?.Flush();
     }
 
-    private TrainingState State => new(_nets.Parameters, _optimizer.Optimizer, _optimizer.Cbp, _generator, _env, _activity);
+    private TrainingState State => new(_nets.Parameters, _optimizer.Optimizer, _method, _optimizer.Hook, _generator, _env, _activity);
 
     private (RunProgress?, TrainConfig?) ReadProgressFor(BlockReader checkpoint)
     {

@@ -4,7 +4,7 @@ namespace CbpGpu.Agent.Training;
 public readonly record struct EpisodeRow(long Step, int Env, double Return, int Length, double Friction);
 
 /// <summary>One PPO update, as updates.csv records it; the trainer fills one instance per update.</summary>
-public sealed class UpdateRow(int weights, int hiddenLayers)
+public sealed class UpdateRow(int weights, int hiddenLayers, int methodColumns = 0)
 {
     public int Update { get; set; }
     public long Step { get; set; }
@@ -18,6 +18,9 @@ public sealed class UpdateRow(int weights, int hiddenLayers)
 
     /// <summary>[layer * <see cref="UnitAgeHistogram.Bins"/> + bin]: hidden units per age bin.</summary>
     public long[] AgeCounts { get; } = new long[hiddenLayers * UnitAgeHistogram.Bins];
+
+    /// <summary>The plasticity method's own columns (<see cref="Methods.IPlasticityHook.Columns"/>).</summary>
+    public double[] MethodValues { get; } = new double[methodColumns];
 
     public double EnvSeconds { get; set; }
     public double ActSeconds { get; set; }
@@ -52,9 +55,11 @@ public sealed class TrainingLogs : IDisposable
 
     /// <param name="weightNames">Linear weights, e.g. policy.l1.weight (column abs_w_policy_l1).</param>
     /// <param name="hiddenLayerNames">Hidden layers, e.g. policy.h1 (columns replaced_policy_h1, age_lt1k_policy_h1, ...).</param>
-    public static TrainingLogs Create(RunDirectory dir, IReadOnlyList<string> weightNames, IReadOnlyList<string> hiddenLayerNames)
+    /// <param name="methodColumns">The plasticity method's own columns, before the timings.</param>
+    public static TrainingLogs Create(RunDirectory dir, IReadOnlyList<string> weightNames, IReadOnlyList<string> hiddenLayerNames,
+        IReadOnlyList<string>? methodColumns = null)
     {
-        var columns = UpdateColumns(weightNames, hiddenLayerNames);
+        var columns = UpdateColumns(weightNames, hiddenLayerNames, methodColumns ?? []);
         var episodes = CsvLog.Create(dir.EpisodesPath, EpisodeColumns.Header);
         try
         {
@@ -69,9 +74,9 @@ public sealed class TrainingLogs : IDisposable
 
     /// <summary>Reopens both logs cut back to the lengths a checkpoint recorded (checked beforehand by <see cref="RunDirectory.CheckLogCovers"/>).</summary>
     public static TrainingLogs Reopen(RunDirectory dir, IReadOnlyList<string> weightNames, IReadOnlyList<string> hiddenLayerNames,
-        long episodesLength, long updatesLength)
+        long episodesLength, long updatesLength, IReadOnlyList<string>? methodColumns = null)
     {
-        var columns = UpdateColumns(weightNames, hiddenLayerNames);
+        var columns = UpdateColumns(weightNames, hiddenLayerNames, methodColumns ?? []);
         var episodes = CsvLog.Reopen(dir.EpisodesPath, episodesLength);
         try
         {
@@ -84,7 +89,7 @@ public sealed class TrainingLogs : IDisposable
         }
     }
 
-    private static CsvColumns<UpdateRow> UpdateColumns(IReadOnlyList<string> weightNames, IReadOnlyList<string> hiddenLayerNames)
+    private static CsvColumns<UpdateRow> UpdateColumns(IReadOnlyList<string> weightNames, IReadOnlyList<string> hiddenLayerNames, IReadOnlyList<string> methodColumns)
     {
         var c = new CsvColumns<UpdateRow>
         {
@@ -121,6 +126,11 @@ public sealed class TrainingLogs : IDisposable
         {
             int l = i;
             c.Add($"eff_rank_{ColumnName(hiddenLayerNames[i])}", r => r.Stats.EffectiveRank[l]);
+        }
+        for (int i = 0; i < methodColumns.Count; i++)
+        {
+            int k = i;
+            c.Add(methodColumns[i], r => r.MethodValues[k]);
         }
         c.Add("env_seconds", r => r.EnvSeconds);
         c.Add("act_seconds", r => r.ActSeconds);

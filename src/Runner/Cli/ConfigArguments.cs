@@ -47,8 +47,10 @@ public static class ConfigArguments
         bool sweep = args[0] == "sweep";
         // A sweep's grid sets its flags per run: the file's values of them are left out, not reported as given twice.
         var gridFlags = sweep ? GridFlags(args).ToHashSet() : [];
-        int method = Array.IndexOf(rest, "--method");
-        bool otherMethod = !sweep && method >= 0 && method + 1 < rest.Length && !string.Equals(rest[method + 1], "cbp", StringComparison.OrdinalIgnoreCase);
+        // The methods that will run: --method's (train), --methods' (sweep), else the file's.
+        var runMethods = RunMethods(rest, sweep, train) ?? [config.Ppo.Method];
+        var otherMethods = runMethods.Where(m => m != config.Ppo.Method).ToList();
+        if (otherMethods.Count > 0) CheckOptimizerUntuned(path, config, otherMethods, given);
         var expanded = new List<string> { args[0] };
         foreach (var (option, values) in flags)
         {
@@ -57,7 +59,9 @@ public static class ConfigArguments
             if (sweep && option.Name is "--method" or "--seed") continue;
             if (gridFlags.Contains(option.Name)) continue;
             if (given.Contains("--preset") && option.Name is "--friction" or "--change-every" or "--frictions") continue;
-            if (otherMethod && train.CbpOnlyOptions.Contains(option)) continue;
+            // Another method brings its own optimizer and settings (issue 25): the file's L2 is left out, and so are its
+            // method's settings unless a method run takes them (a sweep then passes them to that method's runs only).
+            if (otherMethods.Count > 0 && (option.Name == MethodDependentFlag || !runMethods.Any(m => train.AppliesTo(option, m)))) continue;
             // Evaluation switched off on the command line drops the file's episode count, which needs it on.
             if (option.Name == "--eval-episodes" && EvaluationSwitchedOff(rest)) continue;
             expanded.Add(option.Name);
@@ -68,6 +72,35 @@ public static class ConfigArguments
     }
 
     /// <summary>The flags a sweep's --grid or --grid-file names (docs/sweeps.md#grids), read without checking them.</summary>
+    /// <summary>The one optimizer setting a flag sets that each method's preset chooses (Adam's betas follow --method and --learner).</summary>
+    private const string MethodDependentFlag = "--weight-decay";
+
+    /// <summary>--method's method (train) or --methods' (sweep) when given and all known (else the parser reports them), or null.</summary>
+    private static List<CbpGpu.Agent.Settings.PpoMethod>? RunMethods(string[] rest, bool sweep, TrainCommand train)
+    {
+        int at = Array.IndexOf(rest, sweep ? "--methods" : "--method");
+        if (at < 0 || at + 1 >= rest.Length) return null;
+        var methods = rest[at + 1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(train.MethodOf).ToList();
+        return methods.Count == 0 || methods.Any(m => m is null) ? null : [.. methods.Select(m => m!.Value)];
+    }
+
+    /// <summary>
+    /// A file of one method given to another (issue 25): the other takes its own optimizer (and its own settings block,
+    /// the file's is left out), so an L2 the file changed from its method's preset would be silently lost; it is refused
+    /// naming the key, unless the command line sets it.
+    /// </summary>
+    private static void CheckOptimizerUntuned(string path, TrainConfig config, List<CbpGpu.Agent.Settings.PpoMethod> others, HashSet<string> given)
+    {
+        var method = CbpGpu.Agent.Methods.MethodRegistry.Get(config.Ppo.Method);
+        var preset = TrainCommand.IsSeed2023Learner(config.Ppo) ? method.Seed2023Adam : method.Nature2024Adam;
+        var tuned = new List<string>();
+        if (config.Ppo.Adam.WeightDecay != preset.WeightDecay && !given.Contains(MethodDependentFlag)) tuned.Add("Ppo.Adam.WeightDecay");
+        if (tuned.Count == 0) return;
+        string names = string.Join(", ", others.Select(m => CbpGpu.Agent.Methods.MethodRegistry.Get(m).Word));
+        throw new UsageException($"{Name} {path}: {string.Join(", ", tuned)} {(tuned.Count == 1 ? "is" : "are")} {method.Word}'s own setting{(tuned.Count == 1 ? "" : "s")}, " +
+            $"changed from its preset, and {names} bring{(others.Count == 1 ? "s" : "")} {(others.Count == 1 ? "its" : "their")} own; give the flag for it or drop the other method");
+    }
+
     private static IEnumerable<string> GridFlags(string[] args)
     {
         int grid = Array.IndexOf(args, SweepCommand.GridName), file = Array.IndexOf(args, SweepCommand.GridFileName);
@@ -97,7 +130,15 @@ public static class ConfigArguments
         }
         try
         {
-            return JsonSerializer.Deserialize<TrainConfig>(text, Strict) ?? throw new JsonException("the file holds null", "$", null, null);
+            if (JsonNode.Parse(text) is not JsonObject root) throw new JsonException("the file is not a JSON object", "$", null, null);
+            var config = TrainConfig.FromJsonObject((JsonObject)root.DeepClone(), Strict);
+            // Every key a run writes, but those older builds did not (docs/sweeps.md#config, issue 25).
+            if (config.FirstMissingKey(root) is string missing) throw new UsageException($"{Name} {path}: missing key {missing}; see docs/formats.md#configjson");
+            return config;
+        }
+        catch (JsonException e) when (e.Message.Contains("registered method", StringComparison.Ordinal) || e.Message.Contains("another method", StringComparison.Ordinal))
+        {
+            throw new UsageException($"{Name} {path}: {e.Message}; see docs/formats.md#configjson");
         }
         catch (JsonException e)
         {
@@ -125,7 +166,11 @@ public static class ConfigArguments
         {
             throw new UsageException($"{Name} {path}: its settings cannot run: {e.Message}");
         }
-        if (FirstDifference("", JsonNode.Parse(config.ToJson()), JsonNode.Parse(fromFlags.ToJson())) is string key)
+        var file = JsonNode.Parse(config.ToJson())!.AsObject();
+        // Derived values are never asked of the user (issue 25): a constant friction's log10 range is log10 of it.
+        if (config.Env.Friction.Protocol == CbpGpu.Physics.FrictionProtocol.Constant && file["Env"]?["Friction"] is JsonObject friction)
+            foreach (string derived in new[] { "Log10Min", "Log10Max" }) friction.Remove(derived);
+        if (FirstDifference("", file, JsonNode.Parse(fromFlags.ToJson())) is string key)
             throw new UsageException($"{Name} {path}: {key}; no flag sets it, so change it back");
     }
 

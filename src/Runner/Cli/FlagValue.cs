@@ -13,8 +13,11 @@ public static class FlagValue
     /// <summary>The spelling of <paramref name="text"/> as the value of train's <paramref name="flag"/> (e.g. --maturity); throws <see cref="UsageException"/> with train's own message when train refuses it.</summary>
     public static string Canonical(string flag, string text)
     {
-        // --flag=value: a value that starts with '-' stays a value. --method cbp makes CBP flags acceptable.
-        var parsed = RunnerCommandLine.Create().Parse(["train", "--method", "cbp", "--out", ".", $"{flag}={text}"]);
+        // --flag=value: a value that starts with '-' stays a value. The method whose settings the flag sets (if any) makes it acceptable.
+        var train = new Commands.TrainCommand();
+        var owner = train.MethodOptions.FirstOrDefault(m => m.All.Any(o => o.Name == flag));
+        string method = (owner?.Methods[0] ?? Agent.Methods.MethodRegistry.Default).Word;
+        var parsed = RunnerCommandLine.Create().Parse(["train", "--method", method, "--out", ".", $"{flag}={text}"]);
         if (parsed.Errors.Count > 0) throw new UsageException(ParseErrorMessage.Describe(parsed));
         var option = parsed.CommandResult.Command.Options.First(o => o.Name == flag);
         object? value = parsed.GetResult(option)?.GetValueOrDefault<object>();

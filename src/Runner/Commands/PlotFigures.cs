@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Training;
 using ScottPlot;
 
@@ -24,7 +25,6 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
 
     /// <summary>One line per configuration (<see cref="PlotLines"/>), in the order <see cref="PlotRun.Find"/> gives the runs.</summary>
     private readonly string[] _lines = [.. runs.Select(r => r.Line).Distinct()];
-    private static readonly string[] MethodOrder = ["std", "ns", "l2", "cbp"];
 
     private string Shape => string.Join(", ", runs.Select(r => r.RolloutShape).Distinct());
 
@@ -36,7 +36,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     {
         var palette = new ScottPlot.Palettes.Category10();
         return !SeveralPerMethod
-            ? palette.GetColor(Array.IndexOf(MethodOrder, runs.First(r => r.Line == line).Method))
+            ? palette.GetColor(MethodRegistry.All.ToList().FindIndex(m => m.Word == runs.First(r => r.Line == line).Method))
             : palette.GetColor(Array.IndexOf(_lines, line));
     }
 
@@ -261,30 +261,30 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         return (longest.Steps, mean, count);
     }
 
-    /// <summary>CBP runs: per configuration and hidden layer, units per age bin over time (mean over seeds) as a heat map of log10(1 + count).</summary>
+    /// <summary>Runs of methods that replace units (CBP): per configuration and hidden layer, units per age bin over time (mean over seeds) as a heat map of log10(1 + count).</summary>
     public void UnitAges()
     {
-        var cbp = runs.Where(r => r.Method == "cbp").ToList();
-        if (cbp.Count == 0)
+        var replacing = runs.Where(r => MethodRegistry.FindWord(r.Method)!.ReplacesUnits).ToList();
+        if (replacing.Count == 0)
         {
-            output.WriteLine("note: no cbp runs, so no unit-age figure");
+            output.WriteLine($"note: no {string.Join(" or ", MethodRegistry.All.Where(m => m.ReplacesUnits).Select(m => m.Word))} runs, so no unit-age figure");
             return;
         }
         string[] bins = UnitAgeHistogram.BinNames;
-        var layers = cbp.SelectMany(r => r.Columns).Where(c => c.StartsWith($"age_{bins[0]}_", StringComparison.Ordinal))
+        var layers = replacing.SelectMany(r => r.Columns).Where(c => c.StartsWith($"age_{bins[0]}_", StringComparison.Ordinal))
             .Select(c => c[$"age_{bins[0]}_".Length..]).Distinct().ToList();
         if (layers.Count == 0)
         {
-            output.WriteLine("note: the cbp runs have no age_ columns in updates.csv, so no unit-age figure");
+            output.WriteLine("note: the runs of methods that replace units have no age_ columns in updates.csv, so no unit-age figure");
             return;
         }
-        string[] lines = [.. _lines.Where(line => cbp.Any(r => r.Line == line))];
+        string[] lines = [.. _lines.Where(line => replacing.Any(r => r.Line == line))];
         var panels = new List<Plot>();
         var rows = new List<string>();
         for (int p = 0; p < lines.Length * layers.Count; p++)
         {
             string line = lines[p / layers.Count], layer = layers[p % layers.Count];
-            var group = cbp.Where(r => r.Line == line).ToList();
+            var group = replacing.Where(r => r.Line == line).ToList();
             var perBin = bins.Select(b => MeanOverSeeds(group, $"age_{b}_{layer}")).ToList();
             double[] steps = perBin[0].Steps;
             var grid = new double[bins.Length, steps.Length];
@@ -304,7 +304,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             plot.Add.ColorBar(heat).Label = "log10(1 + units)";
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title(lines.Length == 1 ? $"CBP unit ages (optimizer steps): {layer}, mean over {Runs(group.Count)}" : $"{line}: {layer}, {Runs(group.Count)}");
+            plot.Title(lines.Length == 1 ? $"Unit ages (optimizer steps): {layer}, mean over {Runs(group.Count)}" : $"{line}: {layer}, {Runs(group.Count)}");
             plot.XLabel($"env steps ({Shape})");
         }
         WriteCsv("unit_ages", "line,layer,age_bin,step,runs,mean_units", rows);

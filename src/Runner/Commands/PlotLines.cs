@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Runner.Cli;
 
@@ -19,8 +20,6 @@ public static class PlotLines
     /// <summary>The flags for those fields (and the flags <see cref="TrainCommand.FlagsFor"/> gives for them), never in a label.</summary>
     private static readonly string[] NotLabelled = ["--seed", "--steps", "--threads", "--checkpoint-every", "--checkpoint-minutes", "--device"];
 
-    private static readonly string[] MethodOrder = ["std", "ns", "l2", "cbp"];
-
     /// <summary>Each config's line label, and each line's rank in the figures' order (method, then the differing values, numbers by size).</summary>
     public static (string[] Labels, int[] Ranks) For(IReadOnlyList<TrainConfig> configs)
     {
@@ -32,7 +31,7 @@ public static class PlotLines
             train.FlagsFor(c).Where(f => !NotLabelled.Contains(f.Option.Name)).ToDictionary(f => f.Option.Name, f => string.Join(' ', f.Values)))).ToList();
         var labelOf = new Dictionary<Line, string>();
         var ordered = new List<Line>();
-        foreach (var method in lines.Select(l => l.Method).Distinct().OrderBy(m => Array.IndexOf(MethodOrder, m)))
+        foreach (var method in lines.Select(l => l.Method).Distinct().OrderBy(m => MethodRegistry.FindWord(m)!.Order))
         {
             var same = lines.Where(l => l.Method == method).ToList();
             // Flags in FlagsFor's order whose value is not the same in every line of this method (absent counts as a value).

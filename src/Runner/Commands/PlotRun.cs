@@ -1,4 +1,5 @@
 using System.Globalization;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
 
@@ -62,13 +63,8 @@ public sealed class PlotRun
     /// <summary>The rollout shape the figures' titles state: envs x steps of each per update.</summary>
     public string RolloutShape => $"{Config.RolloutShape} per update";
 
-    public static string MethodWord(PpoMethod method) => method switch
-    {
-        PpoMethod.Standard => "std",
-        PpoMethod.NsAdam => "ns",
-        PpoMethod.L2 => "l2",
-        _ => "cbp",
-    };
+    /// <summary>The method's --method word (config.json reading refuses a method that is not registered).</summary>
+    public static string MethodWord(PpoMethod method) => MethodRegistry.Get(method).Word;
 
     /// <summary>
     /// The runs under each path: the path itself when it holds config.json (a `train` directory), else every

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using CbpGpu.Agent.Methods;
+using CbpGpu.Agent.Settings;
 using CbpGpu.Runner.Cli;
 
 namespace CbpGpu.Runner.Commands;
@@ -20,7 +22,7 @@ public sealed class SweepCommand : RunnerCommand
 
     private readonly TrainCommand _train = new();
 
-    private readonly Option<string> _methods = OptionFactory.Text("--methods", "LIST", "methods to run, comma-separated, from std,ns,l2,cbp", required: true);
+    private readonly Option<string> _methods = OptionFactory.Text("--methods", "LIST", $"methods to run, comma-separated, from {string.Join(',', MethodRegistry.All.Select(m => m.Word))}", required: true);
     private readonly Option<string> _seeds = OptionFactory.Text("--seeds", "LIST", "seeds: 0-9, 1,3,5 or 0-4,10 (each method runs with each)", required: true);
     private readonly Option<string> _out = OptionFactory.Text(
         "--out", "DIR", "sweep directory: one run directory per method and seed, DIR/<method>/seed-<n>/ (with --grid: DIR/<method>/<configuration>/seed-<n>/), and logs/", required: true);
@@ -54,12 +56,12 @@ public sealed class SweepCommand : RunnerCommand
     public const string GridName = "--grid", GridFileName = "--grid-file";
 
     public SweepCommand() : base("sweep", "train every method x grid configuration x seed, K runs at a time (or emit a Slurm job array)", $"""
-        Every other option is `train`'s and applies to every run (CBP options to --method cbp runs only). Each run is
+        Every other option is `train`'s and applies to every run (a method's own options, like CBP's, to its runs only). Each run is
         `Runner train --method M --seed S --out DIR/M/seed-S --resume-if-present ...` in its own process, with its
         output in DIR/logs/M-seed-S.log: a run directory is exactly what `train` writes.
 
-        With --grid every method runs every configuration of the grid (varying the grid's flags it takes: CBP flags
-        vary cbp runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
+        With --grid every method runs every configuration of the grid (varying the grid's flags it takes: a method's own
+        flags vary its runs only) with every seed, in DIR/M/CONF/seed-S, CONF naming the configuration's flags sorted
         (maturity=500,replacement-rate=1e-3), each value in one spelling (0.001 is 1e-3). Flags are named without
         their dashes; values are checked by train before anything runs.
 
@@ -99,8 +101,7 @@ public sealed class SweepCommand : RunnerCommand
             ? [$"note: --parallel {result.GetValue(_parallel)} does not apply with --emit slurm (Slurm decides how many tasks run at once; --slurm-cpus sets each task's cores); ignored"]
             : [];
 
-        var grid = ReadGrid(result, methods.Contains("cbp"));
-        var cbpOnly = _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet();
+        var grid = ReadGrid(result, methods);
 
         int parallel = result.GetValue(_parallel);
         // MuJoCo threads: a share of the cores here, the task's CPUs on Slurm; a --threads given (or varied) wins.
@@ -111,8 +112,9 @@ public sealed class SweepCommand : RunnerCommand
         var runs = new List<SweepRun>();
         foreach (string method in methods)
         {
-            string[] passed = [.. PassedOptions(result, method == "cbp")];
-            foreach (var configuration in grid.ConfigurationsFor(flag => method == "cbp" || !cbpOnly.Contains(flag)))
+            var id = _train.MethodOf(method)!.Value;
+            string[] passed = [.. PassedOptions(result, id)];
+            foreach (var configuration in grid.ConfigurationsFor(flag => _train.AppliesTo(_train.PerRunOptions.First(o => o.Name == flag), id)))
                 foreach (long seed in seeds)
                 {
                     string seedText = seed.ToString(CultureInfo.InvariantCulture);
@@ -131,7 +133,7 @@ public sealed class SweepCommand : RunnerCommand
     }
 
     /// <summary>--grid or --grid-file, checked against train's flags (docs/sweeps.md#grids); <see cref="SweepGrid.None"/> without either.</summary>
-    private SweepGrid ReadGrid(ParseResult result, bool anyCbp)
+    private SweepGrid ReadGrid(ParseResult result, IReadOnlyList<string> methods)
     {
         string? text = result.GetValue(_grid), file = result.GetValue(_gridFile);
         if (text is not null && file is not null) throw new UsageException($"{GridName} and {GridFileName} are both given; give one");
@@ -143,8 +145,15 @@ public sealed class SweepCommand : RunnerCommand
         }
         if (text is null) return SweepGrid.None;
         var given = _train.PerRunOptions.Where(o => Given(result, o)).Select(o => o.Name).ToHashSet();
-        return SweepGrid.Parse(text, source, _train.PerRunOptions.Select(o => o.Name).ToHashSet(),
-            _train.CbpOnlyOptions.Select(o => o.Name).ToHashSet(), given, anyCbp);
+        // A method's own flag varied while no method of the sweep takes it.
+        string? NoMethodTakes(string flag)
+        {
+            var option = _train.PerRunOptions.First(o => o.Name == flag);
+            if (_train.OwnerOf(option) is not { } owner || methods.Any(m => _train.AppliesTo(option, _train.MethodOf(m)!.Value))) return null;
+            string words = string.Join(" or ", owner.Methods.Select(m => m.Word));
+            return $"applies to --method {words} only, and --methods has no {words}";
+        }
+        return SweepGrid.Parse(text, source, _train.PerRunOptions.Select(o => o.Name).ToHashSet(), NoMethodTakes, given);
     }
 
     /// <summary>A --grid-file's text; unreadable is a usage error naming the file.</summary>
@@ -161,12 +170,12 @@ public sealed class SweepCommand : RunnerCommand
     }
 
     /// <summary>The per-run options given on this command line, as they were typed (alias and values).</summary>
-    private IEnumerable<string> PassedOptions(ParseResult result, bool cbp)
+    private IEnumerable<string> PassedOptions(ParseResult result, PpoMethod method)
     {
         foreach (var option in _train.PerRunOptions)
         {
             if (result.GetResult(option) is not OptionResult { Implicit: false } given) continue;
-            if (!cbp && _train.CbpOnlyOptions.Contains(option)) continue;
+            if (!_train.AppliesTo(option, method)) continue;
             yield return given.IdentifierToken?.Value ?? option.Name;
             foreach (var token in given.Tokens) yield return token.Value;
         }

@@ -43,11 +43,11 @@ public sealed partial class SweepGrid
 
     /// <summary>
     /// Reads and checks a grid; every problem is a <see cref="UsageException"/> starting with <paramref name="source"/>
-    /// and naming the axis or value. <paramref name="flags"/> are train's per-run options, <paramref name="cbpOnly"/>
-    /// those only cbp takes, <paramref name="given"/> the per-run flags also given on their own.
+    /// and naming the axis or value. <paramref name="flags"/> are train's per-run options, <paramref name="noMethodTakes"/>
+    /// says why a flag applies to none of the sweep's methods (null: some takes it), <paramref name="given"/> the per-run flags also given on their own.
     /// </summary>
-    public static SweepGrid Parse(string text, string source, IReadOnlyCollection<string> flags, IReadOnlyCollection<string> cbpOnly,
-        IReadOnlyCollection<string> given, bool anyCbp)
+    public static SweepGrid Parse(string text, string source, IReadOnlyCollection<string> flags, Func<string, string?> noMethodTakes,
+        IReadOnlyCollection<string> given)
     {
         UsageException Fail(string problem) => new($"{source}: {problem}");
         string[] words = Words(text);
@@ -74,7 +74,7 @@ public sealed partial class SweepGrid
                 }
                 if (!seen.Add(flag)) throw Fail($"{bare} is named twice; name each flag once (flags that vary together go in one axis: a,b=1:2,3:4)");
                 if (given.Contains(flag)) throw Fail($"{bare} is also given as {flag}; drop one");
-                if (!anyCbp && cbpOnly.Contains(flag)) throw Fail($"{bare} applies to --method cbp only, and --methods has no cbp");
+                if (noMethodTakes(flag) is string notTaken) throw Fail($"{bare} {notTaken}");
                 axisFlags.Add(flag);
             }
             string names = string.Join(',', axisFlags.Select(f => f[2..]));

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using CbpGpu.Agent;
 using CbpGpu.Agent.Libtorch;
+using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Agent.Training;
@@ -12,7 +13,7 @@ using CbpGpu.Runner.Cli;
 
 namespace CbpGpu.Runner.Commands;
 
-/// <summary>`Runner train`: PPO on Slippery Ant with one of the optimizer variants of docs/ppo.md#methods, PPO+CBP included.</summary>
+/// <summary>`Runner train`: PPO on Slippery Ant with one of the registered plasticity methods (docs/ppo.md#methods, docs/extending.md).</summary>
 public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant",
@@ -23,15 +24,16 @@ public sealed class TrainCommand : RunnerCommand
 
     private readonly ChoiceOption<PpoMethod> _method = new(
         "--method",
-        "std: Standard PPO (Adam 0.9/0.999); ns: NS-Adam (0.99/0.99); l2: PPO+L2 (NS-Adam + L2 1e-3); " +
-        "cbp: PPO+CBP (NS-Adam + L2 1e-4 + Continual Backprop on all four hidden layers); with --learner seed2023 " +
-        "std, l2 and cbp keep Adam 0.9/0.999, l2 has L2 1e-3 and cbp none (docs/learners.md)",
-        "cbp",
-        ("std", PpoMethod.Standard), ("ns", PpoMethod.NsAdam), ("l2", PpoMethod.L2), ("cbp", PpoMethod.Cbp));
+        string.Join("; ", MethodRegistry.All.Select(m => $"{m.Word}: {m.Summary}")) +
+        $"; with --learner {Seed2023} (eps 1e-5): " +
+        string.Join(", ", MethodRegistry.All.Select(m => $"{m.Word} Adam {ScaledNumber.Format(m.Seed2023Adam.Beta1)}/{ScaledNumber.Format(m.Seed2023Adam.Beta2)}" +
+            (m.Seed2023Adam.WeightDecay > 0 ? $" + L2 {ScaledNumber.Format(m.Seed2023Adam.WeightDecay)}" : ""))) + " (docs/learners.md)",
+        MethodRegistry.Default.Word,
+        [.. MethodRegistry.All.Select(m => (m.Word, m.Id))]);
 
     private readonly Option<string> _out = OptionFactory.Text(
         "--out", "DIR", $"run directory: {RunDirectory.ConfigFile}, {RunDirectory.EpisodesFile}, {RunDirectory.UpdatesFile}, {RunDirectory.EvalFile} (with evaluation on), {RunDirectory.SessionsFile}, {RunDirectory.CheckpointFile} " +
-        "(default: runs/<method>-<preset>-seed-<seed>, e.g. runs/cbp-nature2024-seed-0)", required: false);
+        $"(default: runs/<method>-<preset>-seed-<seed>, e.g. runs/{MethodRegistry.Default.Word}-nature2024-seed-0)", required: false);
 
     private readonly ChoiceOption<string> _preset = new(
         "--preset",
@@ -39,7 +41,7 @@ public sealed class TrainCommand : RunnerCommand
         "(the paper's Fig. 4a); seed2023: the report's task on the Bullet Ant, floor friction 10^U(-4,4) every 10M steps, 500-step " +
         "episodes; constant: fixed friction " +
         "(see --friction); nature2024-hopper, nature2024-walker: Gym's Hopper-v3 and Walker2d-v3 as the authors ran them (Gym's friction). " +
-        "Also the default --learner and --cbp-preset",
+        "Also the default --learner" + string.Concat(MethodRegistry.Schemas.Select(s => $" and {s.PresetFlag}")),
         Nature2024,
         (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant), (NatureHopper, NatureHopper), (NatureWalker, NatureWalker));
 
@@ -127,53 +129,6 @@ public sealed class TrainCommand : RunnerCommand
         "fused",
         ("fused", OptimizerImpl.Fused), ("naive", OptimizerImpl.Naive), ("torch", OptimizerImpl.Torch));
 
-    private readonly ChoiceOption<CbpSettings> _cbpPreset = new(
-        "--cbp-preset",
-        "CBP: nature2024 (published: contribution utility, probabilistic count, Adam state kept) or seed2023 " +
-        "(reproduction report: adaptable-contribution utility, layer coin, rows U(+-1/sqrt(fan_in)), bias kept, Adam " +
-        "moments and per-weight step counters of replaced rows and columns reset); default: the --preset's own " +
-        "(nature2024 for constant)",
-        defaultWord: null,
-        (Nature2024, CbpSettings.Nature2024), (Seed2023, CbpSettings.Seed2023));
-
-    private readonly ChoiceOption<UtilityKind> _utility = new(
-        "--utility", "CBP: contribution or adaptable (adaptable-contribution) utility", defaultWord: null,
-        ("contribution", UtilityKind.Contribution), ("adaptable", UtilityKind.AdaptableContribution));
-
-    private readonly ChoiceOption<ReplacementCountRule> _countRule = new(
-        "--count-rule",
-        "CBP: probabilistic (n = rate x eligible units; n < 1: one unit with probability n), accumulate (carry fractions " +
-        "of n) or layer-coin (one unit with probability rate x units in the layer, the report's)", defaultWord: null,
-        ("probabilistic", ReplacementCountRule.Probabilistic), ("accumulate", ReplacementCountRule.Accumulate),
-        ("layer-coin", ReplacementCountRule.LayerCoin));
-
-    private readonly ChoiceOption<AdamStateReset> _resetAdamState = new(
-        "--reset-adam-state",
-        "CBP: which Adam states of replaced units' weights are zeroed: none, moments (m, v), steps (step counters) or " +
-        "all (true and false mean all and none)", defaultWord: null,
-        ("none", AdamStateReset.None), ("moments", AdamStateReset.Moments), ("steps", AdamStateReset.StepCounters),
-        ("all", AdamStateReset.MomentsAndStepCounters), ("true", AdamStateReset.MomentsAndStepCounters), ("false", AdamStateReset.None));
-
-    private readonly Option<bool?> _resetBias = OptionFactory.OptionalSwitch(
-        "--reset-bias", "CBP: set a replaced unit's bias to 0 (and, with --reset-adam-state, zero its Adam state)");
-
-    private readonly ChoiceOption<NewRowBound> _newRowBound = new(
-        "--new-row-bound", "CBP: fresh incoming weights U(-b, b) with b = sqrt(3/fan_in) (lecun) or 1/sqrt(fan_in) (inverse-sqrt)",
-        defaultWord: null, ("lecun", NewRowBound.LecunUniform), ("inverse-sqrt", NewRowBound.InverseSqrtFanIn));
-
-    private readonly Option<bool?> _biasCorrection = OptionFactory.OptionalSwitch(
-        "--bias-correction", "CBP: move a replaced unit's mean output into the next layer's bias");
-
-    private readonly Option<int?> _maturity = OptionFactory.OptionalCount(
-        "--maturity", "N", "CBP: only units older than N optimizer steps are replaced", 0, int.MaxValue - 1);
-
-    private readonly Option<double?> _replacementRate = OptionFactory.OptionalReal(
-        "--replacement-rate", "R",
-        "CBP: per optimizer step, the fraction of eligible units replaced (layer-coin: R x units is the probability of one)", 0, 1);
-
-    private readonly Option<double?> _decay = OptionFactory.OptionalReal(
-        "--decay", "D", "CBP: decay of the running mean activation and utility", 1e-6, BiasCorrectionTable.MaxDecay);
-
     private readonly ChoiceOption<string> _learner = new(
         "--learner",
         "PPO and its networks: nature2024 (the authors': ReLU, LeCun init, Adam eps 1e-8, value coef 1, no clipping, " +
@@ -193,6 +148,11 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<double?> _hiddenGain = OptionFactory.OptionalReal("--hidden-gain", "G", "initial gain of the four hidden Linears", 1e-6, 1e6);
     private readonly Option<double?> _policyOutputGain = OptionFactory.OptionalReal("--policy-output-gain", "G", "initial gain of the action-mean Linear", 1e-6, 1e6);
     private readonly Option<double?> _valueOutputGain = OptionFactory.OptionalReal("--value-output-gain", "G", "initial gain of the value Linear", 1e-6, 1e6);
+    private readonly Option<double?> _learningRate = OptionFactory.OptionalReal(
+        "--lr", "LR", "Adam's learning rate" +
+        $" (default from --method and --learner: {string.Join(", ", MethodRegistry.All.SelectMany(m => new[] { m.Nature2024Adam.LearningRate, m.Seed2023Adam.LearningRate }).Distinct().Select(ScaledNumber.Format))} for every method)",
+        0, 1);
+
     private readonly Option<double?> _adamEps = OptionFactory.OptionalReal("--adam-eps", "E", "Adam's epsilon", 1e-12, 1);
 
     private readonly Option<double?> _weightDecay = OptionFactory.OptionalReal(
@@ -217,14 +177,14 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<int?> _minibatchSize = OptionFactory.OptionalCount(
         "--minibatch-size", "N", "transitions per minibatch; must divide --batch-size", 1, 1 << 24);
 
-    private readonly Option[] _cbpOptions;
+    private readonly IReadOnlyList<MethodSettingsOptions> _methodOptions = [.. MethodRegistry.Schemas.Select(s => new MethodSettingsOptions(s))];
 
-    public TrainCommand() : base("train", "train PPO (std | ns | l2 | cbp) on Slippery Ant, with logs and checkpoints", $"""
-        Options marked CBP apply to --method cbp only; each one left out takes its --cbp-preset's value. The options
+    public TrainCommand() : base("train", $"train PPO ({string.Join(" | ", MethodRegistry.All.Select(m => m.Word))}) on Slippery Ant, with logs and checkpoints", $"""
+        {MethodOptionsHelp()}The options
         from --activation to --minibatch-size each take --learner's value when left out (docs/learners.md).
 
-        {RunDirectory.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (CBP replacements during the
-        update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation) and timings.
+        {RunDirectory.UpdatesFile} has per update: losses, mean |w| per layer, replaced_<layer> (units a method re-initialised during the
+        update), age_<bin>_<layer> (units per age bin, age = optimizer steps since (re)initialisation), the method's own columns and timings.
 
         Threads: env stepping and the PPO update take turns, so each may use every core. On the 2-core dev
         machine torch is fastest with 1 thread: 2 threads made the update slower (0.61 s vs 0.40 s per update)
@@ -237,16 +197,6 @@ public sealed class TrainCommand : RunnerCommand
         129); a second signal kills. Exit codes: 0 finished, 1 refused or failed, 2 bad options.
         """)
     {
-        _utility.Description += FromCbpPreset(s => _utility.WordFor(s.Utility));
-        _countRule.Description += FromCbpPreset(s => _countRule.WordFor(s.CountRule));
-        _resetAdamState.Description += FromCbpPreset(s => _resetAdamState.WordFor(s.AdamReset));
-        _resetBias.Description += FromCbpPreset(s => Word(s.ResetBias));
-        _newRowBound.Description += FromCbpPreset(s => _newRowBound.WordFor(s.NewRowBound));
-        _biasCorrection.Description += FromCbpPreset(s => Word(s.NextBiasCorrection));
-        _maturity.Description += FromCbpPreset(s => s.MaturityThreshold.ToString("N0", CultureInfo.InvariantCulture));
-        _replacementRate.Description += FromCbpPreset(s => ScaledNumber.Format(s.ReplacementRate));
-        _decay.Description += FromCbpPreset(s => ScaledNumber.Format(s.Decay));
-        _cbpOptions = [_cbpPreset, _utility, _countRule, _resetAdamState, _resetBias, _newRowBound, _biasCorrection, _maturity, _replacementRate, _decay];
         _activation.Description += FromLearner(_activation.WordFor(Nature2024Learner.Network.Activation), _activation.WordFor(Seed2023Learner.Network.Activation));
         _init.Description += FromLearner(_init.WordFor(Nature2024Learner.Network.Init), _init.WordFor(Seed2023Learner.Network.Init));
         _hiddenGain.Description += FromLearner(Nature2024Learner.Network.HiddenGain, Seed2023Learner.Network.HiddenGain);
@@ -260,7 +210,7 @@ public sealed class TrainCommand : RunnerCommand
         _minibatchSize.Description += FromLearner(Nature2024Learner.MinibatchSize, Seed2023Learner.MinibatchSize);
         Option[] learnerOptions =
         [
-            _learner, _activation, _init, _hiddenGain, _policyOutputGain, _valueOutputGain, _adamEps, _weightDecay, _valueCoefficient,
+            _learner, _activation, _init, _hiddenGain, _policyOutputGain, _valueOutputGain, _learningRate, _adamEps, _weightDecay, _valueCoefficient,
             _maxGradNorm, _advantageNorm, _batchSize, _minibatchSize,
         ];
 
@@ -268,7 +218,7 @@ public sealed class TrainCommand : RunnerCommand
         [
             _method, _out, _preset, _env, _friction, _frictions, _steps, _envs, _seed, _device, _cpuKernels, _libtorch, _threads, _torchThreads, _obs, _engine,
             _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _optimizerImpl, .. learnerOptions,
-            .. _cbpOptions, ConfigArguments.Option(),
+            .. _methodOptions.SelectMany(m => m.All), ConfigArguments.Option(),
         ];
         foreach (var option in all) Add(option);
         PerRunOptions = [.. all.Except([_method, _seed, _out, _resume, _resumeIfPresent])];
@@ -278,8 +228,22 @@ public sealed class TrainCommand : RunnerCommand
     /// <summary>What a sweep hands to each of its runs: every option except those that name one run (method, seed, directory, resume).</summary>
     public IReadOnlyList<Option> PerRunOptions { get; }
 
-    /// <summary>Options that only --method cbp accepts.</summary>
-    public IReadOnlyList<Option> CbpOnlyOptions => _cbpOptions;
+    /// <summary>Options of a method's own settings: each applies to the methods of its schema only.</summary>
+    public IReadOnlyList<MethodSettingsOptions> MethodOptions => _methodOptions;
+
+    /// <summary>Whether <paramref name="option"/> applies to <paramref name="method"/>: every option but a method-settings option of another method's.</summary>
+    public bool AppliesTo(Option option, PpoMethod method) =>
+        _methodOptions.FirstOrDefault(m => m.All.Contains(option)) is not { } owner || owner.Methods.Any(m => m.Id == method);
+
+    /// <summary>The methods <paramref name="option"/> applies to only, or null when it applies to every method.</summary>
+    public MethodSettingsOptions? OwnerOf(Option option) => _methodOptions.FirstOrDefault(m => m.All.Contains(option));
+
+    /// <summary>The method --method's word names (any case), or null.</summary>
+    public PpoMethod? MethodOf(string word) => MethodRegistry.FindWord(word)?.Id;
+
+    /// <summary>"Options marked CBP apply to --method cbp only; ...": one sentence per methods' settings, for the help.</summary>
+    private static string MethodOptionsHelp() => string.Concat(MethodRegistry.Schemas.Select(s =>
+        $"Options marked {s.Title} apply to --method {string.Join(" or ", MethodRegistry.Using(s).Select(m => m.Word))} only; each one left out takes its {s.PresetFlag}'s value. "));
 
     public IReadOnlyList<string> MethodWords => _method.Words;
 
@@ -312,14 +276,13 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_evalEvery, [L(c.Eval.EveryEnvSteps)]);
         if (c.Eval.Enabled) yield return (_evalEpisodes, [L(c.Eval.Episodes)]);
         // The learner preset fixes what no flag sets (Adam's betas); every other learner field is given explicitly.
-        var seedAdam = PpoSettings.Seed2023(c.Ppo.Method).Adam;
-        bool seedBetas = c.Ppo.Adam.Beta1 == seedAdam.Beta1 && c.Ppo.Adam.Beta2 == seedAdam.Beta2;
-        yield return (_learner, [seedBetas ? Seed2023 : Nature2024]);
+        yield return (_learner, [IsSeed2023Learner(c.Ppo) ? Seed2023 : Nature2024]);
         yield return (_activation, [_activation.WordFor(c.Ppo.Network.Activation)]);
         yield return (_init, [_init.WordFor(c.Ppo.Network.Init)]);
         yield return (_hiddenGain, [N(c.Ppo.Network.HiddenGain)]);
         yield return (_policyOutputGain, [N(c.Ppo.Network.PolicyOutputGain)]);
         yield return (_valueOutputGain, [N(c.Ppo.Network.ValueOutputGain)]);
+        yield return (_learningRate, [N(c.Ppo.Adam.LearningRate)]);
         yield return (_adamEps, [N(c.Ppo.Adam.Eps)]);
         yield return (_weightDecay, [N(c.Ppo.Adam.WeightDecay)]);
         yield return (_valueCoefficient, [N(c.Ppo.ValueCoefficient)]);
@@ -327,16 +290,22 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_advantageNorm, [_advantageNorm.WordFor(c.Ppo.Advantages)]);
         yield return (_batchSize, [L(c.Ppo.BatchSize)]);
         yield return (_minibatchSize, [L(c.Ppo.MinibatchSize)]);
-        if (c.Cbp is not CbpSettings cbp) yield break;
-        yield return (_utility, [_utility.WordFor(cbp.Utility)]);
-        yield return (_countRule, [_countRule.WordFor(cbp.CountRule)]);
-        yield return (_resetAdamState, [_resetAdamState.WordFor(cbp.AdamReset)]);
-        yield return (_resetBias, [Word(cbp.ResetBias)]);
-        yield return (_newRowBound, [_newRowBound.WordFor(cbp.NewRowBound)]);
-        yield return (_biasCorrection, [Word(cbp.NextBiasCorrection)]);
-        yield return (_maturity, [L(cbp.MaturityThreshold)]);
-        yield return (_replacementRate, [N(cbp.ReplacementRate)]);
-        yield return (_decay, [N(cbp.Decay)]);
+        if (c.MethodSettings is not { } settings) yield break;
+        var schema = MethodRegistry.Get(c.Ppo.Method).Settings;
+        foreach (var flag in _methodOptions.First(m => m.Schema == schema).FlagsFor(settings)) yield return flag;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="ppo"/>'s Adam is the seed2023 learner's for its method: its betas and eps are that
+    /// preset's and not the nature2024 one's (std has the same betas in both, so the eps tells them apart; issue 25),
+    /// else its betas are seed2023's.
+    /// </summary>
+    public static bool IsSeed2023Learner(PpoSettings ppo)
+    {
+        var method = MethodRegistry.Get(ppo.Method);
+        static bool Same(AdamSettings a, AdamSettings b, bool eps) => a.Beta1 == b.Beta1 && a.Beta2 == b.Beta2 && (!eps || a.Eps == b.Eps);
+        if (Same(ppo.Adam, method.Nature2024Adam, eps: true)) return false;
+        return Same(ppo.Adam, method.Seed2023Adam, eps: true) || Same(ppo.Adam, method.Seed2023Adam, eps: false);
     }
 
     /// <summary>"1 env x 2,048 steps": a learner's rollout per update, for the help.</summary>
@@ -361,9 +330,6 @@ public sealed class TrainCommand : RunnerCommand
         return null;
     }
 
-    private static string FromCbpPreset(Func<CbpSettings, string> field) =>
-        $" (default from --cbp-preset: {Nature2024} {field(CbpSettings.Nature2024)}, {Seed2023} {field(CbpSettings.Seed2023)})";
-
     private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
 
     /// <summary>The run these options ask for; throws <see cref="UsageException"/> for combinations that cannot run.</summary>
@@ -373,12 +339,10 @@ public sealed class TrainCommand : RunnerCommand
         string preset = _preset.Get(result);
         if (preset != Constant && Given(result, _friction))
             throw new UsageException($"--friction only applies to --preset {Constant}; drop it or add --preset {Constant}");
-        var cbp = method == PpoMethod.Cbp ? ReadCbpSettings(result, preset) : RefuseCbpOptions(result);
+        var plasticity = MethodRegistry.Get(method);
+        var methodSettings = ReadMethodSettings(result, plasticity, preset);
         var impl = _optimizerImpl.Get(result);
-        if (cbp is not null && cbp.AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch)
-            throw new UsageException(
-                "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
-                "use --optimizer-impl fused or naive, or add --reset-adam-state none");
+        if (plasticity.UsageProblem(methodSettings, impl, _device.Get(result)) is string methodProblem) throw new UsageException(methodProblem);
 
         // The fused kernels and CBP's kernels read CPU memory (src/Kernels/MEMORY.md); until a CUDA kernel backend
         // exists, only the TorchSharp-op paths run on the GPU: --device cuda takes the naive optimizer unless told otherwise.
@@ -389,10 +353,10 @@ public sealed class TrainCommand : RunnerCommand
             notes.Add("note: --device cuda runs aged Adam and CBP as TorchSharp ops (--optimizer-impl naive): the fused kernels read CPU memory only " +
                       "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md)");
         }
-        if (_device.Get(result) == "cuda" && (impl == OptimizerImpl.Fused || (impl == OptimizerImpl.Torch && cbp is not null)))
+        if (_device.Get(result) == "cuda" && impl == OptimizerImpl.Fused)
             throw new UsageException(
-                $"--device cuda runs {(impl == OptimizerImpl.Fused ? "--optimizer-impl fused" : "CBP next to --optimizer-impl torch")} on CPU memory only " +
-                "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
+                "--device cuda runs --optimizer-impl fused on CPU memory only (no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
+        if (plasticity.UsageProblem(methodSettings, impl, _device.Get(result)) is string cudaProblem) throw new UsageException(cudaProblem);
         var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         ulong seed = (ulong)result.GetValue(_seed);
@@ -439,7 +403,7 @@ public sealed class TrainCommand : RunnerCommand
         var run = new RunSettings(
             seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes), _cpuKernels.Get(result));
-        var config = new TrainConfig(env, ppo, run, cbp) { Eval = ReadEval(result, preset) };
+        var config = new TrainConfig(env, ppo, run, methodSettings) { Eval = ReadEval(result, preset) };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
         return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
     }
@@ -550,6 +514,7 @@ public sealed class TrainCommand : RunnerCommand
         {
             Adam = preset.Adam with
             {
+                LearningRate = result.GetValue(_learningRate) ?? preset.Adam.LearningRate,
                 Eps = result.GetValue(_adamEps) ?? preset.Adam.Eps,
                 WeightDecay = result.GetValue(_weightDecay) ?? preset.Adam.WeightDecay,
             },
@@ -563,31 +528,25 @@ public sealed class TrainCommand : RunnerCommand
         return (ppo, envs);
     }
 
-    /// <summary>The --cbp-preset's settings with each CBP option given overriding its field.</summary>
-    private CbpSettings ReadCbpSettings(ParseResult result, string envPreset)
+    /// <summary>
+    /// The method's settings (its preset, each of its flags given overriding a field), or null for a method without;
+    /// a flag of another method's settings is refused.
+    /// </summary>
+    private object? ReadMethodSettings(ParseResult result, PlasticityMethod method, string envPreset)
     {
-        if (!_cbpPreset.TryGet(result, out var preset))
-            preset = envPreset == Seed2023 ? CbpSettings.Seed2023 : CbpSettings.Nature2024;
-        return preset with
+        object? settings = null;
+        foreach (var options in _methodOptions)
         {
-            Utility = _utility.TryGet(result, out var utility) ? utility : preset.Utility,
-            CountRule = _countRule.TryGet(result, out var countRule) ? countRule : preset.CountRule,
-            AdamReset = _resetAdamState.TryGet(result, out var reset) ? reset : preset.AdamReset,
-            ResetBias = result.GetValue(_resetBias) ?? preset.ResetBias,
-            NewRowBound = _newRowBound.TryGet(result, out var bound) ? bound : preset.NewRowBound,
-            NextBiasCorrection = result.GetValue(_biasCorrection) ?? preset.NextBiasCorrection,
-            MaturityThreshold = result.GetValue(_maturity) ?? preset.MaturityThreshold,
-            ReplacementRate = result.GetValue(_replacementRate) ?? preset.ReplacementRate,
-            Decay = result.GetValue(_decay) ?? preset.Decay,
-        };
-    }
-
-    private CbpSettings? RefuseCbpOptions(ParseResult result)
-    {
-        foreach (var option in _cbpOptions)
-            if (Given(result, option))
-                throw new UsageException($"{option.Name} only applies to --method cbp; drop it or use --method cbp");
-        return null;
+            if (options.Schema == method.Settings)
+            {
+                settings = options.Read(result, method, envPreset);
+                continue;
+            }
+            foreach (var option in options.All)
+                if (Given(result, option))
+                    throw new UsageException($"{option.Name} only applies to {options.MethodsText}; drop it or use --method {options.Methods[0].Word}");
+        }
+        return settings;
     }
 
     private int Run(ParseResult result)
