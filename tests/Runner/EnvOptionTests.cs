@@ -22,7 +22,7 @@ public class EnvOptionTests
         // The authors' hopper and walker learners are their Ant's (lop/rl/cfg/hopper/cbp.yml = lop/rl/cfg/ant/cbp.yml but for the env).
         var ant = ReadTrain("--out", "d", "--method", "cbp", "--preset", "nature2024-ant").Config;
         Assert.Equal(ant.Ppo, config.Ppo);
-        Assert.Equal(ant.Cbp, config.Cbp);
+        Assert.Equal(ant.Cbp(), config.Cbp());
         var json = config.ToJson();
         Assert.Contains($"\"Name\": \"{env}\"", json);
         Assert.Equal(config, TrainConfig.FromJson(json));

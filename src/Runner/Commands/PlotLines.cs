@@ -48,7 +48,7 @@ public static class PlotLines
                 var shortLabels = same.ToDictionary(l => l, l =>
                 {
                     var implied = Implied(l.Flags);
-                    return Label(l, f => Presets.Contains(f) || !implied.TryGetValue(f, out string? v) || v != l.Flags[f]);
+                    return Label(l, f => (Presets.Contains(f) && f != "--learner") || !implied.TryGetValue(f, out string? v) || v != l.Flags[f]);
                 });
                 if (shortLabels.Values.Distinct().Count() == same.Count)
                     foreach (var line in same) labelOf[line] = shortLabels[line];
@@ -69,8 +69,8 @@ public static class PlotLines
 
     /// <summary>
     /// The flags `train` gives with only this configuration's method, --preset and --friction, by name (none when they
-    /// cannot run alone). Not its --learner: FlagsFor names the learner by Adam's betas alone, which std shares between
-    /// the two learners; the preset's own learner is what `train` takes when --learner is not given.
+    /// cannot run alone). Its --learner is among them (the preset's own, what `train` takes when --learner is not given),
+    /// so a line names its learner only where it is not its preset's.
     /// </summary>
     private static Dictionary<string, string> Implied(Dictionary<string, string> flags)
     {
