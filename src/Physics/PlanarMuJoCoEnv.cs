@@ -156,12 +156,7 @@ public abstract unsafe class PlanarMuJoCoEnv : IEnv
         w.Write(Friction);
         w.Write(EpisodeLength);
         w.Write(EpisodeReturn);
-        w.Write(_data.Time);
-        foreach (double v in _data.Qpos) w.Write(v);
-        foreach (double v in _data.Qvel) w.Write(v);
-        foreach (double v in _data.Act) w.Write(v);
-        foreach (double v in _data.Ctrl) w.Write(v);
-        foreach (double v in _data.QaccWarmstart) w.Write(v);
+        _data.WriteState(w, xpos: false);
     }
 
     public void ReadState(BinaryReader r)
@@ -176,18 +171,8 @@ public abstract unsafe class PlanarMuJoCoEnv : IEnv
         _rng = rng;
         EpisodeLength = length;
         EpisodeReturn = ret;
-        _data.Time = r.ReadDouble();
-        ReadDoubles(r, _data.Qpos);
-        ReadDoubles(r, _data.Qvel);
-        ReadDoubles(r, _data.Act);
-        ReadDoubles(r, _data.Ctrl);
-        ReadDoubles(r, _data.QaccWarmstart);
+        _data.ReadState(r, xpos: false);
         // Positions, contacts and forces are derived: the next mj_step recomputes them from these before integrating.
-    }
-
-    private static void ReadDoubles(BinaryReader r, Span<double> values)
-    {
-        for (int i = 0; i < values.Length; i++) values[i] = r.ReadDouble();
     }
 
     public void Dispose()

@@ -178,13 +178,7 @@ public sealed unsafe class SlipperyAnt : IAnt
         w.Write(Friction);
         w.Write(EpisodeLength);
         w.Write(EpisodeReturn);
-        w.Write(_data.Time);
-        WriteDoubles(w, _data.Qpos);
-        WriteDoubles(w, _data.Qvel);
-        WriteDoubles(w, _data.Act);
-        WriteDoubles(w, _data.Ctrl);
-        WriteDoubles(w, _data.QaccWarmstart);
-        WriteDoubles(w, _data.Xpos);
+        _data.WriteState(w, xpos: true);
     }
 
     public void ReadState(BinaryReader r)
@@ -199,23 +193,7 @@ public sealed unsafe class SlipperyAnt : IAnt
         _rng = rng;
         EpisodeLength = length;
         EpisodeReturn = ret;
-        _data.Time = r.ReadDouble();
-        ReadDoubles(r, _data.Qpos);
-        ReadDoubles(r, _data.Qvel);
-        ReadDoubles(r, _data.Act);
-        ReadDoubles(r, _data.Ctrl);
-        ReadDoubles(r, _data.QaccWarmstart);
-        ReadDoubles(r, _data.Xpos);
-    }
-
-    private static void WriteDoubles(BinaryWriter w, ReadOnlySpan<double> values)
-    {
-        foreach (double v in values) w.Write(v);
-    }
-
-    private static void ReadDoubles(BinaryReader r, Span<double> values)
-    {
-        for (int i = 0; i < values.Length; i++) values[i] = r.ReadDouble();
+        _data.ReadState(r, xpos: true);
     }
 
     public void Dispose()

@@ -57,6 +57,44 @@ public sealed unsafe class MjData : IDisposable
     /// <summary>External contact wrench per body (nbody x 6); filled only by mj_rnePostConstraint.</summary>
     public Span<double> CfrcExt => new(CfrcExtPtr, Nbody * 6);
 
+    /// <summary>
+    /// The state the next mj_step integrates from, as doubles: time, qpos, qvel, act, ctrl, the solver's warm start
+    /// (docs/formats.md#checkpointbin); with <paramref name="xpos"/>, the body positions too (for an env whose reward
+    /// reads them before stepping). Positions, contacts and forces are otherwise derived by the next step.
+    /// </summary>
+    public void WriteState(BinaryWriter w, bool xpos)
+    {
+        w.Write(Time);
+        Write(w, Qpos);
+        Write(w, Qvel);
+        Write(w, Act);
+        Write(w, Ctrl);
+        Write(w, QaccWarmstart);
+        if (xpos) Write(w, Xpos);
+    }
+
+    /// <summary>Reads <see cref="WriteState"/>'s doubles back in place.</summary>
+    public void ReadState(BinaryReader r, bool xpos)
+    {
+        Time = r.ReadDouble();
+        Read(r, Qpos);
+        Read(r, Qvel);
+        Read(r, Act);
+        Read(r, Ctrl);
+        Read(r, QaccWarmstart);
+        if (xpos) Read(r, Xpos);
+    }
+
+    private static void Write(BinaryWriter w, ReadOnlySpan<double> values)
+    {
+        foreach (double v in values) w.Write(v);
+    }
+
+    private static void Read(BinaryReader r, Span<double> values)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = r.ReadDouble();
+    }
+
     public void Step(MjModel m) => MjNative.mj_step(m.Ptr, Ptr);
     public void Forward(MjModel m) => MjNative.mj_forward(m.Ptr, Ptr);
     /// <summary>Positions and orientations of bodies and geoms from qpos alone (no dynamics).</summary>
