@@ -52,6 +52,7 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("--method", "std", "--preset", "constant", "--engine", "bullet", "--activation", "tanh", "--max-grad-norm", "1.5", "--steps", "4096")]
     [InlineData("--method", "std", "--preset", "constant", "--eval-every", "30k", "--eval-episodes", "4", "--steps", "4096")]
     [InlineData("--method", "ns", "--preset", "seed2023", "--eval-every", "0", "--steps", "4096")]
+    [InlineData("--method", "std", "--preset", "constant", "--video-every", "100k", "--steps", "4096")]
     [InlineData("--method", "std", "--preset", "seed2023", "--steps", "4096")]
     [InlineData("--method", "std", "--preset", "seed2023", "--engine", "mujoco", "--obs", "27", "--steps", "4096")]
     [InlineData("--method", "std", "--preset", "seed2023", "--engine", "bullet-fixed", "--steps", "4096")]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CbpGpu.Agent.Networks;
 using System.Runtime.ExceptionServices;
+using CbpGpu.Agent.Rendering;
 using CbpGpu.Agent.Training;
 using CbpGpu.Physics;
 using static TorchSharp.torch;
@@ -9,15 +10,32 @@ using static TorchSharp.torch;
 namespace CbpGpu.Agent.Evaluation;
 
 /// <summary>
-/// Runs evaluations on a thread of their own (docs/evaluation.md#off-the-training-path): the trainer hands over a copy of
-/// the weights and the friction, and goes on training while the worker runs the episodes. Results come back in the
-/// order they were submitted (one worker, first in first out) for the trainer to write: the worker never touches a run
-/// file. It uses no training state: its own networks, its own Ants, no generator, so training computes the same bytes
+/// What a <see cref="PolicyWorker{TResult}"/> runs on a copy of the training weights: a function of the weights, the
+/// friction and the step, with networks and envs of its own (an evaluation, a video).
+/// </summary>
+public interface IPolicyJob<TResult> : IDisposable
+{
+    /// <summary>Floats in the flat parameters the job takes (<see cref="FlatParameters.Data"/>'s layout).</summary>
+    int ParameterCount { get; }
+
+    TResult Run(ReadOnlySpan<float> weights, double friction, long step, int update, double elapsedSeconds);
+}
+
+/// <summary>Runs evaluations (<see cref="PolicyEvaluation"/>) beside training; results go to eval.csv through the trainer.</summary>
+public sealed class EvalWorker(PolicyEvaluation evaluation) : PolicyWorker<EvalResult>(evaluation, "evaluation", "eval");
+
+/// <summary>
+/// Runs jobs on the training weights on a thread of their own (docs/evaluation.md#off-the-training-path): the trainer
+/// hands over a copy of the weights and the friction, and goes on training while the worker runs the job. Results come
+/// back in the order they were submitted (one worker, first in first out) for the trainer to write: an evaluation
+/// worker never touches a run file, a video worker writes only its own video files (docs/render.md#during-training).
+/// It uses no training state: its own networks, its own Ants, no generator, so training computes the same bytes
 /// with and without it.
 /// </summary>
-public sealed class EvalWorker : IDisposable
+public class PolicyWorker<TResult> : IDisposable
 {
-    private readonly PolicyEvaluation _evaluation;
+    private readonly IPolicyJob<TResult> _job;
+    private readonly string _what;
     private readonly Thread _thread;
     private readonly object _gate = new();
     private readonly Queue<Job> _jobs = new();
@@ -28,12 +46,14 @@ public sealed class EvalWorker : IDisposable
 
     private sealed record Job(float[] Weights, double Friction, long Step, int Update, double ElapsedSeconds);
 
-    private readonly record struct Outcome(EvalResult? Result, Exception? Error, long Step);
+    private readonly record struct Outcome(TResult? Result, Exception? Error, long Step);
 
-    public EvalWorker(PolicyEvaluation evaluation)
+    /// <param name="what">What a failure message calls one job ("evaluation", "video").</param>
+    public PolicyWorker(IPolicyJob<TResult> job, string what, string threadName)
     {
-        _evaluation = evaluation;
-        _thread = new Thread(Work) { IsBackground = true, Name = "eval" };
+        _job = job;
+        _what = what;
+        _thread = new Thread(Work) { IsBackground = true, Name = threadName };
         _thread.Start();
     }
 
@@ -49,7 +69,7 @@ public sealed class EvalWorker : IDisposable
     /// <summary>Copies the current weights and queues an evaluation of them at <paramref name="friction"/>; returns at once.</summary>
     public void Submit(FlatParameters parameters, double friction, long step, int update, double elapsedSeconds)
     {
-        var weights = new float[_evaluation.ParameterCount];
+        var weights = new float[_job.ParameterCount];
         using (var cpu = parameters.Data.cpu())
             MemoryMarshal.Cast<byte, float>(cpu.bytes).CopyTo(weights);
         lock (_gate)
@@ -60,26 +80,26 @@ public sealed class EvalWorker : IDisposable
         }
     }
 
-    /// <summary>The next finished evaluation in submission order, if it is finished; an evaluation that failed throws here.</summary>
-    public bool TryTake(out EvalResult result)
+    /// <summary>The next finished job in submission order, if it is finished; a job that failed throws here.</summary>
+    public bool TryTake(out TResult result)
     {
         Outcome outcome;
         lock (_gate)
         {
             if (!_done.TryDequeue(out outcome))
             {
-                result = null!;
+                result = default!;
                 return false;
             }
         }
-        if (outcome.Error is InvalidDataException or PhysicsException)
-            throw new TrainingException($"evaluation at step {outcome.Step:N0} failed: {outcome.Error.Message}", outcome.Error);
+        if (outcome.Error is InvalidDataException or PhysicsException or VideoException or IOException)
+            throw new TrainingException($"{_what} at step {outcome.Step:N0} failed: {outcome.Error.Message}", outcome.Error);
         if (outcome.Error is not null) ExceptionDispatchInfo.Throw(outcome.Error);   // a bug: an internal error with its trace
         result = outcome.Result!;
         return true;
     }
 
-    /// <summary>Blocks until every submitted evaluation has finished; returns the seconds it waited.</summary>
+    /// <summary>Blocks until every submitted job has finished; returns the seconds it waited.</summary>
     public double WaitAll()
     {
         long start = Stopwatch.GetTimestamp();
@@ -104,12 +124,12 @@ public sealed class EvalWorker : IDisposable
             long start = Stopwatch.GetTimestamp();
             try
             {
-                outcome = new Outcome(_evaluation.Run(job.Weights, job.Friction, job.Step, job.Update, job.ElapsedSeconds), null, job.Step);
+                outcome = new Outcome(_job.Run(job.Weights, job.Friction, job.Step, job.Update, job.ElapsedSeconds), null, job.Step);
             }
             catch (Exception e)
             {
                 // Any exception leaving this thread would end the process; the trainer rethrows it where it takes the result.
-                outcome = new Outcome(null, e, job.Step);
+                outcome = new Outcome(default, e, job.Step);
             }
             lock (_gate)
             {
@@ -121,7 +141,7 @@ public sealed class EvalWorker : IDisposable
         }
     }
 
-    /// <summary>Stops the worker after the evaluation it is running (queued ones are dropped) and releases its networks.</summary>
+    /// <summary>Stops the worker after the job it is running (queued ones are dropped) and releases its networks.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -130,6 +150,6 @@ public sealed class EvalWorker : IDisposable
             Monitor.PulseAll(_gate);
         }
         _thread.Join();
-        _evaluation.Dispose();
+        _job.Dispose();
     }
 }

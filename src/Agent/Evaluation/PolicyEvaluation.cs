@@ -22,7 +22,7 @@ public sealed record EvalResult(
 /// by side and the policy always sees all K rows, finished ones included, so an episode's actions do not depend on
 /// when the others end. Owns its networks and buffers; one thread uses it at a time.
 /// </summary>
-public sealed class PolicyEvaluation : IDisposable
+public sealed class PolicyEvaluation : IPolicyJob<EvalResult>
 {
     // Mixed into the run seed so evaluation Ants draw from streams no training env, friction draw or learner stream uses.
     private const ulong EvalTag = 0xE7A1_5EED_0000_0000UL;

@@ -20,8 +20,7 @@ internal sealed class Mp4Writer : VideoWriter
 
     public Mp4Writer(string path, int width, int height, int fps) : base(path, width, height, fps)
     {
-        string exe = FindOnPath("ffmpeg")
-            ?? throw new VideoException($"writing {path} (MP4) needs ffmpeg, which is not on PATH; install it with: sudo apt-get install {Package} (or write a .gif)");
+        string exe = FindOnPath("ffmpeg") ?? throw Missing(path);
         var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         string I(int v) => v.ToString(CultureInfo.InvariantCulture);
         string[] args =
@@ -41,6 +40,15 @@ internal sealed class Mp4Writer : VideoWriter
         _ffmpeg.BeginOutputReadLine();
         _input = _ffmpeg.StandardInput.BaseStream;
     }
+
+    /// <summary>Throws the one-line <see cref="VideoException"/> naming the package when ffmpeg is not on PATH.</summary>
+    public static void EnsureInstalled(string path)
+    {
+        if (FindOnPath("ffmpeg") is null) throw Missing(path);
+    }
+
+    private static VideoException Missing(string path) =>
+        new($"writing {path} (MP4) needs ffmpeg, which is not on PATH; install it with: sudo apt-get install {Package} (or write a .gif)");
 
     protected override void AddFrame(ReadOnlySpan<byte> rgb)
     {

@@ -9,7 +9,13 @@ namespace CbpGpu.Agent.Settings;
 /// </summary>
 /// <param name="EveryEnvSteps">An evaluation follows each update that reaches a multiple of this; 0: off.</param>
 /// <param name="Episodes">Episodes per evaluation, run side by side; 0 exactly when off.</param>
-public sealed record EvalSettings(long EveryEnvSteps, int Episodes)
+/// <param name="VideoEveryEnvSteps">
+/// A video of one evaluation episode follows each update that reaches a multiple of this (docs/render.md#during-training),
+/// independently of the evaluations; 0: off. Left out of config.json when off, so runs without videos write the same
+/// file as before the setting existed, and older files read as off.
+/// </param>
+public sealed record EvalSettings(long EveryEnvSteps, int Episodes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long VideoEveryEnvSteps = 0)
 {
     /// <summary>The most episodes one evaluation runs (they run side by side on one thread, each with its own Ant).</summary>
     public const int MaxEpisodes = 1000;
@@ -21,6 +27,9 @@ public sealed record EvalSettings(long EveryEnvSteps, int Episodes)
 
     [JsonIgnore]
     public bool Enabled => EveryEnvSteps > 0;
+
+    [JsonIgnore]
+    public bool VideosEnabled => VideoEveryEnvSteps > 0;
 
     /// <summary>
     /// The preset's evaluation period when --eval-every is not given (docs/evaluation.md#defaults): every 100,000 steps in
@@ -36,9 +45,13 @@ public sealed record EvalSettings(long EveryEnvSteps, int Episodes)
         if (Enabled != (Episodes > 0))
             return Enabled ? $"evaluation every {EveryEnvSteps:N0} steps needs at least one episode" : $"evaluation is off but {Episodes} episodes were given";
         if (Episodes > MaxEpisodes) return $"at most {MaxEpisodes} evaluation episodes, got {Episodes}";
+        if (VideoEveryEnvSteps < 0) return $"the video period must be >= 0 env steps (0: off), got {VideoEveryEnvSteps}";
         return null;
     }
 
     /// <summary>True when an update that took the run from <paramref name="before"/> to <paramref name="after"/> env steps reached a multiple of the period.</summary>
     public bool DueAfter(long before, long after) => Enabled && after / EveryEnvSteps > before / EveryEnvSteps;
+
+    /// <summary>As <see cref="DueAfter"/>, for the videos' period.</summary>
+    public bool VideoDueAfter(long before, long after) => VideosEnabled && after / VideoEveryEnvSteps > before / VideoEveryEnvSteps;
 }

@@ -148,7 +148,7 @@ public sealed record TrainConfig(EnvSettings Env, PpoSettings Ppo, RunSettings R
     /// updates.csv differs from the first update on).
     /// </summary>
     public static readonly IReadOnlyList<string> ResumeMayChange = ["Run.TotalSteps", "Run.EnvThreads", "Run.CheckpointEveryUpdates", "Run.CheckpointMinutes", "Run.Device",
-        "Eval.EveryEnvSteps", "Eval.Episodes"];
+        "Eval.EveryEnvSteps", "Eval.Episodes", "Eval.VideoEveryEnvSteps"];
 
     /// <summary>The first setting (dotted path) where a resumed run would differ from the checkpoint's, or null.</summary>
     public string? FirstResumeConflict(TrainConfig checkpoint)

@@ -4,6 +4,7 @@ using CbpGpu.Agent.Evaluation;
 using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
+using CbpGpu.Agent.Rendering;
 using CbpGpu.Agent.Settings;
 using CbpGpu.Physics;
 using static TorchSharp.torch;
@@ -14,10 +15,11 @@ namespace CbpGpu.Agent.Training;
 /// <param name="Evaluations">Evaluations written to eval.csv in this session.</param>
 /// <param name="EvalSeconds">Wall time the evaluation worker spent evaluating (beside training, on its own thread).</param>
 /// <param name="EvalWaitSeconds">Wall time training waited for evaluations (before checkpoints).</param>
+/// <param name="Videos">Videos written under videos/ in this session (docs/render.md#during-training).</param>
 public sealed record TrainResult(
     int Updates, long EnvSteps, long SessionSteps, double Seconds,
     double EnvSeconds, double ActSeconds, double UpdateSeconds, bool Stopped,
-    int Evaluations = 0, double EvalSeconds = 0, double EvalWaitSeconds = 0);
+    int Evaluations = 0, double EvalSeconds = 0, double EvalWaitSeconds = 0, int Videos = 0);
 
 /// <summary>
 /// The training loop, top to bottom: collect a rollout with the current policy, run one PPO update, log it, maybe hand
@@ -46,6 +48,7 @@ public sealed class Trainer : IDisposable
     private readonly TensorBoardLog? _tensorBoard;
     private readonly EvalWorker? _evalWorker;
     private readonly EvalLog? _evalLog;
+    private readonly PolicyWorker<string>? _videoWorker;
     private readonly ActingActivity _activity;
     private readonly ActivityLog? _activityLog;
     private readonly List<ActivityRow> _closedWindows = [];
@@ -57,7 +60,9 @@ public sealed class Trainer : IDisposable
     private int _updates;
     private long _episodes;
     private int _evaluations;
+    private int _videos;
     private double _evalWaitSeconds;
+    private double _videoWaitSeconds;
     /// <summary>The session's whole wall time, from start-up (the step-0 evaluation and checkpoint) on; the progress clock starts later.</summary>
     private readonly Stopwatch _sessionClock = Stopwatch.StartNew();
 
@@ -72,6 +77,7 @@ public sealed class Trainer : IDisposable
         var run = config.Run;
 
         // Every check that can refuse the run comes before the first byte of a run file is written.
+        if (config.Eval.VideosEnabled && TrainingVideo.Problem(config, outDir) is string cannotDraw) throw new TrainingException(cannotDraw);
         _dir = resume ? RunDirectory.OpenExisting(outDir) : RunDirectory.CreateNew(outDir);
         try
         {
@@ -113,6 +119,10 @@ public sealed class Trainer : IDisposable
             string[] layerNames = [.. layout.HiddenLayerNames];
             if (config.Eval.Enabled && !_alreadyDone)
                 _evalWorker = new EvalWorker(new PolicyEvaluation(env.Ant, ppo.HiddenUnits, ppo.Network.Activation, config.Eval.Episodes, run.Seed));
+            // Videos, like evaluations, beside training; each due one is finished before the checkpoint after it, so a
+            // resume never redraws one (docs/render.md#during-training). A new run's first video is of step 0.
+            if (config.Eval.VideosEnabled && !_alreadyDone)
+                _videoWorker = new PolicyWorker<string>(new TrainingVideo(config, outDir), "video", "video");
 
             if (checkpoint is not null && saved is not null && savedConfig is not null)
             {
@@ -143,6 +153,7 @@ public sealed class Trainer : IDisposable
                 _tensorBoard = TensorBoardLog.Create(_dir.Path, resumedAt: null);
                 // The curve starts from the untrained policy; the checkpoint below waits for it.
                 _evalWorker?.Submit(_nets.Parameters, _env.Frictions[0], 0, 0, 0);
+                _videoWorker?.Submit(_nets.Parameters, _env.Frictions[0], 0, 0, 0);
                 // A checkpoint at step 0: a run killed before its first periodic checkpoint can still be resumed.
                 WriteCheckpoint();
             }
@@ -204,6 +215,12 @@ public sealed class Trainer : IDisposable
                         _evalWorker.Submit(_nets.Parameters, _env.Frictions[0], _env.TotalSteps, _updates, _elapsedBefore + _progress.SessionSeconds);
                     WriteFinishedEvaluations();
                 }
+                if (_videoWorker is not null)
+                {
+                    if (_config.Eval.VideoDueAfter(stepsBefore, _env.TotalSteps))
+                        _videoWorker.Submit(_nets.Parameters, _env.Frictions[0], _env.TotalSteps, _updates, _elapsedBefore + _progress.SessionSeconds);
+                    TakeFinishedVideos();
+                }
                 _progress.AfterUpdate(_env.TotalSteps, _env.Frictions[0]);
 
                 if (_updates % TrimEveryUpdates == 0) TorchRuntime.ReleaseFreedNativeMemory();
@@ -231,8 +248,11 @@ public sealed class Trainer : IDisposable
         double evalSeconds = _evalWorker?.BusySeconds ?? 0;
         if (_evalWorker is not null)
             _progress.Output.WriteLine(EvaluationSummary(_evaluations, _config.Eval.Episodes, evalSeconds, _sessionClock.Elapsed.TotalSeconds, _evalWaitSeconds));
+        if (_videoWorker is not null)
+            _progress.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"videos: {_videos} -> {TrainingVideo.Folder}/; {_videoWorker.BusySeconds:F1}s on its own thread, training waited {_videoWaitSeconds:F1}s for them (before checkpoints)"));
         return new TrainResult(sessionUpdates, _env.TotalSteps, _env.TotalSteps - startSteps, _progress.SessionSeconds,
-            envTotal, actTotal, updateTotal, stopped, _evaluations, evalSeconds, _evalWaitSeconds);
+            envTotal, actTotal, updateTotal, stopped, _evaluations, evalSeconds, _evalWaitSeconds, _videos);
     }
 
     /// <summary>
@@ -375,6 +395,12 @@ public sealed class Trainer : IDisposable
         _tensorBoard?.Flush();
     }
 
+    /// <summary>Counts the videos the worker has finished (it writes them itself, each whole by a rename); a failed one throws.</summary>
+    private void TakeFinishedVideos()
+    {
+        while (_videoWorker!.TryTake(out _)) _videos++;
+    }
+
     private void WriteCheckpoint()
     {
         // Every evaluation due by this step reaches eval.csv before the checkpoint records its length, so a resume never
@@ -383,6 +409,12 @@ public sealed class Trainer : IDisposable
         {
             _evalWaitSeconds += _evalWorker.WaitAll();
             WriteFinishedEvaluations();
+        }
+        // Likewise every video due by this step is on disk before the checkpoint (docs/render.md#during-training).
+        if (_videoWorker is not null)
+        {
+            _videoWaitSeconds += _videoWorker.WaitAll();
+            TakeFinishedVideos();
         }
         _logs.Flush();
         var progress = new RunProgress(_config.ToJson(), _updates, _env.TotalSteps, _episodes, _logs.EpisodesLength, _logs.UpdatesLength,
@@ -419,6 +451,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         _evalWorker?.Dispose();
+        _videoWorker?.Dispose();
         _evalLog?.Dispose();
         _activityLog?.Dispose();
         _logs?.Dispose();

@@ -122,6 +122,12 @@ public sealed class TrainCommand : RunnerCommand
         "--eval-episodes", "K", $"episodes per evaluation, run side by side (default: {EvalSettings.DefaultEpisodes}; needs evaluation on)",
         1, EvalSettings.MaxEpisodes);
 
+    private readonly Option<long> _videoEvery = OptionFactory.Count(
+        "--video-every", "N",
+        "draw one evaluation episode of the policy (mean action, one episode's steps, 640x480, as render) every N env steps and at step 0 " +
+        "into videos/step-<step>.mp4, on a thread of its own; the Ant only; needs EGL and ffmpeg (docs/render.md#during-training)",
+        0L, 0L, 10_000_000_000L);
+
     private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
         "--optimizer-impl",
         "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
@@ -217,7 +223,7 @@ public sealed class TrainCommand : RunnerCommand
         Option[] all =
         [
             _method, _out, _preset, _env, _friction, _frictions, _steps, _envs, _seed, _device, _cpuKernels, _libtorch, _threads, _torchThreads, _obs, _engine,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _optimizerImpl, .. learnerOptions,
+            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _videoEvery, _optimizerImpl, .. learnerOptions,
             .. _methodOptions.SelectMany(m => m.All), ConfigArguments.Option(),
         ];
         foreach (var option in all) Add(option);
@@ -275,6 +281,7 @@ public sealed class TrainCommand : RunnerCommand
         yield return (_optimizerImpl, [_optimizerImpl.WordFor(c.Run.Optimizer)]);
         yield return (_evalEvery, [L(c.Eval.EveryEnvSteps)]);
         if (c.Eval.Enabled) yield return (_evalEpisodes, [L(c.Eval.Episodes)]);
+        if (c.Eval.VideosEnabled) yield return (_videoEvery, [L(c.Eval.VideoEveryEnvSteps)]);
         // The learner preset fixes what no flag sets (Adam's betas); every other learner field is given explicitly.
         yield return (_learner, [IsSeed2023Learner(c.Ppo) ? Seed2023 : Nature2024]);
         yield return (_activation, [_activation.WordFor(c.Ppo.Network.Activation)]);
@@ -403,7 +410,10 @@ public sealed class TrainCommand : RunnerCommand
         var run = new RunSettings(
             seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
             result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes), _cpuKernels.Get(result));
-        var config = new TrainConfig(env, ppo, run, methodSettings) { Eval = ReadEval(result, preset) };
+        long videoEvery = result.GetValue(_videoEvery);
+        if (videoEvery > 0 && !CbpGpu.Agent.Rendering.TrainingVideo.Renders(env.Ant))
+            throw new UsageException($"--video-every draws the Ant only ({EnvRegistry.Ant}, {EnvRegistry.AntBullet}), not {env.Ant.Id}; drop --video-every");
+        var config = new TrainConfig(env, ppo, run, methodSettings) { Eval = ReadEval(result, preset) with { VideoEveryEnvSteps = videoEvery } };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
         return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
     }
