@@ -371,7 +371,7 @@ public sealed class PlotTests : IDisposable
         var plot = new PlotFigures(runs, figures, TextWriter.Null);
         plot.Returns(16_384, 100, 0);
         plot.EvalReturns(100, 0);
-        foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) plot.PerLayer(prefix, file, title, yLabel);
+        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) plot.PerLayer(prefix, file);
         plot.UnitAges();
         plot.ReturnAgainstFriction();
         Assert.Equal(["eval_returns", "friction", "returns", "unit_ages", "weights"], plot.Written.Keys.Order());
@@ -463,13 +463,13 @@ public sealed class PlotTests : IDisposable
     [Fact]
     public void FrictionPeriodColoursGoFromBlueToRed()
     {
-        var colors = Enumerable.Range(0, 5).Select(i => PlotFigures.PeriodColor(i, 5)).ToList();
+        var colors = Enumerable.Range(0, 5).Select(i => PlotCanvas.PeriodColor(i, 5)).ToList();
         double[] hues = [.. colors.Select(Hue)];
         Assert.InRange(hues[0], 200, 250);   // blue
         Assert.True(hues[^1] <= 20 || hues[^1] >= 345, $"last hue {hues[^1]}");   // red
         for (int i = 1; i < hues.Length; i++) Assert.True(hues[i] < hues[i - 1], $"hues {string.Join(", ", hues)}");
         Assert.All(colors, c => Assert.True(Math.Max(c.R, Math.Max(c.G, c.B)) >= 190, $"{c} is dark"));
-        Assert.Equal(PlotFigures.PeriodColor(0, 1), colors[0]);
+        Assert.Equal(PlotCanvas.PeriodColor(0, 1), colors[0]);
     }
 
     /// <summary>The HSV hue in degrees.</summary>
