@@ -16,8 +16,10 @@ public static class PlotFromCsv
         var notes = new List<string>();
         List<T>? Read<T>(string name, string header, Func<string, string[], T> parse, Func<T, string> write)
         {
-            var rows = PlotCsv.Read(Path.Combine(dir, name + ".csv"), header, parse, write, out string? problem);
+            string path = Path.Combine(dir, name + ".csv");
+            var rows = PlotCsv.Read(path, header, parse, write, out string? problem, out string? older);
             if (rows is null) notes.Add($"note: {problem}, so no {name}.png");
+            else if (older is not null) notes.Add($"note: {path} is in an earlier plot's layout ({older}); {name}.csv is written in today's ({header})");
             return rows;
         }
         var returns = Read("returns", PlotCsv.ReturnsHeader, PlotCsv.Bin, PlotCsv.Row);

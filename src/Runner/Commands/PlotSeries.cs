@@ -61,6 +61,19 @@ public static class PlotCsv
     public static FrictionRow Friction(string line, string[] f) =>
         new(line, ulong.Parse(f[0], NumberStyles.None, CultureInfo.InvariantCulture), I(f[1]), D(f[2]), I(f[3]), D(f[4]), f[5] is "eval" or "episodes" ? f[5] : throw new FormatException());
 
+    /// <summary>
+    /// Layouts earlier builds of plot wrote (docs/demo): the first column was "method" (a line was one method), friction.csv
+    /// had no source (there were no evaluations: episodes), unit_ages.csv no line (only CBP replaced units). Each with
+    /// today's header and how a row becomes today's.
+    /// </summary>
+    public static readonly (string Header, string Today, Func<string, string> Row)[] Older =
+    [
+        ("method,bin_start,bin_end,runs,mean_return,ci_low,ci_high", ReturnsHeader, row => row),
+        ("method,layer,step,runs,mean", LayerHeader, row => row),
+        ("method,seed,period,friction,episodes,mean_return", FrictionHeader, row => row + ",episodes"),
+        ("layer,age_bin,step,runs,mean_units", AgeHeader, row => $"{Agent.Methods.MethodRegistry.Get(Agent.Settings.PpoMethod.Cbp).Word},{row}"),
+    ];
+
     private static long L(string s) => long.Parse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
     private static int I(string s) => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
     private static double D(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -70,9 +83,17 @@ public static class PlotCsv
     /// The rows of <paramref name="path"/> read by <paramref name="parse"/> (the label, then the fields after it), or
     /// null with <paramref name="problem"/> saying what is wrong: no such file, another header, a line that is not a row.
     /// </summary>
-    public static List<T>? Read<T>(string path, string header, Func<string, string[], T> parse, Func<T, string> write, out string? problem)
+    public static List<T>? Read<T>(string path, string header, Func<string, string[], T> parse, Func<T, string> write, out string? problem) =>
+        Read(path, header, parse, write, out problem, out _);
+
+    /// <summary>
+    /// The same, also reading the older layouts of <see cref="Older"/> (rows turned into today's; <paramref name="older"/>
+    /// then names the header read). A row read from an older layout is written in today's.
+    /// </summary>
+    public static List<T>? Read<T>(string path, string header, Func<string, string[], T> parse, Func<T, string> write, out string? problem, out string? older)
     {
         problem = null;
+        older = null;
         if (!System.IO.File.Exists(path))
         {
             problem = $"{path} is missing";
@@ -80,6 +101,14 @@ public static class PlotCsv
         }
         string text = Agent.Training.RunDirectory.Guard(path, "read", () => System.IO.File.ReadAllText(path));
         string[] lines = text.Split('\n');
+        Func<string, string> today = line => line;
+        if (lines[0] != header && Older.FirstOrDefault(o => o.Header == lines[0] && o.Today == header) is { Header: not null } layout)
+        {
+            older = layout.Header;
+            today = layout.Row;
+            lines[0] = header;
+            for (int i = 1; i < lines.Length; i++) if (lines[i].Length > 0 || i < lines.Length - 1) lines[i] = today(lines[i]);
+        }
         if (lines[0] != header)
         {
             problem = $"{path} does not start with the header {header}";
