@@ -203,10 +203,12 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
             heat.Colormap = new ScottPlot.Colormaps.Viridis();
             // ScottPlot places the first and last cell centres at the extent's edges: rows centred on 0 .. bins-1, the ticks.
             heat.Extent = new CoordinateRect(steps.Length == 0 ? 0 : steps[0], steps.Length == 0 ? 1 : steps[^1], 0, bins.Length - 1);
-            plot.Add.ColorBar(heat).Label = "log10(1 + units)";
+            // The colour's meaning goes in the title: a colour bar's own label is drawn over its tick labels.
+            plot.Add.ColorBar(heat);
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title(lineCount == 1 ? $"Unit ages (optimizer steps): {layer}, mean over {Runs(runs)}" : $"{line}: {layer}, {Runs(runs)}");
+            plot.Title(lineCount == 1 ? $"Unit ages (optimizer steps): {layer}, mean over {Runs(runs)}; colour: log10(1 + units)"
+                : $"{line}: {layer}, {Runs(runs)}; colour: log10(1 + units)");
             plot.XLabel(StepsLabel);
         }
         WriteCsv("unit_ages", PlotCsv.AgeHeader, rows, PlotCsv.Row);
@@ -232,8 +234,8 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
                 marker.Color = PeriodColor(p.Period, maxPeriods);
                 marker.Size = 9;
             }
-            plot.Title(SeveralPerMethod
-                ? $"{line}: return per period (period 0..{maxPeriods - 1}: blue to red)"
+            plot.Title(maxPeriods == 1 ? $"{line}: return in its one friction period"
+                : SeveralPerMethod ? $"{line}: return per period (period 0..{maxPeriods - 1}: blue to red)"
                 : $"{line}: return per friction period (colour: period 0..{maxPeriods - 1}, blue to red)");
             plot.XLabel(Context.Shape is null ? "log10 friction" : $"log10 friction ({Context.Shape})");
             var sources = own.Select(r => r.Source).Distinct().ToList();
