@@ -207,8 +207,8 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
             plot.Add.ColorBar(heat);
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 [.. Enumerable.Range(0, bins.Length).Select(i => (double)i)], [.. bins.Select(b => $"age {b.Replace('_', '-')}")]);
-            plot.Title(lineCount == 1 ? $"Unit ages (optimizer steps): {layer}, mean over {Runs(runs)}; colour: log10(1 + units)"
-                : $"{line}: {layer}, {Runs(runs)}; colour: log10(1 + units)");
+            plot.Title(lineCount == 1 ? $"Unit ages (optimizer steps): {layer}, mean over {Runs(runs)}; colour: log10(1+units)"
+                : $"{line}: {layer}, {Runs(runs)}; colour: log10(1+units)");
             plot.XLabel(StepsLabel);
         }
         WriteCsv("unit_ages", PlotCsv.AgeHeader, rows, PlotCsv.Row);

@@ -37,6 +37,10 @@ public sealed class PlotCommand : RunnerCommand
         A configuration is what a run's config.json holds but for its seed (and settings that never change results):
         its runs are averaged into one line, labelled by its method and, when a method has several (a --grid sweep),
         by the flags whose values differ between them, e.g. "cbp maturity=500 replacement-rate=1e-3".
+
+        plot --from-csv FIGDIR [--out OUTDIR] draws the figures an earlier plot wrote to FIGDIR again, from its CSVs
+        (and figures.json, what the titles say beyond them), with today's layout and without the runs; each CSV is
+        written back as read. A figure whose CSV is missing or malformed is skipped with a note.
         """)
     {
         Add(_dirs);

@@ -48,7 +48,8 @@ public static class PlotLines
                 var shortLabels = same.ToDictionary(l => l, l =>
                 {
                     var implied = Implied(l.Flags);
-                    return Label(l, f => Presets.Contains(f) || !implied.TryGetValue(f, out string? v) || v != l.Flags[f]);
+                    // --learner too is left out where the preset gives it (FlagsFor names it, so Implied has it).
+                    return Label(l, f => (Presets.Contains(f) && f != "--learner") || !implied.TryGetValue(f, out string? v) || v != l.Flags[f]);
                 });
                 if (shortLabels.Values.Distinct().Count() == same.Count)
                     foreach (var line in same) labelOf[line] = shortLabels[line];
