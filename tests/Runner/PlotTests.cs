@@ -371,7 +371,7 @@ public sealed class PlotTests : IDisposable
         var plot = new PlotFigures(runs, figures, TextWriter.Null);
         plot.Returns(16_384, 100, 0);
         plot.EvalReturns(100, 0);
-        foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) plot.PerLayer(prefix, file, title, yLabel);
+        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) plot.PerLayer(prefix, file);
         plot.UnitAges();
         plot.ReturnAgainstFriction();
         Assert.Equal(["eval_returns", "friction", "returns", "unit_ages", "weights"], plot.Written.Keys.Order());
@@ -459,17 +459,86 @@ public sealed class PlotTests : IDisposable
     private static bool OnEdge(PixelRect rect, Pixel px) =>
         px.X >= rect.Left - 0.5 && px.X <= rect.Right + 0.5 && px.Y >= rect.Top - 0.5 && px.Y <= rect.Bottom + 0.5;
 
+    /// <summary>
+    /// `plot --from-csv`: the figures of a grid sweep with evaluations and activity drawn again from the CSVs plot wrote
+    /// give the same CSVs, byte for byte, and the same PNGs (the rows go through the same drawing).
+    /// </summary>
+    [Fact]
+    public void FiguresDrawnAgainFromTheirCsvsGiveTheSameCsvsAndPngs()
+    {
+        string sweep = Path.Combine(_root, "layout");
+        int n = 0;
+        foreach (var (maturity, rate) in new[] { (500, 1e-4), (10_000, 1e-3) })
+            for (ulong seed = 0; seed < 2; seed++)
+                LayoutRun(Path.Combine(sweep, "cbp", $"m{maturity}r{rate}", $"seed-{seed}"), PpoMethod.Cbp, seed, 1000 * ++n, maturity, rate);
+        LayoutRun(Path.Combine(sweep, "std", "seed-0"), PpoMethod.Standard, 0, 9000, 10_000, 1e-4);
+        File.WriteAllText(Path.Combine(sweep, "std", "seed-0", RunDirectory.ActivityFile),
+            "step,dormant_share,stable_rank,stable_rank_percent\n10000,0.1,NaN,NaN\n20000,0.3,128,50\n40000,0.25,100,39.0625\n");
+        string a = Path.Combine(_root, "a"), b = Path.Combine(_root, "b");
+        var first = Invoke("plot", sweep, "--out", a, "--bin", "16384", "--resamples", "50");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var again = Invoke("plot", "--from-csv", a, "--out", b);
+        Assert.True(again.ExitCode == 0, again.Error);
+        // The runs log no dormant_ or eff_rank_ columns: plot wrote no such figure, and --from-csv notes their CSVs missing.
+        Assert.Equal([$"note: {Path.Combine(a, "dormant.csv")} is missing, so no dormant.png", $"note: {Path.Combine(a, "effective-rank.csv")} is missing, so no effective-rank.png"],
+            again.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("note:")));
+        string[] names = [.. Directory.GetFiles(a).Select(f => Path.GetFileName(f)).Order()];
+        Assert.Equal(["dormant_share", "eval_returns", "figures", "friction", "returns", "runs", "stable_rank", "unit_ages", "weights"],
+            names.Select(Path.GetFileNameWithoutExtension).Distinct().Order());
+        Assert.Equal(names, Directory.GetFiles(b).Select(Path.GetFileName).Order());
+        foreach (string name in names)
+            Assert.True(File.ReadAllBytes(Path.Combine(a, name)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(b, name))), $"{name} differs");
+        // In place: the same files again.
+        var inPlace = Invoke("plot", "--from-csv", b, "--out", b);
+        Assert.True(inPlace.ExitCode == 0, inPlace.Error);
+        foreach (string name in names)
+            Assert.True(File.ReadAllBytes(Path.Combine(a, name)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(b, name))), $"{name} differs in place");
+    }
+
+    /// <summary>`plot --from-csv`: a missing or malformed CSV skips its figure with one note; a directory with none is one error line; DIR and --from-csv together are a usage error.</summary>
+    [Fact]
+    public void FromCsvSkipsAFigureWhoseCsvIsMissingOrMalformedAndRefusesADirectoryWithNone()
+    {
+        string dir = Path.Combine(_root, "csvs"), outDir = Path.Combine(_root, "out");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "returns.csv"), "line,bin_start,bin_end,runs,mean_return,ci_low,ci_high\nstd,0,100,2,1.5,1,2\nstd,100,200,2,3,2.5,3.5\n");
+        File.WriteAllText(Path.Combine(dir, "friction.csv"), "line,seed,period,friction,episodes,mean_return,source\nstd,0,0,1,4,x,episodes\n");
+        File.WriteAllText(Path.Combine(dir, "weights.csv"), "line,layer,step,runs,mean\nstd,policy_l1,100,2,1.50\n");
+        var outcome = Invoke("plot", "--from-csv", dir, "--out", outDir);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        string[] notes = [.. outcome.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("note:"))];
+        Assert.Contains($"note: {Path.Combine(dir, "friction.csv")} line 2 is not a row of line,seed,period,friction,episodes,mean_return,source, so no friction.png", notes);
+        Assert.Contains($"note: {Path.Combine(dir, "weights.csv")} line 2 is not written the way plot writes it (std,policy_l1,100,2,1.5), so no weights.png", notes);
+        Assert.Contains($"note: {Path.Combine(dir, "eval_returns.csv")} is missing, so no eval_returns.png", notes);
+        // One note per figure skipped (all but returns) and one for the missing figures.json.
+        Assert.Equal(PlotCanvas.ActivityFigures.Length + PlotCanvas.PerLayerFigures.Length + 3 + 1, notes.Length);
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "returns.csv")), File.ReadAllText(Path.Combine(outDir, "returns.csv")));
+        Assert.True(File.Exists(Path.Combine(outDir, "returns.png")));
+        Assert.False(File.Exists(Path.Combine(outDir, "friction.png")));
+
+        string empty = Path.Combine(_root, "empty");
+        Directory.CreateDirectory(empty);
+        var none = Invoke("plot", "--from-csv", empty);
+        Assert.Equal(1, none.ExitCode);
+        Assert.StartsWith($"error: {empty} holds none of the CSVs plot writes (returns.csv, eval_returns.csv, weights.csv, dormant.csv, effective-rank.csv, unit_ages.csv", none.ErrorLine);
+        Assert.EndsWith("give --from-csv the --out of an earlier `plot`", none.ErrorLine);
+
+        var both = Invoke("plot", empty, "--from-csv", dir);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Equal($"error: --from-csv draws from {dir}'s CSVs, not from runs: give DIR or --from-csv, not both", both.ErrorLine);
+    }
+
     /// <summary>Issue 25: friction periods go from blue (the first) to red (the last) through the hues between, none near-black.</summary>
     [Fact]
     public void FrictionPeriodColoursGoFromBlueToRed()
     {
-        var colors = Enumerable.Range(0, 5).Select(i => PlotFigures.PeriodColor(i, 5)).ToList();
+        var colors = Enumerable.Range(0, 5).Select(i => PlotCanvas.PeriodColor(i, 5)).ToList();
         double[] hues = [.. colors.Select(Hue)];
         Assert.InRange(hues[0], 200, 250);   // blue
         Assert.True(hues[^1] <= 20 || hues[^1] >= 345, $"last hue {hues[^1]}");   // red
         for (int i = 1; i < hues.Length; i++) Assert.True(hues[i] < hues[i - 1], $"hues {string.Join(", ", hues)}");
         Assert.All(colors, c => Assert.True(Math.Max(c.R, Math.Max(c.G, c.B)) >= 190, $"{c} is dark"));
-        Assert.Equal(PlotFigures.PeriodColor(0, 1), colors[0]);
+        Assert.Equal(PlotCanvas.PeriodColor(0, 1), colors[0]);
     }
 
     /// <summary>The HSV hue in degrees.</summary>

@@ -10,8 +10,11 @@ public sealed class PlotCommand : RunnerCommand
     private readonly Argument<string[]> _dirs = new("DIR")
     {
         Description = "sweep directories (DIR/<method>/seed-<n>/, with a grid DIR/<method>/<configuration>/seed-<n>/) or run directories (train --out), any mix",
-        Arity = ArgumentArity.OneOrMore,
+        Arity = ArgumentArity.ZeroOrMore,
     };
+
+    private readonly Option<string> _fromCsv = OptionFactory.Text("--from-csv", "FIGDIR",
+        "draw again the figures an earlier plot wrote to FIGDIR, from its CSVs, instead of from runs (no DIR then)", required: false);
 
     private readonly Option<string> _out = OptionFactory.Text("--out", "FIGDIR", "where the PNG and CSV files go (default: figures/ in the first DIR)", required: false);
     private readonly Option<long> _bin = OptionFactory.Count("--bin", "STEPS", "width of a return bin in env steps", 100_000L, 1L, long.MaxValue);
@@ -34,24 +37,36 @@ public sealed class PlotCommand : RunnerCommand
         A configuration is what a run's config.json holds but for its seed (and settings that never change results):
         its runs are averaged into one line, labelled by its method and, when a method has several (a --grid sweep),
         by the flags whose values differ between them, e.g. "cbp maturity=500 replacement-rate=1e-3".
+
+        plot --from-csv FIGDIR [--out OUTDIR] draws the figures an earlier plot wrote to FIGDIR again, from its CSVs
+        (and figures.json, what the titles say beyond them), with today's layout and without the runs; each CSV is
+        written back as read. A figure whose CSV is missing or malformed is skipped with a note.
         """)
     {
         Add(_dirs);
         Add(_out);
+        Add(_fromCsv);
         Add(_bin);
         Add(_resamples);
         Add(_bootstrapSeed);
         SetAction(Run);
     }
 
-    /// <summary>The per-layer figures of <see cref="PlotFigures.PerLayerFigures"/>, named in the help from that one list.</summary>
+    /// <summary>The per-layer figures of <see cref="PlotCanvas.PerLayerFigures"/>, named in the help from that one list.</summary>
     private static string PerLayerHelp =>
-        string.Join(", ", PlotFigures.PerLayerFigures.Select(f => $"{f.File}.png ({f.YLabel} per layer over time)"));
+        string.Join(", ", PlotCanvas.PerLayerFigures.Select(f => $"{f.File}.png ({f.YLabel} per layer over time)"));
 
     private int Run(ParseResult result)
     {
-        string[] dirs = result.GetValue(_dirs)!;
+        string[] dirs = result.GetValue(_dirs) ?? [];
         var output = result.InvocationConfiguration.Output;
+        if (result.GetValue(_fromCsv) is string csvDir)
+        {
+            if (dirs.Length > 0) throw new UsageException($"--from-csv draws from {csvDir}'s CSVs, not from runs: give DIR or --from-csv, not both");
+            PlotFromCsv.Redraw(csvDir, result.GetValue(_out) ?? csvDir, output);
+            return 0;
+        }
+        if (dirs.Length == 0) throw new UsageException("plot needs a DIR (a sweep or run directory) or --from-csv FIGDIR; see plot --help");
         var found = PlotRun.Find(dirs);
         foreach (var run in found)
             foreach (string warning in run.Warnings) result.InvocationConfiguration.Error.WriteLine(warning);
@@ -75,9 +90,11 @@ public sealed class PlotCommand : RunnerCommand
         figures.Returns(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         figures.EvalReturns(result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         figures.ActingActivity(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
-        foreach (var (prefix, file, title, yLabel) in PlotFigures.PerLayerFigures) figures.PerLayer(prefix, file, title, yLabel);
+        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) figures.PerLayer(prefix, file);
         figures.UnitAges();
         figures.ReturnAgainstFriction();
+        string context = Path.Combine(outDir, FigureContext.File);
+        RunDirectory.Guard(context, "write", () => File.WriteAllText(context, figures.FigureContext.ToJson()));
         return 0;
     }
 }

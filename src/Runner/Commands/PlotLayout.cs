@@ -19,6 +19,9 @@ public static class PlotLayout
 
     private const float LegendFontSize = 14;
 
+    /// <summary>The least room right of a panel's axes, in pixels: half of a tick label like "1,100,000".</summary>
+    private const float RightMargin = 40;
+
     /// <summary>The figure: <paramref name="panels"/> in rows of <paramref name="columns"/>, each panel <paramref name="panelWidth"/> x <paramref name="panelHeight"/>, and the legend strip (the last subplot) when <paramref name="legend"/> has entries.</summary>
     public sealed class Figure
     {
@@ -35,7 +38,12 @@ public static class PlotLayout
         int rows = (panels.Count + columns - 1) / columns;
         var multi = new Multiplot();
         while (multi.Subplots.Count > 0) multi.Subplots.RemoveAt(0);
-        foreach (var panel in panels) multi.Subplots.Add(panel);
+        foreach (var panel in panels)
+        {
+            // Room right of the axes for half the last x tick label, which would otherwise be cut at the panel's edge.
+            panel.Axes.Right.MinimumSize = Math.Max(panel.Axes.Right.MinimumSize, RightMargin);
+            multi.Subplots.Add(panel);
+        }
         Plot? key = legend.Count == 0 ? null : LegendPlot(legend);
         float stripWidth = 0;
         if (key is not null)

@@ -48,6 +48,7 @@ public static class PlotLines
                 var shortLabels = same.ToDictionary(l => l, l =>
                 {
                     var implied = Implied(l.Flags);
+                    // --learner too is left out where the preset gives it (FlagsFor names it, so Implied has it).
                     return Label(l, f => (Presets.Contains(f) && f != "--learner") || !implied.TryGetValue(f, out string? v) || v != l.Flags[f]);
                 });
                 if (shortLabels.Values.Distinct().Count() == same.Count)
