@@ -19,7 +19,7 @@ namespace CbpGpu.Kernels;
 public sealed partial class PrimaryContextCuda : IDisposable
 {
     // ILGPU 1.5.3: Accelerator's private field behind NativePtr (tests/Kernels/PrimaryContextTests.cs checks it exists).
-    internal static readonly FieldInfo NativePointerField =
+    public static readonly FieldInfo NativePointerField =
         typeof(Accelerator).GetField("nativePtr", BindingFlags.Instance | BindingFlags.NonPublic)
         ?? throw new MissingFieldException(typeof(Accelerator).FullName, "nativePtr");
 
