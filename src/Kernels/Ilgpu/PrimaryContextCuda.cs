@@ -11,8 +11,8 @@ namespace CbpGpu.Kernels;
 /// that kernels may read and write libtorch's device pointers (memory belongs to a context; another context on the same
 /// device cannot address it). ILGPU 1.5.3's CudaAccelerator always creates a context of its own (cuCtxCreate) and binds
 /// whatever its native pointer names (cuCtxSetCurrent), with no option for the primary one. So: create it, retain the
-/// primary context (cuDevicePrimaryCtxRetain), put that in the accelerator's native pointer and bind it before any
-/// kernel is loaded or memory allocated; on disposal put ILGPU's own context back so that ILGPU destroys that one, and
+/// primary context (cuDevicePrimaryCtxRetain), put that in the accelerator's native pointer and make it current before
+/// any kernel is loaded or memory allocated; on disposal put ILGPU's own context back so that ILGPU destroys that one, and
 /// release the primary (src/Kernels/MEMORY.md#cuda). cuCtxSynchronize on the primary context (the accelerator's
 /// Synchronize) then also waits for libtorch's streams.
 /// </summary>
@@ -53,6 +53,9 @@ public sealed partial class PrimaryContextCuda : IDisposable
             Check(CuDevicePrimaryCtxRetain(out nint primary, device), "cuDevicePrimaryCtxRetain");
             nint own = accelerator.NativePtr;
             NativePointerField.SetValue(accelerator, primary);
+            // Bind() returns early for the accelerator already current on this thread (the constructor bound it), so
+            // make the primary context current here; other threads bind it through NativePtr.
+            Check(CuCtxSetCurrent(primary), "cuCtxSetCurrent");
             accelerator.Bind();
             return new PrimaryContextCuda(context, accelerator, own, device);
         }
@@ -85,6 +88,9 @@ public sealed partial class PrimaryContextCuda : IDisposable
 
     [LibraryImport("libcuda.so.1", EntryPoint = "cuDevicePrimaryCtxRetain")]
     private static partial int CuDevicePrimaryCtxRetain(out nint context, int device);
+
+    [LibraryImport("libcuda.so.1", EntryPoint = "cuCtxSetCurrent")]
+    private static partial int CuCtxSetCurrent(nint context);
 
     [LibraryImport("libcuda.so.1", EntryPoint = "cuDevicePrimaryCtxRelease_v2")]
     private static partial int CuDevicePrimaryCtxRelease(int device);
