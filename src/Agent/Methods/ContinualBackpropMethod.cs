@@ -109,7 +109,7 @@ namespace CbpGpu.Agent.Methods
             Settings = Schema,
             CheckpointBlock = ("cbp", 1),
             ReplacesUnits = true,
-            Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed),
+            Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed, b.Kernels),
             Validate = c => ((CbpSettings)c.MethodSettings!).AdamReset != AdamStateReset.None && c.Run.Optimizer == OptimizerImpl.Torch
                 ? "resetting the Adam state of replaced units needs per-weight step counters, which TorchSharp's Adam lacks; use the fused or naive optimizer"
                 : null,
@@ -117,9 +117,7 @@ namespace CbpGpu.Agent.Methods
                 ((CbpSettings)settings!).AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch
                     ? "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
                       "use --optimizer-impl fused or naive, or add --reset-adam-state none"
-                    : device == "cuda" && impl == OptimizerImpl.Torch
-                        ? "--device cuda runs CBP next to --optimizer-impl torch on CPU memory only (no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive"
-                        : null,
+                    : null,
         });
     }
 }
