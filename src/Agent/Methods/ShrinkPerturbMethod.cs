@@ -158,10 +158,7 @@ namespace CbpGpu.Agent.Methods
             /// <summary>A weight as the run initialises it (FlatParameters.Initialize: scheme and gain), a bias 0.</summary>
             private void DrawFresh(ParameterSlice slice, ParameterLayout layout, Span<float> fresh)
             {
-                int index = -1;
-                for (int i = 0; i < layout.Weights.Count; i++)
-                    if (ReferenceEquals(layout.Weights[i], slice)) index = i;
-                if (index < 0)
+                if (!layout.Weights.Contains(slice))
                 {
                     fresh.Clear();
                     return;
