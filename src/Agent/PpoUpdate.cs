@@ -18,8 +18,8 @@ public sealed record UpdateStats(
 /// <summary>
 /// PPO (docs/ppo.md#one-update) in the order it runs: generalised advantage estimation over the rollout, then
 /// <see cref="PpoSettings.Epochs"/> passes of shuffled minibatches with the clipped surrogate objective plus the
-/// value regression, one optimizer over both networks, and after every optimizer step the hook where a plasticity
-/// method (Continual Backprop, ...) plugs in (docs/extending.md#hooks).
+/// value regression, one optimizer over both networks, and before and after every optimizer step the hooks where a
+/// plasticity method (Continual Backprop, ...) plugs in (docs/extending.md#hooks).
 /// </summary>
 public sealed class PpoUpdate : IDisposable
 {
@@ -156,8 +156,11 @@ public sealed class PpoUpdate : IDisposable
                 if (_s.MaxGradNorm is double maxNorm)
                     using (no_grad())
                         ClipGradientNorm(_nets.Parameters.Grad, maxNorm);
+                var step = _hook is null ? default
+                    : new StepView(_nets.Parameters, _optimizer, [policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()]);
+                _hook?.BeforeStep(step);
                 _optimizer.Step();
-                _hook?.AfterStep(new StepView(_nets.Parameters, _optimizer, [policy.H1.detach(), policy.H2.detach(), value.H1.detach(), value.H2.detach()]));
+                _hook?.AfterStep(step);
 
                 using (no_grad())
                 {

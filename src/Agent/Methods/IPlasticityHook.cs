@@ -3,19 +3,22 @@ using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Methods;
 
-/// <summary>What a method sees after each optimizer step (docs/extending.md#hooks).</summary>
+/// <summary>What a method sees around each optimizer step (docs/extending.md#hooks).</summary>
 /// <param name="Parameters">The flat parameters (rewritten in place by the method) and their flat gradient (.Grad).</param>
 /// <param name="Optimizer">The optimizer that just stepped: its state, for methods that reset part of it.</param>
 /// <param name="HiddenActivations">This minibatch's activations after the nonlinearity, [batch x units] per hidden layer, in ParameterLayout.HiddenLayers order.</param>
 public readonly record struct StepView(FlatParameters Parameters, IParameterOptimizer Optimizer, IReadOnlyList<Tensor> HiddenActivations);
 
 /// <summary>
-/// A plasticity method's work during training (docs/extending.md#hooks): after each optimizer step, after each update,
+/// A plasticity method's work during training (docs/extending.md#hooks): before and after each optimizer step, after each update,
 /// its own updates.csv columns, and the payload of its checkpoint block. A method without one (std, ns, l2) is plain
 /// optimizer settings.
 /// </summary>
 public interface IPlasticityHook : IDisposable
 {
+    /// <summary>Before each optimizer step, the gradient complete (clipped where the run clips): a method may add to it.</summary>
+    void BeforeStep(in StepView step) { }
+
     void AfterStep(in StepView step);
 
     /// <summary>After each PPO update (<paramref name="update"/> counts from 1 over the whole run).</summary>

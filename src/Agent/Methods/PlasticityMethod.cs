@@ -12,6 +12,9 @@ namespace CbpGpu.Agent.Methods;
 public sealed record MethodBuild(FlatParameters Parameters, AdamSettings Adam, OptimizerImpl Impl, ulong Seed, object? Settings,
     KernelBackendKind Kernels)
 {
+    /// <summary>How the run drew its weights (docs/ppo.md#initialisation), for a method that draws fresh ones.</summary>
+    public NetworkSettings Network { get; init; } = NetworkSettings.Nature2024;
+
     /// <summary>The run's optimizer alone (Adam with its coupled L2, on the run's implementation and kernel backend), no hook.</summary>
     public OptimizerPair PlainOptimizer() => OptimizerPair.Create(Parameters, Adam, null, Impl, Seed, Kernels);
 }

@@ -36,6 +36,9 @@ public sealed class OptimizerPair : IDisposable
         return new OptimizerPair(Optimizer, hook, _backend);
     }
 
+    /// <summary>A method's own optimizer (an update rule other than the run's Adam) and its hook, which may be the same object.</summary>
+    public static OptimizerPair Own(IParameterOptimizer optimizer, IPlasticityHook? hook) => new(optimizer, hook, null);
+
     /// <param name="cbp">CBP over <see cref="ParameterLayout.HiddenLayers"/>, or null for none.</param>
     /// <param name="cbpSeed">Seeds CBP's replacement decisions and fresh weights.</param>
     /// <param name="kernels">
