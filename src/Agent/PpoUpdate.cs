@@ -149,7 +149,9 @@ public sealed class PpoUpdate : IDisposable
                 var value = _nets.Value(mbObs);
                 var valueLoss = (value.Value - returns.index_select(0, idx)).square().mean();
 
-                var loss = policyLoss + valueLoss.mul(valueCoefficient);
+                // add with the held Scalar one, not `+`: TorchSharp's `+` passes a temporary Scalar 1 as alpha, which the GC
+                // may finalize while libtorch reads it (seen as a toFloat failure in a loaded test run); same op, same bits.
+                var loss = policyLoss.add(valueLoss.mul(valueCoefficient), one);
                 _optimizer.ZeroGrad();
                 loss.backward();
                 if (_s.MaxGradNorm is double maxNorm)

@@ -186,7 +186,14 @@ public sealed class RedoMethodTests : IDisposable
 
         string[] rows = TrainRuns.UpdateColumns(straight, ["replaced_policy_h2", "replaced_value_h2", "redo_dormant_value_h2"]);
         Assert.Contains(rows.Skip(1), r => r.Split(',').Take(2).Any(c => long.Parse(c) > 0));   // it did reset units
-        using var file = File.OpenRead(Path.Combine(straight, RunDirectory.CheckpointFile));
-        Assert.True(BlockReader.Read(file, Checkpoint.Magic, Checkpoint.FormatVersion).Has("redo"));
+        using (var file = File.OpenRead(Path.Combine(straight, RunDirectory.CheckpointFile)))
+            Assert.True(BlockReader.Read(file, Checkpoint.Magic, Checkpoint.FormatVersion).Has("redo"));
+
+        // Plotted under its own name, with its unit ages (reset units are young).
+        string figures = Path.Combine(_root, "figures");
+        var plot = Invoke("plot", straight, "--out", figures);
+        Assert.True(plot.ExitCode == 0, plot.Error);
+        Assert.Contains(Directory.GetFiles(figures, "*.csv").SelectMany(File.ReadAllLines), l => l.StartsWith("redo,", StringComparison.Ordinal));
+        Assert.Contains(File.ReadAllLines(Path.Combine(figures, "unit_ages.csv")), l => l.StartsWith("redo,", StringComparison.Ordinal));
     }
 }
