@@ -112,8 +112,8 @@ public sealed class PlasticityMethod
     public bool IsDefault { get; init; }
 
     /// <summary>
-    /// How this method takes a preset of its settings schema, which it may share with another method (cbpi takes CBP's
-    /// presets with decay 0); identity by default.
+    /// How this method takes a preset of its settings schema, which it may share with another method (a variant that
+    /// changes one field of every preset); identity by default.
     /// </summary>
     public Func<object, object> TakePreset { get; init; } = static s => s;
 

@@ -61,7 +61,7 @@ public sealed class MethodSettingsOptions
             $" (default from {schema.PresetFlag}: {string.Join(", ", schema.Presets.Select(p => $"{p.Word} {SettingOption.Shown(s, s.Get(p.Value))}"))}{OwnDefaults(s)})"))];
     }
 
-    /// <summary>"; cbpi: 0" where a method sharing the schema takes the presets with another value of <paramref name="s"/>.</summary>
+    /// <summary>"; WORD: VALUE" for each method sharing the schema that takes the presets with another value of <paramref name="s"/>.</summary>
     private string OwnDefaults(Setting s) => string.Concat(Methods
         .Select(m => (m.Word, Values: Schema.Presets.Select(p => s.Get(m.TakePreset(p.Value))).ToArray()))
         .Where(m => !m.Values.SequenceEqual(Schema.Presets.Select(p => s.Get(p.Value))))
