@@ -54,7 +54,7 @@ public static class BenchNetwork
         var random = new Random(seed);
         return layers.Select(l =>
         {
-            var h = new float[Batch * l.Units];
+            var h = GC.AllocateArray<float>(Batch * l.Units, pinned: true); // the kernels take its address
             for (int i = 0; i < h.Length; i++) h[i] = random.Next(3) == 0 ? 0f : (float)random.NextDouble() * 2f;
             return h;
         }).ToArray();

@@ -35,7 +35,7 @@ public class CbpStatisticsBenchmarks
     [Benchmark(Baseline = true)]
     public void Statistics()
     {
-        for (int l = 0; l < _layers.Length; l++) _kernels!.UpdateStatistics(l, _activations[l], BenchNetwork.Batch);
+        for (int l = 0; l < _layers.Length; l++) _kernels!.UpdateStatistics(l, NativeView<float>.OfFixed(_activations[l]), BenchNetwork.Batch);
     }
 
     /// <summary>The same bytes read once, summed in 4 x 8 lanes.</summary>

@@ -2,9 +2,10 @@
 # What a GPU session runs, in order, from the unpacked bundle (scripts/bundle.sh puts this script next to
 # ./runner and ./bench): ./gpu-check.sh [--benchmarks] [REPORT]
 # Everything goes to REPORT (default: $OUT/gpu-check.txt when OUT is set, else ./gpu-check.txt), with a summary
-# at the end. Every step has its own timeout, so a hang costs minutes, not the session; without --benchmarks it
-# takes about 5 minutes on a 16-core GPU machine. Steps that need a GPU say so and go on where there is none,
-# so the CPU parts run anywhere. README.md#gpu says what each result means.
+# at the end. Every step has its own timeout, so a hang costs minutes, not the session; without --benchmarks (the
+# whole BenchmarkDotNet suite instead of its aged-Adam rows) it should take under 10 minutes on a 16-core GPU machine
+# (not yet timed there). Steps that need a GPU say so and go on where there is none, so the CPU parts run anywhere:
+# GPU_CHECK_DEVICES=cpu GPU_CHECK_STEPS=4096 tries them on a small machine. README.md#gpu says what each result means.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 benchmarks=0
@@ -84,46 +85,74 @@ fi
 section "4 a TorchSharp op on CUDA (bench torch-cuda-check)"
 if run 300 "$here/bench" torch-cuda-check; then note "torch-cuda-check: PASS"; else note "torch-cuda-check: exit $?"; fi
 
-section "5 ILGPU kernels on CUDA vs the CPU loops (bench cuda-check)"
+section "5 the fused kernels on CUDA (CudaKernelBackend over device memory, primary context) vs the CPU loops (bench cuda-check)"
 if run 420 "$here/bench" cuda-check; then note "cuda-check: PASS"; else note "cuda-check: exit $?"; fi
 
-section "6 training: time split per device and env count"
+section "6 training: time split per path and env count (PPO+CBP, 20 updates each)"
 steps="${GPU_CHECK_STEPS:-40960}" # 20 updates of 2,048 env steps (fewer to try the script on a small machine)
+devices="${GPU_CHECK_DEVICES:-cpu cuda}" # GPU_CHECK_DEVICES=cpu tries the CPU parts where there is no GPU
 # train DEVICE ENVS IMPL: a short PPO+CBP run; prints the progress and the summed time split of updates.csv.
 train() {
   local dir="$runs/$1-$2-$3"
   if run 600 "$here/runner" train --method cbp --preset constant --seed 1 --steps "$steps" --envs "$2" \
        --device "$1" --optimizer-impl "$3" --checkpoint-every 0 --checkpoint-minutes 0 --out "$dir" | tail -4; then
-    awk -F, -v what="$1 --envs $2 --optimizer-impl $3" '
+    # Minibatches per update from the run's own config.json (Ppo.Epochs x Ppo.Minibatches).
+    local per_update
+    per_update="$(awk -F'[:,]' '/"Epochs"/ {e = $2 + 0} /"Minibatches"/ {m = $2 + 0} END {print e * m}' "$dir/config.json")"
+    awk -F, -v what="$1 --envs $2 --optimizer-impl $3" -v mb="$per_update" '
       NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
       { env += $col["env_seconds"]; act += $col["act_seconds"]; upd += $col["update_seconds"]; n++ }
-      END { t = env + act + upd; if (t > 0) printf "time split %s: %d updates, env %.1f s, acting %.1f s, update %.1f s (%.3f s per update); %.0f env steps/s\n", what, n, env, act, upd, upd / n, n * 2048 / t }
+      END { t = env + act + upd; if (t > 0 && n > 0) printf "time split %s: %d updates, env %.1f s, acting %.1f s, update %.1f s (%.3f s per update, %.2f ms per minibatch of %d); %.0f env steps/s\n", what, n, env, act, upd, upd / n, 1000 * upd / (n * mb), mb, n * 2048 / t }
     ' "$dir/updates.csv" | tee -a "$runs/splits"
   else
     echo "time split $1 --envs $2 --optimizer-impl $3: the run failed" | tee -a "$runs/splits"
   fi
 }
 for envs in 64 256; do
-  train cpu "$envs" fused
-  train cpu "$envs" naive
-  train cuda "$envs" naive
+  for device in $devices; do
+    train "$device" "$envs" fused        # cpu: the CPU loops; cuda: CudaKernelBackend
+    [ "$device" = cuda ] && train cuda "$envs" naive
+  done
 done
 while read -r line; do note "$line"; done <"$runs/splits"
 
-section "7 first updates' losses, CPU vs CUDA (--envs 64, naive, seed 1)"
-for device in cpu cuda; do
-  file="$runs/$device-64-naive/updates.csv"
-  [ -e "$file" ] && awk -F, -v d="$device" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    NR <= 4 { printf "%s update %d: policy_loss %s value_loss %s\n", d, NR - 1, $col["policy_loss"], $col["value_loss"] }' "$file"
-done | tee "$runs/losses"
-# Rollouts sample actions from a generator on the run's device, and CUDA's random streams are not the CPU's, so
-# the losses agree to float tolerance only if sampling is made device-independent (README.md#gpu).
-note "losses: $(grep -c update "$runs/losses" 2>/dev/null || echo 0) lines compared (above)"
-
-if [ "$benchmarks" = 1 ]; then
-  section "8 BenchmarkDotNet: fused vs naive, CPU and CUDA"
-  if run 900 "$here/bench" --filter '*'; then note "benchmarks: done"; else note "benchmarks: exit $?"; fi
+section "7 the 20-update PPO+CBP run side by side (--envs 64, seed 1): fused CUDA, naive CUDA, fused CPU loops"
+# Per update: losses, the summed mean |w| of every weight matrix (abs_w_*) and the units CBP replaced (replaced_*).
+# Fused and naive CUDA draw the same action noise and minibatches (one generator on the GPU), so they differ only by
+# the optimizer's and CBP's float rounding: the "worst relative" line says by how much. The CPU run draws its noise
+# from the CPU generator, so its numbers agree with CUDA's in scale only (README.md#gpu).
+side() {
+  awk -F, -v d="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    { w = 0; r = 0; for (c in col) { if (c ~ /^abs_w_/) w += $col[c]; if (c ~ /^replaced_/) r += $col[c] }
+      printf "%s %d %s %s %.9g %d\n", d, NR - 2, $col["policy_loss"], $col["value_loss"], w, r }' "$2"
+}
+for run_dir in cuda-64-fused cuda-64-naive cpu-64-fused; do
+  [ -e "$runs/$run_dir/updates.csv" ] && side "$run_dir" "$runs/$run_dir/updates.csv"
+done >"$runs/side"
+if [ -s "$runs/side" ]; then
+  awk '{ key = $2; row[key] = row[key] sprintf("  %s: pl %s vl %s sum|w| %s repl %s", $1, $3, $4, $5, $6) }
+       END { for (u = 0; u in row; u++) printf "update %d%s\n", u, row[u] }' "$runs/side" | tee "$runs/losses"
+  awk '$1 == "cuda-64-fused" { pl[$2] = $3; vl[$2] = $4; w[$2] = $5; r[$2] = $6 }
+       $1 == "cuda-64-naive" && ($2 in pl) { n++
+         d = ($3 - pl[$2]); if (d < 0) d = -d; s = ($3 < 0 ? -$3 : $3); if (s > 0 && d / s > wp) wp = d / s
+         d = ($4 - vl[$2]); if (d < 0) d = -d; s = ($4 < 0 ? -$4 : $4); if (s > 0 && d / s > wv) wv = d / s
+         d = ($5 - w[$2]); if (d < 0) d = -d; if ($5 > 0 && d / $5 > ww) ww = d / $5
+         if ($6 != r[$2]) rd++ }
+       END { if (n) printf "fused vs naive CUDA over %d updates: worst relative policy_loss %.2e, value_loss %.2e, sum|w| %.2e; updates with different replacement counts: %d\n", n, wp, wv, ww, rd + 0 }' \
+    "$runs/side" | tee "$runs/agreement"
+  note "side by side: $(grep -c update "$runs/losses") updates (above)"
+  [ -s "$runs/agreement" ] && note "$(cat "$runs/agreement")"
+else
+  echo "no run to compare"
+  note "side by side: no run"
 fi
+
+section "8 BenchmarkDotNet: the FusedCuda rows (with their CPU baselines)"
+# The aged-Adam step and step + CBP suites at both widths, fused only (CUDA's rows appear where ILGPU finds a GPU;
+# the naive baseline at 10x width alone takes seconds per call); --benchmarks runs the whole suite instead.
+filters=('*AgedAdam*.FusedCuda' '*AgedAdam*.FusedCpu')
+[ "$benchmarks" = 1 ] && filters=('*')
+if run 540 "$here/bench" --filter "${filters[@]}"; then note "benchmarks (${filters[*]}): done"; else note "benchmarks (${filters[*]}): exit $?"; fi
 
 section "summary"
 printf '%s\n' "${summary[@]}"

@@ -99,8 +99,9 @@ public sealed class PpoUpdate : IDisposable
     /// </summary>
     public static Tensor ClipGradientNorm(Tensor gradient, double maxNorm)
     {
+        using Scalar epsilon = 1e-6, limit = maxNorm, one = 1.0;
         var norm = gradient.norm();
-        gradient.mul_((maxNorm / (norm + 1e-6)).clamp_max(1.0));
+        gradient.mul_(norm.add(epsilon).reciprocal_().mul_(limit).clamp_max_(one));
         return norm;
     }
 
@@ -149,9 +150,7 @@ public sealed class PpoUpdate : IDisposable
                 var value = _nets.Value(mbObs);
                 var valueLoss = (value.Value - returns.index_select(0, idx)).square().mean();
 
-                // add with the held Scalar one, not `+`: TorchSharp's `+` passes a temporary Scalar 1 as alpha, which the GC
-                // may finalize while libtorch reads it (seen as a toFloat failure in a loaded test run); same op, same bits.
-                var loss = policyLoss.add(valueLoss.mul(valueCoefficient), one);
+                var loss = policyLoss.add(valueLoss.mul(valueCoefficient), one);   // not `+`: it makes a Scalar 1 of its own
                 _optimizer.ZeroGrad();
                 loss.backward();
                 if (_s.MaxGradNorm is double maxNorm)

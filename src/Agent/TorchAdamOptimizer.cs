@@ -10,17 +10,20 @@ namespace CbpGpu.Agent;
 /// applied here, in place on the flat gradient, and torch's Adam runs with weight_decay 0: TorchSharp 0.107's
 /// Adam leaks its weight-decayed gradient copy every step (measured: +1 MB per step, 5 GB after 5000 steps).
 /// The math is the same as torch's weight_decay. After <see cref="Step"/> the flat gradient holds g + wd * theta.
+/// TorchSharp's Adam itself passes numbers as Scalars nothing keeps alive (docs/ppo.md#scalars): a reference path only.
 /// </summary>
 internal sealed class TorchAdamOptimizer : IParameterOptimizer
 {
     private readonly FlatParameters _parameters;
     private readonly TorchSharp.Modules.Adam _adam;
     private readonly double _weightDecay;
+    private readonly TorchSharp.Scalar _weightDecayScalar;   // a field, so the GC cannot free it mid-call (docs/ppo.md#scalars)
 
     public TorchAdamOptimizer(FlatParameters parameters, AdamSettings s)
     {
         _parameters = parameters;
         _weightDecay = s.WeightDecay;
+        _weightDecayScalar = s.WeightDecay;
         _adam = optim.Adam([parameters.Flat], s.LearningRate, s.Beta1, s.Beta2, s.Eps, weight_decay: 0);
     }
 
@@ -30,7 +33,7 @@ internal sealed class TorchAdamOptimizer : IParameterOptimizer
     {
         if (_weightDecay != 0)
             using (no_grad())
-                _parameters.Grad.add_(_parameters.Data, alpha: _weightDecay);
+                _parameters.Grad.add_(_parameters.Data, alpha: _weightDecayScalar);
         _adam.step();
     }
 
@@ -48,5 +51,9 @@ internal sealed class TorchAdamOptimizer : IParameterOptimizer
         }
     }
 
-    public void Dispose() => _adam.Dispose();
+    public void Dispose()
+    {
+        _adam.Dispose();
+        _weightDecayScalar.Dispose();
+    }
 }

@@ -57,8 +57,11 @@ public sealed class ContinualBackprop
     /// <summary>Units replaced in this layer since construction.</summary>
     public long TotalReplaced(int layer) => _total[layer];
 
-    /// <summary>Statistics of one layer from this minibatch: activations [batchSize x Units], row-major.</summary>
-    public void Observe(int layer, ReadOnlySpan<float> activations, int batchSize)
+    /// <summary>
+    /// Statistics of one layer from this minibatch: activations [batchSize x Units], row-major, in the memory the
+    /// kernels run on (<see cref="ICbpKernels.UpdateStatistics"/>).
+    /// </summary>
+    public void Observe(int layer, NativeView<float> activations, int batchSize)
     {
         if (_observed[layer])
             throw new InvalidOperationException($"Layer {layer} was observed twice before GenerateAndTest.");

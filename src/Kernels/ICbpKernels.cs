@@ -15,9 +15,11 @@ public interface ICbpKernels : IDisposable
 
     /// <summary>
     /// age += 1, f, u, fhat, uhat of every unit of the layer from this minibatch's post-activation
-    /// outputs [batchSize x Units] (row-major) and the current weights.
+    /// outputs [batchSize x Units] (row-major) and the current weights. The activations are read in place
+    /// where the backend's kernels run (host memory for the CPU loops and ILGPU's CPU accelerator, device
+    /// memory on CUDA: src/Kernels/MEMORY.md), only during this call.
     /// </summary>
-    void UpdateStatistics(int layer, ReadOnlySpan<float> activations, int batchSize);
+    void UpdateStatistics(int layer, NativeView<float> activations, int batchSize);
 
     /// <summary>
     /// Replaces the given distinct units: W_in[i,:] ~ U(-b,b) from noiseKeys[r], optionally bias_i = 0,

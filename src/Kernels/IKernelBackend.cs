@@ -2,8 +2,10 @@ namespace CbpGpu.Kernels;
 
 /// <summary>
 /// Where the fused aged Adam and CBP kernels run over one flat parameter buffer and its flat
-/// gradient, memory the caller owns and keeps alive: the CPU loops (<see cref="CpuKernelBackend"/>)
-/// or an ILGPU accelerator that maps that memory (<see cref="IlgpuKernelBackend"/>). The optimizer
+/// gradient, memory the caller owns and keeps alive: the CPU loops over host memory
+/// (<see cref="CpuKernelBackend"/>) or ILGPU kernels over the accelerator's own addresses
+/// (<see cref="CudaKernelBackend"/>: libtorch's device memory on CUDA, host memory on ILGPU's CPU
+/// accelerator). A run takes its device's default <see cref="KernelBackendKind"/>. The optimizer
 /// and the CBP kernels come from one call because CBP may reset the optimizer's per-weight state,
 /// which only the backend that allocated it can reach.
 /// </summary>

@@ -6,6 +6,9 @@ namespace CbpGpu.Kernels;
 /// <summary>
 /// A non-owning view of unmanaged memory the GC never moves: a TorchSharp tensor's data, a
 /// <see cref="NativeBuffer{T}"/>. Whoever hands one out keeps the memory alive while it is used.
+/// The address is where the kernels that take it run: host memory for the CPU loops (where
+/// <see cref="AsSpan"/> and <see cref="Pointer"/> may be used), a device address for an accelerator's kernels
+/// (src/Kernels/MEMORY.md), which the host must not dereference.
 /// </summary>
 public readonly unsafe struct NativeView<T> where T : unmanaged
 {

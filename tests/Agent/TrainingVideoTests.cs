@@ -138,6 +138,7 @@ public sealed class TrainingVideoTests : IDisposable
         Assert.StartsWith("error: ", line);
         Assert.Contains(message, line);
         if (missing == "egl") Assert.EndsWith($"sudo apt-get install {EglContext.Packages}", line);
+        if (missing == "ffmpeg") Assert.EndsWith("sudo apt-get install ffmpeg (or leave out --video-every)", line);   // not render's "or write a .gif"
         Assert.False(Directory.Exists(dir), stdout);
     }
 }

@@ -49,7 +49,7 @@ public class AgedAdamVersusTorchAdamTests(IlgpuCpuFixture ilgpu)
 
         using var pair = impl switch
         {
-            Implementation.FusedIlgpuKernel => OptimizerPair.CreateFused(net, h, null, 0, (p, g) => new IlgpuKernelBackend(ilgpu.Accelerator, p, g)),
+            Implementation.FusedIlgpuKernel => OptimizerPair.CreateFused(net, h, null, 0, "cpu", m => new CudaKernelBackend(ilgpu.Accelerator, m.Parameters, m.Gradients)),
             Implementation.FusedCpuLoops => OptimizerPair.Create(net, h, null, OptimizerImpl.Fused, 0),
             _ => OptimizerPair.Create(net, h, null, OptimizerImpl.Naive, 0),
         };

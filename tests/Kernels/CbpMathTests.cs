@@ -90,7 +90,7 @@ public class CbpMathTests
                 var u0 = new float[L.Units];
                 cbp.ReadUnitState(l, age0, f0, u0);
 
-                cbp.UpdateStatistics(l, h, batch);
+                cbp.UpdateStatistics(l, TestNetwork.View(h), batch);
 
                 var age = new int[L.Units];
                 var f = new float[L.Units];

@@ -1,11 +1,17 @@
+using CbpGpu.Agent.Networks;
+using CbpGpu.Agent.Optimization;
+using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
+using ILGPU.Runtime;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace CbpGpu.Tests.Kernels;
 
 /// <summary>
 /// The ILGPU kernels (run on ILGPU's CPU accelerator) and the CPU loops call the same per-element
-/// math with the same summation order, so whole training-like runs agree bit for bit.
+/// math with the same summation order, so whole training-like runs agree bit for bit. The ILGPU side is
+/// <see cref="CudaKernelBackend"/>, the class a CUDA run uses; only where its addresses come from differs.
 /// </summary>
 [Collection(IlgpuCpuCollection.Name)]
 public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
@@ -39,8 +45,8 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
             for (int l = 0; l < cpuNet.Layers.Length; l++)
             {
                 var a = TestNetwork.Activations(cpuNet.Layers[l].Units, 8, data);
-                cpuCbp.Observe(l, a, 8);
-                gpuCbp.Observe(l, a, 8);
+                cpuCbp.Observe(l, TestNetwork.View(a), 8);
+                gpuCbp.Observe(l, TestNetwork.View(a), 8);
             }
             int n = cpuCbp.GenerateAndTest();
             Assert.Equal(n, gpuCbp.GenerateAndTest());
@@ -62,5 +68,116 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
             Tolerance.BitwiseEqual(uc, ug, $"u {l}");
             Tolerance.BitwiseEqual(ac, cpuCbp.Ages(l), $"host mirror of ages {l}");
         }
+    }
+
+    /// <summary>
+    /// The run's path end to end on TorchSharp CPU tensors: <see cref="OptimizerPair"/> with the registered "ilgpu-cpu"
+    /// backend (the CUDA backend's class over the tensors' data_ptr, on ILGPU's CPU accelerator) against the default
+    /// "cpu-loops" one, activations handed over as tensors, over a training-like sequence with replacements.
+    /// </summary>
+    [Fact]
+    public void CudaBackendOverTorchTensorsEqualsTheCpuLoopsBitForBit()
+    {
+        Assert.Equal("cpu-loops", KernelBackends.ForDevice("cpu").Name);
+        Assert.Equal("cuda", KernelBackends.ForDevice("cuda").Name);
+        var settings = new CbpSettings(UtilityKind.AdaptableContribution, 0.99, ReplacementRate: 0.05, MaturityThreshold: 5,
+            ReplacementCountRule.Probabilistic, NextBiasCorrection: true, AdamStateReset.MomentsAndStepCounters);
+        var h = new AdamSettings(1e-3, 0.99, 0.99, 1e-8, 1e-4);
+        var layout = new ParameterLayout(observationSize: 17, hiddenUnits: 24, actionSize: 4);
+        using var loopsNet = Network(layout);
+        using var ilgpuNet = Network(layout);
+        using var loops = OptimizerPair.Create(loopsNet, h, settings, OptimizerImpl.Fused, 21, KernelBackends.ForDevice("cpu"));
+        using var ilgpuPair = OptimizerPair.Create(ilgpuNet, h, settings, OptimizerImpl.Fused, 21, KernelBackends.Get("ilgpu-cpu"));
+        var data = new Random(4);
+        long replaced = 0;
+        for (int step = 0; step < 40; step++)
+        {
+            var g = TensorSpan.Of(loopsNet.Grad);
+            for (int i = 0; i < g.Length; i++) g[i] = (float)(data.NextDouble() * 2 - 1);
+            g.CopyTo(TensorSpan.Of(ilgpuNet.Grad));
+            var activations = layout.HiddenLayers
+                .Select(l => tensor(TestNetwork.Activations(l.Units, 16, data)).view(16, l.Units))
+                .ToArray();
+            loops.Optimizer.Step();
+            ilgpuPair.Optimizer.Step();
+            loops.Cbp!.AfterStep(activations);
+            ilgpuPair.Cbp!.AfterStep(activations);
+            foreach (var a in activations) a.Dispose();
+            Tolerance.BitwiseEqual(TensorSpan.Of(loopsNet.Data), TensorSpan.Of(ilgpuNet.Data), $"parameters at step {step}");
+        }
+        for (int l = 0; l < layout.HiddenLayers.Count; l++)
+        {
+            Assert.Equal(loops.Cbp!.TotalReplaced(l), ilgpuPair.Cbp!.TotalReplaced(l));
+            replaced += loops.Cbp.TotalReplaced(l);
+        }
+        Assert.True(replaced >= 10, $"only {replaced} replacements in 40 steps; the run should exercise replacement");
+        var (lm, lv, lt) = OptimizerState.ReadAdam(loops.Optimizer);
+        var (im, iv, it) = OptimizerState.ReadAdam(ilgpuPair.Optimizer);
+        Tolerance.BitwiseEqual(lm, im, "m");
+        Tolerance.BitwiseEqual(lv, iv, "v");
+        Tolerance.BitwiseEqual(lt, it, "t");
+        var (lr, lu) = OptimizerState.ReadCbp(loops.Cbp!);
+        var (ir, iu) = OptimizerState.ReadCbp(ilgpuPair.Cbp!);
+        Assert.Equal(lr, ir);
+        for (int l = 0; l < lu.Length; l++)
+        {
+            Tolerance.BitwiseEqual(lu[l].Age, iu[l].Age, $"age {l}");
+            Tolerance.BitwiseEqual(lu[l].F, iu[l].F, $"f {l}");
+            Tolerance.BitwiseEqual(lu[l].U, iu[l].U, $"u {l}");
+        }
+    }
+
+    /// <summary>The kernels read tensors on their own device only: a CPU tensor handed to the CUDA backend is refused by name.</summary>
+    [Fact]
+    public void TensorsOnAnotherDeviceThanTheBackendsAreRefused()
+    {
+        using var net = Network(new ParameterLayout(observationSize: 5, hiddenUnits: 8, actionSize: 2));
+        var e = Assert.Throws<ArgumentException>(() =>
+            OptimizerPair.Create(net, new AdamSettings(1e-3, 0.9, 0.999, 1e-8, 0), null, OptimizerImpl.Fused, 1, KernelBackends.ForDevice("cuda")));
+        Assert.Equal("the parameter tensor is on cpu; these kernels run on cuda.", e.Message);
+    }
+
+    /// <summary>
+    /// <see cref="PrimaryContextCuda"/> runs ILGPU's CUDA accelerator in libtorch's primary context by setting the
+    /// accelerator's private native-pointer field (ILGPU 1.5.3 creates a context of its own): that field must be what
+    /// NativePtr returns, and setting it must change it. Checked here on the CPU accelerator, whose field is the same.
+    /// </summary>
+    [Fact]
+    public void TheAcceleratorsContextPointerIsTheFieldThePrimaryContextBindingSets()
+    {
+        using var context = IlgpuDevices.CreateContext();
+        using var accelerator = IlgpuDevices.CreateCpuSimulator(context);
+        var field = PrimaryContextCuda.NativePointerField;
+        nint original = accelerator.NativePtr;
+        Assert.Equal(original, (nint)field.GetValue(accelerator)!);
+        field.SetValue(accelerator, (nint)0x1234);
+        Assert.Equal((nint)0x1234, accelerator.NativePtr);
+        field.SetValue(accelerator, original);
+        Assert.Equal(original, accelerator.NativePtr);
+    }
+
+    /// <summary>One <see cref="ForeignMemory{T}"/> pointed at a fresh range every minibatch: its address and length follow, a larger range and ILGPU copies are refused.</summary>
+    [Fact]
+    public void ForeignMemoryFollowsItsRange()
+    {
+        var a = TestNetwork.Pinned(8);
+        var b = TestNetwork.Pinned(6);
+        for (int i = 0; i < 8; i++) a[i] = i;
+        for (int i = 0; i < 6; i++) b[i] = 10 + i;
+        using var buffer = new ForeignMemory<float>(ilgpu.Accelerator, TestNetwork.View(a));
+        Assert.Equal(TestNetwork.View(a).Address, buffer.NativePtr);
+        buffer.Retarget(TestNetwork.View(b));
+        Assert.Equal(6, buffer.View.Length);
+        Assert.Equal(TestNetwork.View(b).Address, buffer.NativePtr);
+        Assert.Throws<ArgumentException>(() => buffer.Retarget(TestNetwork.View(TestNetwork.Pinned(9))));
+        Assert.Throws<NotSupportedException>(() => buffer.View.CopyToCPU(new float[6]));
+    }
+
+    private static FlatParameters Network(ParameterLayout layout)
+    {
+        var parameters = new FlatParameters(layout, CPU);
+        using var generator = new TorchSharp.torch.Generator(1);
+        parameters.Initialize(generator);
+        return parameters;
     }
 }

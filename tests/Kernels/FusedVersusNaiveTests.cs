@@ -55,7 +55,7 @@ public class FusedVersusNaiveTests(IlgpuCpuFixture ilgpu, ITestOutputHelper outp
         using var fusedNet = Network(layout);
         using var naiveNet = Network(layout);
         using var fused = onIlgpu
-            ? OptimizerPair.CreateFused(fusedNet, h, settings, 77, (p, g) => new IlgpuKernelBackend(ilgpu.Accelerator, p, g))
+            ? OptimizerPair.CreateFused(fusedNet, h, settings, 77, "cpu", m => new CudaKernelBackend(ilgpu.Accelerator, m.Parameters, m.Gradients))
             : OptimizerPair.Create(fusedNet, h, settings, OptimizerImpl.Fused, 77);
         using var naive = OptimizerPair.Create(naiveNet, h, settings, OptimizerImpl.Naive, 77);
 

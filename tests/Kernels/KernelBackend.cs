@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 
 namespace CbpGpu.Tests.Kernels;
 
-/// <summary>Aged Adam plus CBP kernels over a test network, from the CPU-loop or the ILGPU <see cref="IKernelBackend"/>.</summary>
+/// <summary>Aged Adam plus CBP kernels over a test network, from the CPU-loop or the ILGPU (<see cref="CudaKernelBackend"/>) <see cref="IKernelBackend"/>.</summary>
 internal sealed class KernelBackend : IDisposable
 {
     private readonly IKernelBackend _backend;
@@ -24,7 +24,7 @@ internal sealed class KernelBackend : IDisposable
         new(new CpuKernelBackend(net.Parameters.View, net.Gradients.View), net, h, s);
 
     public static KernelBackend Ilgpu(Accelerator accelerator, TestNetwork net, AdamSettings h, CbpSettings s) =>
-        new(new IlgpuKernelBackend(accelerator, net.Parameters.View, net.Gradients.View), net, h, s);
+        new(new CudaKernelBackend(accelerator, net.Parameters.View, net.Gradients.View), net, h, s);
 
     public (float[] M, float[] V, int[] T) ReadAdam()
     {

@@ -137,7 +137,7 @@ public class ReplacementChooserTests
         using var kernels = new CpuCbpKernels(parameters.View, layers, settings, maxDegreeOfParallelism: 1);
         var cbp = new ContinualBackprop(kernels, new SplitMix64(5));
         var random = new Random(6);
-        var h = new float[256];
+        var h = TestNetwork.Pinned(256);
         for (int i = 0; i < 256; i++) parameters.Span[512 + i] = 1f; // W_out: contribution = mean|h|
         var uhat = new float[256];
         const int steps = 100_000;
@@ -145,7 +145,7 @@ public class ReplacementChooserTests
         for (int s = 0; s < steps; s++)
         {
             for (int i = 0; i < 256; i++) h[i] = random.Next(16) / 16f;
-            cbp.Observe(0, h, 1);
+            cbp.Observe(0, TestNetwork.View(h), 1);
             kernels.ReadUtilities(0, uhat);
             int n = cbp.GenerateAndTest();
             replaced += n;
@@ -178,7 +178,7 @@ public class ReplacementChooserTests
             var before = new int[net.Layers.Length][];
             for (int l = 0; l < net.Layers.Length; l++)
             {
-                cbp.Observe(l, TestNetwork.Activations(net.Layers[l].Units, 4, random), 4);
+                cbp.Observe(l, TestNetwork.View(TestNetwork.Activations(net.Layers[l].Units, 4, random)), 4);
                 before[l] = cbp.Ages(l).ToArray();
             }
             total += cbp.GenerateAndTest();

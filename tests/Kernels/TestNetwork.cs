@@ -49,14 +49,21 @@ internal sealed class TestNetwork : IDisposable
     /// Post-ReLU-like activations [batch x units]: non-negative on a 2^-6 grid below 4, with every
     /// fifth unit dead (always 0) so that exact utility ties occur.
     /// </summary>
+    /// <summary>Activations on the pinned object heap, so <see cref="View"/> can hand their address to the kernels.</summary>
     public static float[] Activations(int units, int batch, Random random)
     {
-        var h = new float[batch * units];
+        var h = Pinned(batch * units);
         for (int b = 0; b < batch; b++)
             for (int i = 0; i < units; i++)
                 h[b * units + i] = i % 5 == 4 || random.Next(3) == 0 ? 0f : random.Next(1, 256) / 64f;
         return h;
     }
+
+    /// <summary>A zeroed array the GC never moves (the pinned object heap).</summary>
+    public static float[] Pinned(int length) => GC.AllocateArray<float>(length, pinned: true);
+
+    /// <summary>The host address of an array from <see cref="Pinned"/> or <see cref="Activations"/>, as the kernels take activations.</summary>
+    public static NativeView<float> View(float[] pinned) => NativeView<float>.OfFixed(pinned);
 
     public float[] CopyParameters() => Parameters.Span.ToArray();
 

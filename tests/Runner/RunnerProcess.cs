@@ -10,13 +10,23 @@ internal sealed class RunnerProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _stdout = new(), _stderr = new();
 
-    public RunnerProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="hangupAsInATerminal">
+    /// Start the Runner with SIGHUP's default disposition even where this process ignores it (started under `nohup`,
+    /// whose SIG_IGN every child inherits and .NET keeps): a test of what SIGHUP does must not depend on how the suite was started.
+    /// </param>
+    public RunnerProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool hangupAsInATerminal = false)
     {
         string runner = Path.Combine(AppContext.BaseDirectory, "Runner.dll");
         if (!File.Exists(runner)) throw new FileNotFoundException($"{runner} missing from the test output");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h
             : Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        bool resetHangup = hangupAsInATerminal && IgnoresHangup();
+        var psi = new ProcessStartInfo(resetHangup ? "env" : host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (resetHangup)
+        {
+            psi.ArgumentList.Add("--default-signal=HUP");   // coreutils env: SIGHUP back to SIG_DFL, then exec
+            psi.ArgumentList.Add(host);
+        }
         psi.ArgumentList.Add(runner);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
@@ -26,6 +36,15 @@ internal sealed class RunnerProcess : IDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Whether SIGHUP (signal 1, bit 0 of /proc/self/status's SigIgn mask) is ignored by this process.</summary>
+    private static bool IgnoresHangup()
+    {
+        const string path = "/proc/self/status";
+        if (!File.Exists(path)) return false;
+        string? line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 1) != 0;
     }
 
     public int Pid => _process.Id;

@@ -70,7 +70,7 @@ public sealed class TrainProcessTests : IDisposable
         string dir = Dir("signalled");
         int signalledAfter;
         // Two logged updates: the stop handlers (installed before the run starts) are in place, and the run cannot end by itself.
-        using (var run = new RunnerProcess(Train(dir, steps: Unfinishable)))
+        using (var run = new RunnerProcess(Train(dir, steps: Unfinishable), hangupAsInATerminal: true))
         {
             run.WaitUntil(() => Updates(dir) >= 2, TimeSpan.FromMinutes(5), "two updates");
             signalledAfter = Updates(dir);

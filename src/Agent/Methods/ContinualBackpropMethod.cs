@@ -108,9 +108,7 @@ namespace CbpGpu.Agent.Methods
             ((CbpSettings)settings!).AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch
                 ? "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
                   "use --optimizer-impl fused or naive, or add --reset-adam-state none"
-                : device == "cuda" && impl == OptimizerImpl.Torch
-                    ? "--device cuda runs CBP next to --optimizer-impl torch on CPU memory only (no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive"
-                    : null;
+                : null;
 
 #pragma warning disable CA2255 // the registry is filled when this assembly loads, before any method is looked up
         [ModuleInitializer]
@@ -124,7 +122,7 @@ namespace CbpGpu.Agent.Methods
             Settings = Schema,
             CheckpointBlock = ("cbp", 1),
             ReplacesUnits = true,
-            Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed),
+            Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed, b.Kernels),
             Validate = Problem,
             UsageProblem = UsageProblem,
         });

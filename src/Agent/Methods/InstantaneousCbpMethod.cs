@@ -35,7 +35,7 @@ namespace CbpGpu.Agent.Methods
             TakePreset = s => (CbpSettings)s with { Decay = 0 },   // cbpi.yml line 22: decay_rate 0
             CheckpointBlock = ("cbpi", 1),
             ReplacesUnits = true,
-            Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed),
+            Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed, b.Kernels),
             Validate = c => ContinualBackpropMethod.Problem(c),
             UsageProblem = ContinualBackpropMethod.UsageProblem,
         });

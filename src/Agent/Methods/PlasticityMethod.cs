@@ -8,10 +8,12 @@ namespace CbpGpu.Agent.Methods;
 /// <summary>What a method is given to build its optimizer and hook (docs/extending.md#build).</summary>
 /// <param name="Settings">The method's settings record (its <see cref="MethodSettingsSchema.Type"/>), or null for a method without.</param>
 /// <param name="Seed">Seeds the method's own random decisions (derived from the run's seed).</param>
-public sealed record MethodBuild(FlatParameters Parameters, AdamSettings Adam, OptimizerImpl Impl, ulong Seed, object? Settings)
+/// <param name="Kernels">Where the fused kernels run: the run's device's backend (src/Kernels/KernelBackends.cs).</param>
+public sealed record MethodBuild(FlatParameters Parameters, AdamSettings Adam, OptimizerImpl Impl, ulong Seed, object? Settings,
+    KernelBackendKind Kernels)
 {
-    /// <summary>The run's optimizer alone (Adam with its coupled L2, on the run's implementation), no hook.</summary>
-    public OptimizerPair PlainOptimizer() => OptimizerPair.Create(Parameters, Adam, null, Impl, Seed);
+    /// <summary>The run's optimizer alone (Adam with its coupled L2, on the run's implementation and kernel backend), no hook.</summary>
+    public OptimizerPair PlainOptimizer() => OptimizerPair.Create(Parameters, Adam, null, Impl, Seed, Kernels);
 }
 
 /// <summary>

@@ -89,7 +89,8 @@ public sealed class FlatParameters : IDisposable
                     break;
                 case InitScheme.Orthogonal:
                     using (var scope = NewDisposeScope())
-                        view.copy_(Orthogonal(w.Shape[0], w.Shape[1], generator).mul_(gain).flatten());
+                    using (Scalar g = gain)
+                        view.copy_(Orthogonal(w.Shape[0], w.Shape[1], generator).mul_(g).flatten());
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(network), network.Init, null);

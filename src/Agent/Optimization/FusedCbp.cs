@@ -12,11 +12,14 @@ internal sealed class FusedCbp : IContinualBackprop
 {
     private readonly ICbpKernels _kernels;
     private readonly ContinualBackprop _engine;
+    private readonly string _device;
 
     /// <param name="seed">Seeds the replacement decisions and the fresh weights.</param>
-    public FusedCbp(ICbpKernels kernels, ulong seed)
+    /// <param name="device">Where the kernels run ("cpu", "cuda"); the activations are read there, in place.</param>
+    public FusedCbp(ICbpKernels kernels, ulong seed, string device)
     {
         _kernels = kernels;
+        _device = device;
         _engine = new ContinualBackprop(kernels, new SplitMix64(seed));
     }
 
@@ -29,8 +32,7 @@ internal sealed class FusedCbp : IContinualBackprop
             var h = hiddenActivations[l];
             if (h.ndim != 2 || h.shape[1] != _kernels.Layers[l].Units)
                 throw new ArgumentException($"Activations of layer {l} have shape [{string.Join(", ", h.shape)}], expected [batch, {_kernels.Layers[l].Units}].");
-            var view = TensorMemory.Of(h, $"the activations of hidden layer {l}");
-            _engine.Observe(l, view.AsSpan(), (int)h.shape[0]);
+            _engine.Observe(l, TensorMemory.Of(h, $"the activations of hidden layer {l}", _device), (int)h.shape[0]);
         }
         _engine.GenerateAndTest();
     }

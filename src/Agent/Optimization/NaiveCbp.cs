@@ -169,7 +169,7 @@ internal sealed class NaiveCbp : IContinualBackprop
         // One unit at a time: the fused kernel adds the units' terms to next_bias in this order.
         if (_settings.NextBiasCorrection)
             foreach (int unit in units)
-                nextBias.add_(wOut.select(1, unit).mul(_fhat[l][unit]));
+                nextBias.add_(wOut.select(1, unit).mul(_fhat[l][unit]), _one);
         wOut.index_fill_(1, index, _zero);
         foreach (var state in _optimizerState[l])
         {

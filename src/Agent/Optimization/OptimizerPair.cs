@@ -7,7 +7,7 @@ namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
 /// The optimizer and a method's hook. <see cref="Create"/> is the one place that turns <see cref="OptimizerImpl"/> into
-/// the optimizer and, with CBP, its Continual Backprop on the same implementation (which may reset the optimizer's
+/// the optimizer and, with CBP, its Continual Backprop on the same implementation and kernel backend (which may reset the optimizer's
 /// per-weight state); another method adds its hook with <see cref="With"/>.
 /// </summary>
 public sealed class OptimizerPair : IDisposable
@@ -38,26 +38,36 @@ public sealed class OptimizerPair : IDisposable
 
     /// <param name="cbp">CBP over <see cref="ParameterLayout.HiddenLayers"/>, or null for none.</param>
     /// <param name="cbpSeed">Seeds CBP's replacement decisions and fresh weights.</param>
-    public static OptimizerPair Create(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, OptimizerImpl impl, ulong cbpSeed) =>
-        impl switch
+    /// <param name="kernels">
+    /// Where the fused kernels run (the run's choice, <see cref="MethodBuild.Kernels"/>); null takes the default backend of
+    /// the device the parameters are on. Unused by the naive implementation.
+    /// </param>
+    public static OptimizerPair Create(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, OptimizerImpl impl, ulong cbpSeed,
+        KernelBackendKind? kernels = null)
+    {
+        kernels ??= KernelBackends.ForDevice(TensorMemory.DeviceName(parameters.Data.device_type));
+        return impl switch
         {
-            OptimizerImpl.Fused => CreateFused(parameters, adam, cbp, cbpSeed, static (p, g) => new CpuKernelBackend(p, g)),
+            OptimizerImpl.Fused => CreateFused(parameters, adam, cbp, cbpSeed, kernels.Device, kernels.Create),
             OptimizerImpl.Naive => CreateNaive(parameters, adam, cbp, cbpSeed),
-            OptimizerImpl.Torch => CreateTorch(parameters, adam, cbp, cbpSeed),
+            OptimizerImpl.Torch => CreateTorch(parameters, adam, cbp, cbpSeed, kernels.Device, kernels.Create),
             _ => throw new ArgumentOutOfRangeException(nameof(impl), impl, null),
         };
+    }
 
-    /// <summary>Aged Adam and CBP as fused kernels on the backend <paramref name="backendOver"/> makes over the flat parameter and gradient memory.</summary>
+    /// <summary>
+    /// Aged Adam and CBP as fused kernels on the backend <paramref name="backendOver"/> makes over the flat parameter and
+    /// gradient memory, which is on <paramref name="device"/>.
+    /// </summary>
     internal static OptimizerPair CreateFused(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, ulong cbpSeed,
-        Func<NativeView<float>, NativeView<float>, IKernelBackend> backendOver)
+        string device, Func<KernelMemory, IKernelBackend> backendOver)
     {
-        var backend = backendOver(
-            TensorMemory.Of(parameters.Data, "the parameter tensor"), TensorMemory.Of(parameters.Grad, "the gradient tensor"));
+        var backend = backendOver(TensorMemory.Of(parameters, device));
         try
         {
             var (engine, kernels) = backend.CreateAgedAdam(adam, parameters.Layout.HiddenLayers, cbp);
             return new OptimizerPair(
-                new FusedAgedAdam(parameters.Grad, engine), kernels is null ? null : new FusedCbp(kernels, cbpSeed), backend);
+                new FusedAgedAdam(parameters.Grad, engine), kernels is null ? null : new FusedCbp(kernels, cbpSeed, device), backend);
         }
         catch
         {
@@ -81,21 +91,22 @@ public sealed class OptimizerPair : IDisposable
         }
     }
 
-    /// <summary>TorchSharp's Adam keeps no per-weight step counters, so CBP runs on the CPU loops next to it without resetting any.</summary>
-    private static OptimizerPair CreateTorch(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, ulong cbpSeed)
+    /// <summary>TorchSharp's Adam keeps no per-weight step counters, so CBP runs on the kernel backend next to it without resetting any.</summary>
+    private static OptimizerPair CreateTorch(FlatParameters parameters, AdamSettings adam, CbpSettings? cbp, ulong cbpSeed,
+        string device, Func<KernelMemory, IKernelBackend> backendOver)
     {
         var optimizer = new TorchAdamOptimizer(parameters, adam);
         if (cbp is null) return new OptimizerPair(optimizer, null, null);
-        var backend = new CpuKernelBackend(
-            TensorMemory.Of(parameters.Data, "the parameter tensor"), TensorMemory.Of(parameters.Grad, "the gradient tensor"));
+        IKernelBackend? backend = null;
         try
         {
-            return new OptimizerPair(optimizer, new FusedCbp(backend.CreateCbp(parameters.Layout.HiddenLayers, cbp), cbpSeed), backend);
+            backend = backendOver(TensorMemory.Of(parameters, device));
+            return new OptimizerPair(optimizer, new FusedCbp(backend.CreateCbp(parameters.Layout.HiddenLayers, cbp), cbpSeed, device), backend);
         }
         catch
         {
             optimizer.Dispose();
-            backend.Dispose();
+            backend?.Dispose();
             throw;
         }
     }

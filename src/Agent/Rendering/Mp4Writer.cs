@@ -41,14 +41,19 @@ internal sealed class Mp4Writer : VideoWriter
         _input = _ffmpeg.StandardInput.BaseStream;
     }
 
-    /// <summary>Throws the one-line <see cref="VideoException"/> naming the package when ffmpeg is not on PATH.</summary>
-    public static void EnsureInstalled(string path)
+    /// <summary>
+    /// Throws the one-line <see cref="VideoException"/> naming the package when ffmpeg is not on PATH, ending with
+    /// <paramref name="otherwise"/>: what the caller's user can do instead.
+    /// </summary>
+    public static void EnsureInstalled(string path, string otherwise)
     {
-        if (FindOnPath("ffmpeg") is null) throw Missing(path);
+        if (FindOnPath("ffmpeg") is null) throw Missing(path, otherwise);
     }
 
-    private static VideoException Missing(string path) =>
-        new($"writing {path} (MP4) needs ffmpeg, which is not on PATH; install it with: sudo apt-get install {Package} (or write a .gif)");
+    private static VideoException Missing(string path, string otherwise = WriteAGif) =>
+        new($"writing {path} (MP4) needs ffmpeg, which is not on PATH; install it with: sudo apt-get install {Package} ({otherwise})");
+
+    private const string WriteAGif = "or write a .gif";
 
     protected override void AddFrame(ReadOnlySpan<byte> rgb)
     {

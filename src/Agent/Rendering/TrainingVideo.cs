@@ -51,7 +51,7 @@ public sealed class TrainingVideo : IPolicyJob<string>
             return $"--video-every draws the Ant only ({EnvRegistry.Ant}, {EnvRegistry.AntBullet}); {config.Env.Ant.Id} has no view model yet, so drop --video-every";
         try
         {
-            Mp4Writer.EnsureInstalled(PathOf(runDirectory, 0));
+            Mp4Writer.EnsureInstalled(PathOf(runDirectory, 0), "or leave out --video-every");
             using var probe = new AntRenderer(16, 16, 1, CameraMode.Track);
         }
         catch (Exception e) when (e is VideoException or PhysicsException)

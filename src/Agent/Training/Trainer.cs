@@ -6,6 +6,7 @@ using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Rendering;
 using CbpGpu.Agent.Settings;
+using CbpGpu.Kernels;
 using CbpGpu.Physics;
 using static TorchSharp.torch;
 
@@ -105,7 +106,8 @@ public sealed class Trainer : IDisposable
                 _nets.Parameters.Initialize(init, ppo.Network);
             _generator = new Generator(run.Seed + 1, _device);
             _method = MethodRegistry.Get(ppo.Method);
-            _optimizer = _method.Build(new MethodBuild(_nets.Parameters, ppo.Adam, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL, config.MethodSettings));
+            _optimizer = _method.Build(new MethodBuild(_nets.Parameters, ppo.Adam, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL, config.MethodSettings,
+                KernelBackends.ForDevice(run.Device)));
             _rollout = new Rollout(ppo.StepsPerEnv(env.NumEnvs), env.NumEnvs, _env.ObservationSize, _env.ActionSize, ppo.HiddenUnits);
             _activity = new ActingActivity(ppo.HiddenUnits, saved?.EnvSteps ?? 0);
             _ppo = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Hook, ppo, _generator, _device);

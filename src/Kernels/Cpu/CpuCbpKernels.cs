@@ -69,18 +69,15 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
 
     public CbpSettings Settings { get; }
 
-    public void UpdateStatistics(int layer, ReadOnlySpan<float> activations, int batchSize)
+    public void UpdateStatistics(int layer, NativeView<float> activations, int batchSize)
     {
         var L = _layers[layer];
         CbpArguments.CheckActivations(L, activations.Length, batchSize);
-        fixed (float* h = activations)
-        {
-            _currentLayer = layer;
-            _currentActivations = h;
-            _currentBatch = batchSize;
-            _chunks[layer].Run(_statisticsChunk);
-            _currentActivations = null;
-        }
+        _currentLayer = layer;
+        _currentActivations = activations.Pointer;
+        _currentBatch = batchSize;
+        _chunks[layer].Run(_statisticsChunk);
+        _currentActivations = null;
     }
 
     private void StatisticsChunk(int chunk)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CbpGpu.Kernels;
 
 /// <summary>The fused kernels as parallel SIMD loops on the CPU, straight over the caller's memory.</summary>
@@ -30,4 +32,14 @@ public sealed class CpuKernelBackend(NativeView<float> parameters, NativeView<fl
     public void Dispose()
     {
     }
+
+#pragma warning disable CA2255 // the registry is filled when this assembly loads, before any backend is looked up
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Register() => KernelBackends.Register(new KernelBackendKind
+    {
+        Name = "cpu-loops", Device = "cpu", IsDeviceDefault = true,
+        Summary = "parallel SIMD loops on the CPU over the tensors' host memory",
+        Create = memory => new CpuKernelBackend(memory.Parameters, memory.Gradients),
+    });
 }

@@ -5,7 +5,7 @@ namespace CbpGpu.Kernels;
 
 /// <summary>
 /// Aged Adam as one ILGPU kernel launch per step over flat parameter and gradient views
-/// (see <see cref="ExternalMemory{T}"/> for handing it TorchSharp's memory); moments, counters
+/// (see <see cref="ForeignMemory{T}"/> for handing it TorchSharp's memory); moments, counters
 /// and bias-correction tables live on the accelerator.
 /// </summary>
 public sealed class IlgpuAgedAdam : IAgedAdam
@@ -57,9 +57,13 @@ public sealed class IlgpuAgedAdam : IAgedAdam
 
     internal ArrayView<int> T => _t.View;
 
-    /// <summary>Launches the step and waits for it, so the host sees the new parameters.</summary>
+    /// <summary>
+    /// Waits for what the context has in flight (libtorch's backward pass writing the gradients), launches the step and
+    /// waits for it, so the host and the next forward pass see the new parameters.
+    /// </summary>
     public void Step()
     {
+        _accelerator.Synchronize();
         _kernel(Length, _parameters, _gradients, _m.View, _v.View, _t.View, _inverseBias1.View, _sqrtBias2.View, _scalars);
         _accelerator.Synchronize();
     }

@@ -5,9 +5,9 @@ namespace CbpGpu.Kernels;
 
 /// <summary>
 /// CBP statistics and replacement as ILGPU kernels over a flat parameter view. Unit state lives
-/// on the accelerator. The minibatch activations come from the host (TorchSharp's CPU forward
-/// pass, a fresh tensor every minibatch) and are copied into a staging buffer: 128 KB per
-/// layer at batch 128 x 256 units, small next to wrapping a new allocation every step.
+/// on the accelerator. The minibatch activations are read where the forward pass left them (a fresh
+/// tensor every minibatch, on the accelerator's device): one <see cref="ForeignMemory{T}"/> is pointed at
+/// each in turn, so nothing is copied or allocated per minibatch.
 /// </summary>
 public sealed class IlgpuCbpKernels : ICbpKernels
 {
@@ -19,7 +19,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _age, _units;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _f, _u, _fhat, _uhat, _biasCorrection;
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> _keys;
-    private MemoryBuffer1D<float, Stride1D.Dense> _activations;
+    private ForeignMemory<float>? _activations;
     private readonly CbpScalars _scalars;
 
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
@@ -54,7 +54,6 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         _uhat = accelerator.Allocate1D<float>(units);
         _units = accelerator.Allocate1D<int>(maxUnits);
         _keys = accelerator.Allocate1D<ulong>(maxUnits);
-        _activations = accelerator.Allocate1D<float>(128L * maxUnits);
         _age.MemSetToZero();
         _f.MemSetToZero();
         _u.MemSetToZero();
@@ -78,20 +77,25 @@ public sealed class IlgpuCbpKernels : ICbpKernels
 
     public CbpSettings Settings { get; }
 
-    public void UpdateStatistics(int layer, ReadOnlySpan<float> activations, int batchSize)
+    public void UpdateStatistics(int layer, NativeView<float> activations, int batchSize)
     {
         var L = _layers[layer];
         CbpArguments.CheckActivations(L, activations.Length, batchSize);
-        if (_activations.Length < activations.Length)
+        // The forward pass that wrote the activations (libtorch's stream) is done before the kernel reads them.
+        _accelerator.Synchronize();
+        if (_activations is null || _activations.Length < activations.Length)
         {
-            _accelerator.Synchronize();
-            _activations.Dispose();
-            _activations = _accelerator.Allocate1D<float>(activations.Length);
+            _activations?.Dispose();
+            _activations = new ForeignMemory<float>(_accelerator, activations);
         }
-        // Synchronous: the caller may free the activations as soon as this returns.
-        _activations.View.AsContiguous().SubView(0, activations.Length).CopyFromCPU(activations);
+        else
+        {
+            _activations.Retarget(activations);
+        }
         _statistics(L.Units, _activations.View, _parameters, _age.View, _f.View, _u.View, _fhat.View, _uhat.View,
             _biasCorrection.View, L, _stateOffsets[layer], batchSize, _scalars);
+        // The caller may free the activations as soon as this returns.
+        _accelerator.Synchronize();
     }
 
     public void Replace(int layer, ReadOnlySpan<int> units, ReadOnlySpan<ulong> noiseKeys)
@@ -99,6 +103,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         var L = _layers[layer];
         CbpArguments.CheckReplacement(L, units, noiseKeys);
         if (units.Length == 0) return;
+        _accelerator.Synchronize();
         _units.View.AsContiguous().SubView(0, units.Length).CopyFromCPU(units);
         _keys.View.AsContiguous().SubView(0, noiseKeys.Length).CopyFromCPU(noiseKeys);
         int stateOffset = _stateOffsets[layer];
@@ -142,7 +147,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         _uhat.Dispose();
         _biasCorrection.Dispose();
         _keys.Dispose();
-        _activations.Dispose();
+        _activations?.Dispose();
     }
 
     private void Read<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, int layer, Span<T> destination) where T : unmanaged

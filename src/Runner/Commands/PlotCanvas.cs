@@ -97,8 +97,8 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
         RunDirectory.Guard(path, "write", () => File.WriteAllText(path, sb.ToString()));
     }
 
-    /// <summary>Mean episode return per bin over seeds with a 95% bootstrap band, one line per configuration; friction changes dashed.</summary>
-    public void Returns(IReadOnlyList<BinRow> rows)
+    /// <summary>A plot of binned rows: per configuration the mean over seeds and its band, friction changes dashed; and the bin width.</summary>
+    private (Plot Plot, List<LegendEntry> Legend, long? Bin) BinnedBands(IReadOnlyList<BinRow> rows)
     {
         var plot = new Plot();
         var legend = new List<LegendEntry>();
@@ -106,7 +106,13 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
             AddMeanWithBand(plot, legend, label, curve.Max(b => b.Runs), [.. curve.Select(b => (b.Start + b.End) / 2.0)],
                 [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
         MarkFrictionChanges(plot);
-        long? bin = rows.Count > 0 ? rows[0].End - rows[0].Start : Context.BinWidth;
+        return (plot, legend, rows.Count > 0 ? rows[0].End - rows[0].Start : Context.BinWidth);
+    }
+
+    /// <summary>Mean episode return per bin over seeds with a 95% bootstrap band, one line per configuration; friction changes dashed.</summary>
+    public void Returns(IReadOnlyList<BinRow> rows)
+    {
+        var (plot, legend, bin) = BinnedBands(rows);
         string resamples = Context.Resamples is int n ? $" ({n} resamples)" : "";
         plot.Title($"Episode return, mean over seeds, 95% bootstrap CI{resamples}{(bin is long b ? $", bins of {b:N0} steps" : "")}{ShapeSuffix}");
         plot.XLabel("env steps");
@@ -124,13 +130,7 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
     public void Binned(string name, IReadOnlyList<BinRow> rows)
     {
         var (_, title, yLabel, top) = ActivityFigures.Single(f => f.File == name);
-        var plot = new Plot();
-        var legend = new List<LegendEntry>();
-        foreach (var (label, curve) in ByLine(rows, r => r.Line))
-            AddMeanWithBand(plot, legend, label, curve.Max(b => b.Runs), [.. curve.Select(b => (b.Start + b.End) / 2.0)],
-                [.. curve.Select(b => b.Mean)], [.. curve.Select(b => b.Low)], [.. curve.Select(b => b.High)]);
-        MarkFrictionChanges(plot);
-        long? bin = rows.Count > 0 ? rows[0].End - rows[0].Start : Context.BinWidth;
+        var (plot, legend, bin) = BinnedBands(rows);
         plot.Title($"{title}, mean over seeds, 95% bootstrap CI{(bin is long b ? $", bins of {b:N0}" : "")}{ShapeSuffix}");
         plot.XLabel("env steps");
         plot.YLabel(yLabel);

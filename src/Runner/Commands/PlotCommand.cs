@@ -14,9 +14,9 @@ public sealed class PlotCommand : RunnerCommand
     };
 
     private readonly Option<string> _fromCsv = OptionFactory.Text("--from-csv", "FIGDIR",
-        "draw again the figures an earlier plot wrote to FIGDIR, from its CSVs, instead of from runs (no DIR then)", required: false);
+        "draw again the figures an earlier plot wrote to FIGDIR, from its CSVs, instead of from runs (no DIR then; default: none, plot draws from the runs in DIR)", required: false);
 
-    private readonly Option<string> _out = OptionFactory.Text("--out", "FIGDIR", "where the PNG and CSV files go (default: figures/ in the first DIR)", required: false);
+    private readonly Option<string> _out = OptionFactory.Text("--out", "FIGDIR", "where the PNG and CSV files go (default: figures/ in the first DIR; with --from-csv, FIGDIR itself)", required: false);
     private readonly Option<long> _bin = OptionFactory.Count("--bin", "STEPS", "width of a return bin in env steps", 100_000L, 1L, long.MaxValue);
     private readonly Option<int> _resamples = OptionFactory.Count("--resamples", "N", "bootstrap resamples for the 95% band over seeds", 1000, 1, 1_000_000);
     private readonly Option<int> _bootstrapSeed = OptionFactory.Count("--bootstrap-seed", "S", "seed of the bootstrap resampling", 0, 0, int.MaxValue);

@@ -72,7 +72,7 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
 
     private readonly ChoiceOption<string> _device = new(
-        "--device", "where torch runs (cuda: with --optimizer-impl naive, chosen by itself when --optimizer-impl is not given)", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
+        "--device", "where torch and the fused kernels run (cuda: ILGPU kernels over libtorch's device memory, src/Kernels/MEMORY.md)", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
 
     private readonly ChoiceOption<CpuKernels> _cpuKernels = new(
         "--cpu-kernels",
@@ -351,19 +351,7 @@ public sealed class TrainCommand : RunnerCommand
         var impl = _optimizerImpl.Get(result);
         if (plasticity.UsageProblem(methodSettings, impl, _device.Get(result)) is string methodProblem) throw new UsageException(methodProblem);
 
-        // The fused kernels and CBP's kernels read CPU memory (src/Kernels/MEMORY.md); until a CUDA kernel backend
-        // exists, only the TorchSharp-op paths run on the GPU: --device cuda takes the naive optimizer unless told otherwise.
         var notes = new List<string>();
-        if (_device.Get(result) == "cuda" && !Given(result, _optimizerImpl))
-        {
-            impl = OptimizerImpl.Naive;
-            notes.Add("note: --device cuda runs aged Adam and CBP as TorchSharp ops (--optimizer-impl naive): the fused kernels read CPU memory only " +
-                      "(no CUDA kernel backend yet, see src/Kernels/MEMORY.md)");
-        }
-        if (_device.Get(result) == "cuda" && impl == OptimizerImpl.Fused)
-            throw new UsageException(
-                "--device cuda runs --optimizer-impl fused on CPU memory only (no CUDA kernel backend yet, see src/Kernels/MEMORY.md); add --optimizer-impl naive");
-        if (plasticity.UsageProblem(methodSettings, impl, _device.Get(result)) is string cudaProblem) throw new UsageException(cudaProblem);
         var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
         ulong seed = (ulong)result.GetValue(_seed);
