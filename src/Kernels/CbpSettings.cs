@@ -5,7 +5,7 @@ namespace CbpGpu.Kernels;
 /// released RL setup) and <see cref="Seed2023"/> (the reproduction report's code).
 /// </summary>
 /// <param name="Utility">Instantaneous utility type.</param>
-/// <param name="Decay">eta, decay of the running mean activation and utility.</param>
+/// <param name="Decay">eta, decay of the running mean activation and utility; 0: this step's values alone (docs/cbp.md#instantaneous-utility).</param>
 /// <param name="ReplacementRate">rr (the report's rho): see <paramref name="CountRule"/> for what it is a rate of.</param>
 /// <param name="MaturityThreshold">mt: only units with age &gt; mt may be replaced.</param>
 /// <param name="CountRule">How many units a layer replaces per step.</param>
@@ -52,8 +52,8 @@ public sealed record CbpSettings(
             throw new ArgumentException($"CBP Adam state reset {(int)AdamReset} is not one of {string.Join(", ", Enum.GetNames<AdamStateReset>())}.");
         if (!Enum.IsDefined(NewRowBound))
             throw new ArgumentException($"CBP new-row bound {(int)NewRowBound} is not one of {string.Join(", ", Enum.GetNames<NewRowBound>())}.");
-        if (!(Decay > 0 && Decay <= BiasCorrectionTable.MaxDecay))
-            throw new ArgumentException($"CBP decay must be in (0, {BiasCorrectionTable.MaxDecay}], got {Decay}.");
+        if (!(Decay >= 0 && Decay <= BiasCorrectionTable.MaxDecay))
+            throw new ArgumentException($"CBP decay must be in [0, {BiasCorrectionTable.MaxDecay}], got {Decay}.");
         if (!(ReplacementRate >= 0 && ReplacementRate <= 1))
             throw new ArgumentException($"CBP replacement rate must be in [0, 1], got {ReplacementRate}.");
         if (MaturityThreshold < 0)

@@ -14,6 +14,8 @@ public sealed class MethodRegistryTests
     [InlineData("ns", "NsAdam", 0.99, 0.99, 0.0, 0.99, 0.99, 0.0)]
     [InlineData("l2", "L2", 0.99, 0.99, 1e-3, 0.9, 0.999, 1e-3)]
     [InlineData("cbp", "Cbp", 0.99, 0.99, 1e-4, 0.9, 0.999, 0.0)]
+    [InlineData("cbpi", "CbpInstantaneous", 0.99, 0.99, 1e-4, 0.9, 0.999, 0.0)]
+    [InlineData("redo", "Redo", 0.99, 0.99, 1e-4, 0.9, 0.999, 0.0)]
     public void TheBuiltInMethodsAreThePapersTable(string word, string id, double b1, double b2, double wd, double seedB1, double seedB2, double seedWd)
     {
         var method = MethodRegistry.FindWord(word)!;

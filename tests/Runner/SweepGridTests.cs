@@ -141,7 +141,7 @@ public sealed class SweepGridTests : IDisposable
     {
         var outcome = Invoke("sweep", "--methods", "std,l2", "--seeds", "0", "--out", Path.Combine(_dir, "sweep"), "--grid", "maturity=500,5000");
         Assert.Equal(2, outcome.ExitCode);
-        Assert.Equal("error: --grid: maturity applies to --method cbp only, and --methods has no cbp", outcome.ErrorLine);
+        Assert.Equal("error: --grid: maturity applies to --method cbp or cbpi only, and --methods has no cbp or cbpi", outcome.ErrorLine);
     }
 
     [Fact]

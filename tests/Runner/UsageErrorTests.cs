@@ -90,7 +90,7 @@ public class UsageErrorTests
     [Theory]
     [InlineData("--maturity", "between 0 and", "--maturity", "-1")]
     [InlineData("--replacement-rate", "between 0 and 1", "--replacement-rate", "2")]
-    [InlineData("--decay", "between 1e-6 and", "--decay", "1")]
+    [InlineData("--decay", "between 0 and", "--decay", "1")]
     [InlineData("--utility", "contribution|adaptable", "--utility", "usefulness")]
     [InlineData("--count-rule", "probabilistic|accumulate|layer-coin", "--count-rule", "round")]
     [InlineData("--new-row-bound", "lecun|inverse-sqrt", "--new-row-bound", "xavier")]

@@ -67,8 +67,8 @@ namespace CbpGpu.Agent.Methods
                 Setting<CbpSettings>.Real("--replacement-rate", "R",
                     Cbp("per optimizer step, the fraction of eligible units replaced (layer-coin: R x units is the probability of one)"),
                     nameof(CbpSettings.ReplacementRate), 0, 1, s => s.ReplacementRate, (s, v) => s with { ReplacementRate = v }),
-                Setting<CbpSettings>.Real("--decay", "D", Cbp("decay of the running mean activation and utility"), nameof(CbpSettings.Decay),
-                    1e-6, BiasCorrectionTable.MaxDecay, s => s.Decay, (s, v) => s with { Decay = v }),
+                Setting<CbpSettings>.Real("--decay", "D", Cbp("decay of the running mean activation and utility (0: this step's values alone)"), nameof(CbpSettings.Decay),
+                    0, BiasCorrectionTable.MaxDecay, s => s.Decay, (s, v) => s with { Decay = v }),
             ],
             // 6cbb553: CBP's one switch for Adam's state became a choice of which states; "reset" meant moments and step
             // counters of the replaced unit's weights and bias (the bias is reset by default, ResetBias).
@@ -97,6 +97,19 @@ namespace CbpGpu.Agent.Methods
             },
         };
 
+        /// <summary>Why a configuration cannot run CBP's settings (beyond their own validation), or null.</summary>
+        internal static string? Problem(TrainConfig c) =>
+            ((CbpSettings)c.MethodSettings!).AdamReset != AdamStateReset.None && c.Run.Optimizer == OptimizerImpl.Torch
+                ? "resetting the Adam state of replaced units needs per-weight step counters, which TorchSharp's Adam lacks; use the fused or naive optimizer"
+                : null;
+
+        /// <summary>Why the command line's choices cannot run CBP's settings, as train's one `error:` line, or null.</summary>
+        internal static string? UsageProblem(object? settings, OptimizerImpl impl, string device) =>
+            ((CbpSettings)settings!).AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch
+                ? "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
+                  "use --optimizer-impl fused or naive, or add --reset-adam-state none"
+                : null;
+
 #pragma warning disable CA2255 // the registry is filled when this assembly loads, before any method is looked up
         [ModuleInitializer]
 #pragma warning restore CA2255
@@ -110,14 +123,8 @@ namespace CbpGpu.Agent.Methods
             CheckpointBlock = ("cbp", 1),
             ReplacesUnits = true,
             Build = b => OptimizerPair.Create(b.Parameters, b.Adam, (CbpSettings)b.Settings!, b.Impl, b.Seed, b.Kernels),
-            Validate = c => ((CbpSettings)c.MethodSettings!).AdamReset != AdamStateReset.None && c.Run.Optimizer == OptimizerImpl.Torch
-                ? "resetting the Adam state of replaced units needs per-weight step counters, which TorchSharp's Adam lacks; use the fused or naive optimizer"
-                : null,
-            UsageProblem = (settings, impl, device) =>
-                ((CbpSettings)settings!).AdamReset != AdamStateReset.None && impl == OptimizerImpl.Torch
-                    ? "--optimizer-impl torch cannot reset per-weight Adam state (--reset-adam-state, on in --cbp-preset seed2023); " +
-                      "use --optimizer-impl fused or naive, or add --reset-adam-state none"
-                    : null,
+            Validate = Problem,
+            UsageProblem = UsageProblem,
         });
     }
 }

@@ -116,6 +116,12 @@ public sealed class PlasticityMethod
     /// <summary>`train` runs it when --method is not given.</summary>
     public bool IsDefault { get; init; }
 
+    /// <summary>
+    /// How this method takes a preset of its settings schema, which it may share with another method (a variant that
+    /// changes one field of every preset); identity by default.
+    /// </summary>
+    public Func<object, object> TakePreset { get; init; } = static s => s;
+
     /// <summary>The settings a run of this method starts from under --preset <paramref name="envPreset"/>, or null.</summary>
-    public object? DefaultSettings(string envPreset) => Settings?.Preset(Settings.DefaultPreset(envPreset));
+    public object? DefaultSettings(string envPreset) => Settings is null ? null : TakePreset(Settings.Preset(Settings.DefaultPreset(envPreset)));
 }

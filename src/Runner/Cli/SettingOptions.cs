@@ -56,10 +56,16 @@ public sealed class MethodSettingsOptions
     {
         Schema = schema;
         Preset = new ChoiceOption<object>(schema.PresetFlag, schema.PresetHelp, defaultWord: null, [.. schema.Presets]);
-        Settings = [.. schema.Settings.Select(s => SettingOption.Create(s,
-            $" (default from {schema.PresetFlag}: {string.Join(", ", schema.Presets.Select(p => $"{p.Word} {SettingOption.Shown(s, s.Get(p.Value))}"))})"))];
         Methods = [.. MethodRegistry.Using(schema)];
+        Settings = [.. schema.Settings.Select(s => SettingOption.Create(s,
+            $" (default from {schema.PresetFlag}: {string.Join(", ", schema.Presets.Select(p => $"{p.Word} {SettingOption.Shown(s, s.Get(p.Value))}"))}{OwnDefaults(s)})"))];
     }
+
+    /// <summary>"; WORD: VALUE" for each method sharing the schema that takes the presets with another value of <paramref name="s"/>.</summary>
+    private string OwnDefaults(Setting s) => string.Concat(Methods
+        .Select(m => (m.Word, Values: Schema.Presets.Select(p => s.Get(m.TakePreset(p.Value))).ToArray()))
+        .Where(m => !m.Values.SequenceEqual(Schema.Presets.Select(p => s.Get(p.Value))))
+        .Select(m => $"; {m.Word}: {string.Join(", ", m.Values.Distinct().Select(v => SettingOption.Shown(s, v)))}"));
 
     public MethodSettingsSchema Schema { get; }
     public ChoiceOption<object> Preset { get; }
@@ -76,7 +82,7 @@ public sealed class MethodSettingsOptions
     /// <summary>The given preset (else <paramref name="method"/>'s default under --preset <paramref name="envPreset"/>) with each flag given overriding its field.</summary>
     public object Read(ParseResult result, PlasticityMethod method, string envPreset)
     {
-        object settings = Preset.TryGet(result, out var preset) ? preset : method.DefaultSettings(envPreset)!;
+        object settings = Preset.TryGet(result, out var preset) ? method.TakePreset(preset) : method.DefaultSettings(envPreset)!;
         foreach (var s in Settings)
             if (s.Read(result) is { } value) settings = s.Setting.With(settings, value);
         return settings;
