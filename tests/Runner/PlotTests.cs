@@ -112,7 +112,9 @@ public sealed class PlotTests : IDisposable
             Assert.True(bytes.Length > 1000);
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         }
-        Assert.Contains("no cbp runs, so no unit-age figure", outcome.Output);
+        string replacing = string.Join(", ", CbpGpu.Agent.Methods.MethodRegistry.All.Where(m => m.ReplacesUnits).Select(m => m.Word));
+        Assert.StartsWith("cbp, cbpi, redo", replacing);
+        Assert.Contains($"note: no runs of a method that replaces units ({replacing}), so no unit-age figure", outcome.Output);
         Assert.Contains("no run has an eval.csv, so no evaluation figure", outcome.Output);
         Assert.False(File.Exists(Path.Combine(figures, "eval_returns.csv")));
         Assert.Contains("no run has an activity.csv, so no dormant-share or stable-rank figure", outcome.Output);

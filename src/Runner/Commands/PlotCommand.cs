@@ -25,7 +25,7 @@ public sealed class PlotCommand : RunnerCommand
         Writes returns.png (episode return binned by env steps, mean over seeds with a 95% bootstrap band, one line
         per configuration, friction changes dashed; runs.csv has the same bins per run), 
         """ + PerLayerHelp + """
-        , unit_ages.png (CBP runs: units
+        , unit_ages.png (runs of methods that replace units: units
         per age bin over time, log counts), friction.png (each friction period's mean return against its friction,
         coloured by period index; from eval.csv where a run has one, else from its episodes) and, for runs with
         eval.csv, eval_returns.png (evaluation return at each evaluation step, mean over seeds with a 95% bootstrap

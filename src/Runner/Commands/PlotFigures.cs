@@ -154,7 +154,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
         var replacing = runs.Where(r => MethodRegistry.FindWord(r.Method)!.ReplacesUnits).ToList();
         if (replacing.Count == 0)
         {
-            output.WriteLine($"note: no {string.Join(" or ", MethodRegistry.All.Where(m => m.ReplacesUnits).Select(m => m.Word))} runs, so no unit-age figure");
+            output.WriteLine($"note: no runs of a method that replaces units ({string.Join(", ", MethodRegistry.All.Where(m => m.ReplacesUnits).Select(m => m.Word))}), so no unit-age figure");
             return;
         }
         string[] bins = UnitAgeHistogram.BinNames;
