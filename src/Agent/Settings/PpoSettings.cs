@@ -76,17 +76,14 @@ public sealed record PpoSettings(
             [("lecun-uniform", InitScheme.LecunUniform), ("orthogonal", InitScheme.Orthogonal)],
             p => p.Network.Init, (p, v) => p with { Network = p.Network with { Init = v } });
 
-        public static readonly Setting HiddenGain = Setting<PpoSettings>.Real(
-            "--hidden-gain", "G", "initial gain of the four hidden Linears", "Network.HiddenGain", 1e-6, 1e6,
-            p => p.Network.HiddenGain, (p, v) => p with { Network = p.Network with { HiddenGain = v } });
+        public static readonly Setting HiddenGain = Gain("--hidden-gain", "the four hidden Linears", nameof(NetworkSettings.HiddenGain),
+            n => n.HiddenGain, (n, v) => n with { HiddenGain = v });
 
-        public static readonly Setting PolicyOutputGain = Setting<PpoSettings>.Real(
-            "--policy-output-gain", "G", "initial gain of the action-mean Linear", "Network.PolicyOutputGain", 1e-6, 1e6,
-            p => p.Network.PolicyOutputGain, (p, v) => p with { Network = p.Network with { PolicyOutputGain = v } });
+        public static readonly Setting PolicyOutputGain = Gain("--policy-output-gain", "the action-mean Linear", nameof(NetworkSettings.PolicyOutputGain),
+            n => n.PolicyOutputGain, (n, v) => n with { PolicyOutputGain = v });
 
-        public static readonly Setting ValueOutputGain = Setting<PpoSettings>.Real(
-            "--value-output-gain", "G", "initial gain of the value Linear", "Network.ValueOutputGain", 1e-6, 1e6,
-            p => p.Network.ValueOutputGain, (p, v) => p with { Network = p.Network with { ValueOutputGain = v } });
+        public static readonly Setting ValueOutputGain = Gain("--value-output-gain", "the value Linear", nameof(NetworkSettings.ValueOutputGain),
+            n => n.ValueOutputGain, (n, v) => n with { ValueOutputGain = v });
 
         public static readonly Setting LearningRate = Setting<PpoSettings>.Real(
             "--lr", "LR", "Adam's learning rate", "Adam.LearningRate", 0, 1,
@@ -125,6 +122,11 @@ public sealed record PpoSettings(
         public static readonly Setting BootstrapTruncation = Setting<PpoSettings>.Switch(
             "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)",
             nameof(PpoSettings.BootstrapTruncation), p => p.BootstrapTruncation, (p, v) => p with { BootstrapTruncation = v }) with { Default = false };
+
+        /// <summary>A Linear's initial gain (docs/ppo.md#initialisation), a field of the networks' settings.</summary>
+        private static Setting Gain(string flag, string linear, string json, Func<NetworkSettings, double> get, Func<NetworkSettings, double, NetworkSettings> with) =>
+            Setting<PpoSettings>.Real(flag, "G", $"initial gain of {linear}", $"{nameof(Network)}.{json}", 1e-6, 1e6,
+                p => get(p.Network), (p, v) => p with { Network = with(p.Network, v) });
 
         /// <summary>In --help's order: those a preset gives (activation to minibatch size), then the rest.</summary>
         public static IReadOnlyList<Setting> All { get; } =
