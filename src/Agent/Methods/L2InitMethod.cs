@@ -109,8 +109,7 @@ namespace CbpGpu.Agent.Methods
                 }
                 else
                 {
-                    PullTowardInit(TensorMemory.Of(_parameters.Grad, "the gradient tensor", "cpu").AsSpan(),
-                        TensorMemory.Of(_parameters.Data, "the parameter tensor", "cpu").AsSpan(), _theta0, _twoLambda);
+                    PullTowardInit(_parameters.GradOnHost, _parameters.DataOnHost, _theta0, _twoLambda);
                 }
             }
 

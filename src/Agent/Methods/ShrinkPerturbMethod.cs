@@ -136,7 +136,7 @@ namespace CbpGpu.Agent.Methods
                     var z = _draws.AsSpan(0, (int)slice.Length);
                     GaussianNoise.Fill(ref _rng, z);
                     if (_naive) NaivePerturb(slice, z, sigma);
-                    else Perturb(Data.Slice((int)slice.Offset, z.Length), z, sigma);
+                    else Perturb(_parameters.DataOnHost.Slice((int)slice.Offset, z.Length), z, sigma);
                 }
             }
 
@@ -150,7 +150,7 @@ namespace CbpGpu.Agent.Methods
                     var fresh = _draws.AsSpan(0, (int)slice.Length);
                     DrawFresh(slice, layout, fresh);
                     if (_naive) NaiveShrinkToward(slice, fresh, lambda, p);
-                    else ShrinkToward(Data.Slice((int)slice.Offset, fresh.Length), fresh, lambda, p);
+                    else ShrinkToward(_parameters.DataOnHost.Slice((int)slice.Offset, fresh.Length), fresh, lambda, p);
                 }
                 _shrinks++;
             }
@@ -182,8 +182,6 @@ namespace CbpGpu.Agent.Methods
                         throw new InvalidOperationException($"no fresh draw for {_network.Init}");
                 }
             }
-
-            private Span<float> Data => TensorMemory.Of(_parameters.Data, "the parameter tensor", "cpu").AsSpan();
 
             private void NaivePerturb(ParameterSlice slice, ReadOnlySpan<float> z, float sigma)
             {

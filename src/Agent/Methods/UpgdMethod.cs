@@ -171,7 +171,7 @@ namespace CbpGpu.Agent.Methods
 
             private double FusedStep(StepScalars k)
             {
-                Span<float> w = Span(_parameters.Data), g = Span(_parameters.Grad), u = Span(_u), m = Span(_m), v = Span(_v);
+                Span<float> w = _parameters.DataOnHost, g = _parameters.GradOnHost, u = Span(_u), m = Span(_m), v = Span(_v);
                 float max = float.NegativeInfinity;
                 foreach (var p in _slices)
                 {
@@ -227,7 +227,7 @@ namespace CbpGpu.Agent.Methods
                 return sum;
             }
 
-            private static Span<float> Span(Tensor t) => TensorMemory.Of(t, "UPGD's state", "cpu").AsSpan();
+            private static Span<float> Span(Tensor t) => TensorMemory.OnHost(t, "UPGD's state");
 
             // The hook: nothing around the step (the step is this optimizer's), its columns and its noise stream.
             public void AfterStep(in StepView step) { }

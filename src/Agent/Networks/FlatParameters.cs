@@ -45,6 +45,15 @@ public sealed class FlatParameters : IDisposable
     public Tensor Grad { get; }
 
     /// <summary>
+    /// <see cref="Data"/>'s floats in host memory, for a method's per-element loop on the CPU (rewritten in place); a
+    /// run on another device is refused (src/Kernels/MEMORY.md).
+    /// </summary>
+    public Span<float> DataOnHost => Optimization.TensorMemory.OnHost(Data, "the parameter tensor");
+
+    /// <summary><see cref="Grad"/>'s floats in host memory, as <see cref="DataOnHost"/>.</summary>
+    public Span<float> GradOnHost => Optimization.TensorMemory.OnHost(Grad, "the gradient tensor");
+
+    /// <summary>
     /// Data again, as one parameter whose .grad is <see cref="Grad"/>: what a whole-model optimizer updates.
     /// Never use it in a forward pass (the named views are the autograd leaves).
     /// </summary>

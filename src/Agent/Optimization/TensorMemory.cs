@@ -32,6 +32,9 @@ internal static class TensorMemory
         return new NativeView<float>(address, (int)length);
     }
 
+    /// <summary>A CPU tensor's floats as a span, for per-element loops on the host; refused as <see cref="Of(Tensor, string, string)"/> refuses.</summary>
+    public static Span<float> OnHost(Tensor tensor, string what) => Of(tensor, what, "cpu").AsSpan();
+
     /// <summary>The flat parameters and gradients of <paramref name="parameters"/> for a backend on <paramref name="device"/>.</summary>
     public static KernelMemory Of(Networks.FlatParameters parameters, string device) => new(
         Of(parameters.Data, "the parameter tensor", device), Of(parameters.Grad, "the gradient tensor", device),

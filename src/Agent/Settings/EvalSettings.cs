@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CbpGpu.Agent.Training;
 
 namespace CbpGpu.Agent.Settings;
 
@@ -54,4 +55,40 @@ public sealed record EvalSettings(long EveryEnvSteps, int Episodes,
 
     /// <summary>As <see cref="DueAfter"/>, for the videos' period.</summary>
     public bool VideoDueAfter(long before, long after) => VideosEnabled && after / VideoEveryEnvSteps > before / VideoEveryEnvSteps;
+
+    /// <summary>Evaluation's settings, a flag each, declared once (docs/extending.md#settings).</summary>
+    public static class Flags
+    {
+        public static readonly Setting Every = Setting<EvalSettings>.LongCount(
+            "--eval-every", "N",
+            "evaluate every N env steps (summed over envs; at the first update that reaches each multiple, and at step 0): " +
+            $"--eval-episodes episodes with the mean action at training env 0's current friction, on a thread of its own, into {RunDirectory.EvalFile}; 0: off",
+            nameof(EveryEnvSteps), 0L, 10_000_000_000L, e => e.EveryEnvSteps, (e, v) => e with { EveryEnvSteps = v }) with
+        {
+            ReadByRule = true,
+            DefaultNote = $" (default: the preset's: nature2024, nature2024-ant, seed2023 {DefaultEvery("nature2024"):N0}; constant off)",
+        };
+
+        public static readonly Setting Episodes = Setting<EvalSettings>.Count(
+            "--eval-episodes", "K", "episodes per evaluation, run side by side", nameof(Episodes), 1, MaxEpisodes,
+            e => e.Episodes, (e, v) => e with { Episodes = v }) with
+        {
+            ReadByRule = true,
+            DefaultNote = $" (default: {DefaultEpisodes}; needs evaluation on)",
+            AppliesTo = e => ((EvalSettings)e).Enabled,
+        };
+
+        public static readonly Setting VideoEvery = Setting<EvalSettings>.LongCount(
+            "--video-every", "N",
+            "draw one evaluation episode of the policy (mean action, one episode's steps, 640x480, as render) every N env steps and at step 0 " +
+            "into videos/step-<step>.mp4, on a thread of its own; the Ant only; needs EGL and ffmpeg (docs/render.md#during-training)",
+            nameof(VideoEveryEnvSteps), 0L, 10_000_000_000L, e => e.VideoEveryEnvSteps, (e, v) => e with { VideoEveryEnvSteps = v }) with
+        {
+            Default = 0L,
+            AppliesTo = e => ((EvalSettings)e).VideosEnabled,
+        };
+
+        /// <summary>In --help's order.</summary>
+        public static IReadOnlyList<Setting> All { get; } = [Every, Episodes, VideoEvery];
+    }
 }

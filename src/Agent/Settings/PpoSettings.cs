@@ -1,4 +1,5 @@
 using CbpGpu.Agent.Methods;
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
 
 namespace CbpGpu.Agent.Settings;
@@ -57,6 +58,83 @@ public sealed record PpoSettings(
         Advantages: AdvantageNormalization.Minibatch,
         BootstrapTruncation: bootstrapTruncation,
         MaxGradNorm: 0.5);
+
+    /// <summary>The two learner presets (train --learner, docs/learners.md), each for a method: its words and settings.</summary>
+    public static IReadOnlyList<(string Word, Func<PpoMethod, PpoSettings> Preset)> Learners { get; } =
+        [("nature2024", m => For(m)), ("seed2023", m => Seed2023(m))];
+
+    /// <summary>The learner's settings a flag sets, declared once (docs/extending.md#settings); each left out takes the --learner's value.</summary>
+    public static class Flags
+    {
+        public static readonly Setting Activation = Setting<PpoSettings>.Choice(
+            "--activation", "nonlinearity of the hidden layers", "Network.Activation",
+            [("relu", Networks.Activation.Relu), ("tanh", Networks.Activation.Tanh)],
+            p => p.Network.Activation, (p, v) => p with { Network = p.Network with { Activation = v } });
+
+        public static readonly Setting Init = Setting<PpoSettings>.Choice(
+            "--init", "initial Linear weights: lecun-uniform or orthogonal, times the layer's gain", "Network.Init",
+            [("lecun-uniform", InitScheme.LecunUniform), ("orthogonal", InitScheme.Orthogonal)],
+            p => p.Network.Init, (p, v) => p with { Network = p.Network with { Init = v } });
+
+        public static readonly Setting HiddenGain = Gain("--hidden-gain", "the four hidden Linears", nameof(NetworkSettings.HiddenGain),
+            n => n.HiddenGain, (n, v) => n with { HiddenGain = v });
+
+        public static readonly Setting PolicyOutputGain = Gain("--policy-output-gain", "the action-mean Linear", nameof(NetworkSettings.PolicyOutputGain),
+            n => n.PolicyOutputGain, (n, v) => n with { PolicyOutputGain = v });
+
+        public static readonly Setting ValueOutputGain = Gain("--value-output-gain", "the value Linear", nameof(NetworkSettings.ValueOutputGain),
+            n => n.ValueOutputGain, (n, v) => n with { ValueOutputGain = v });
+
+        public static readonly Setting LearningRate = Setting<PpoSettings>.Real(
+            "--lr", "LR", "Adam's learning rate", "Adam.LearningRate", 0, 1,
+            p => p.Adam.LearningRate, (p, v) => p with { Adam = p.Adam with { LearningRate = v } }) with { PerMethod = true };
+
+        public static readonly Setting AdamEps = Setting<PpoSettings>.Real(
+            "--adam-eps", "E", "Adam's epsilon", "Adam.Eps", 1e-12, 1,
+            p => p.Adam.Eps, (p, v) => p with { Adam = p.Adam with { Eps = v } });
+
+        public static readonly Setting WeightDecay = Setting<PpoSettings>.Real(
+            "--weight-decay", "W", "L2 added to the gradient (Adam weight_decay)", "Adam.WeightDecay", 0, 1,
+            p => p.Adam.WeightDecay, (p, v) => p with { Adam = p.Adam with { WeightDecay = v } }) with { PerMethod = true };
+
+        public static readonly Setting ValueCoefficient = Setting<PpoSettings>.Real(
+            "--value-coef", "C", "loss = policy loss + C x value MSE", nameof(PpoSettings.ValueCoefficient), 0, 1e6,
+            p => p.ValueCoefficient, (p, v) => p with { ValueCoefficient = v });
+
+        public static readonly Setting MaxGradNorm = Setting<PpoSettings>.OffOrReal(
+            "--max-grad-norm", "clip the global gradient norm to N before every optimizer step, or off", nameof(PpoSettings.MaxGradNorm),
+            p => p.MaxGradNorm, (p, v) => p with { MaxGradNorm = v });
+
+        public static readonly Setting AdvantageNorm = Setting<PpoSettings>.Choice(
+            "--advantage-norm", "normalise advantages over the whole batch or in each minibatch", nameof(PpoSettings.Advantages),
+            [("batch", AdvantageNormalization.Batch), ("minibatch", AdvantageNormalization.Minibatch)],
+            p => p.Advantages, (p, v) => p with { Advantages = v });
+
+        /// <summary>The minibatch size stays the preset's (or --minibatch-size's, applied after it; the command checks it divides).</summary>
+        public static readonly Setting BatchSize = Setting<PpoSettings>.Count(
+            "--batch-size", "N", "transitions per update (envs x steps per env)", nameof(PpoSettings.BatchSize), 2, 1 << 24,
+            p => p.BatchSize, (p, v) => p with { BatchSize = v, Minibatches = v / p.MinibatchSize });
+
+        public static readonly Setting MinibatchSize = Setting<PpoSettings>.Count(
+            "--minibatch-size", "N", "transitions per minibatch; must divide --batch-size", nameof(PpoSettings.MinibatchSize), 1, 1 << 24,
+            p => p.MinibatchSize, (p, v) => p with { Minibatches = p.BatchSize / v });
+
+        public static readonly Setting BootstrapTruncation = Setting<PpoSettings>.Switch(
+            "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)",
+            nameof(PpoSettings.BootstrapTruncation), p => p.BootstrapTruncation, (p, v) => p with { BootstrapTruncation = v }) with { Default = false };
+
+        /// <summary>A Linear's initial gain (docs/ppo.md#initialisation), a field of the networks' settings.</summary>
+        private static Setting Gain(string flag, string linear, string json, Func<NetworkSettings, double> get, Func<NetworkSettings, double, NetworkSettings> with) =>
+            Setting<PpoSettings>.Real(flag, "G", $"initial gain of {linear}", $"{nameof(Network)}.{json}", 1e-6, 1e6,
+                p => get(p.Network), (p, v) => p with { Network = with(p.Network, v) });
+
+        /// <summary>In --help's order: those a preset gives (activation to minibatch size), then the rest.</summary>
+        public static IReadOnlyList<Setting> All { get; } =
+        [
+            Activation, Init, HiddenGain, PolicyOutputGain, ValueOutputGain, LearningRate, AdamEps, WeightDecay, ValueCoefficient, MaxGradNorm,
+            AdvantageNorm, BatchSize, MinibatchSize, BootstrapTruncation,
+        ];
+    }
 
     /// <summary>Why these settings cannot run, or null.</summary>
     public string? Validate(int numEnvs)

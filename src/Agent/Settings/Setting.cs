@@ -16,6 +16,15 @@ public enum SettingKind
 
     /// <summary>One of <see cref="Setting.Choices"/>' words (the first word of a value is its spelling).</summary>
     Choice,
+
+    /// <summary>A whole number in [Min, Max] held as a long (step counts, seeds).</summary>
+    LongCount,
+
+    /// <summary>`off` or a finite number &gt; 0; off is held as +infinity (--max-grad-norm).</summary>
+    OffOrReal,
+
+    /// <summary>Any text but an empty one (a file name or a word, --frictions).</summary>
+    Text,
 }
 
 /// <summary>
@@ -24,14 +33,35 @@ public enum SettingKind
 /// The CLI option, its --help default, --config (a file's value given as this flag), sweep grids and plot labels all
 /// derive from this declaration.
 /// </summary>
-public sealed class Setting
+public sealed record Setting
 {
     public required string Flag { get; init; }
     public required string HelpName { get; init; }
     public required string Help { get; init; }
 
-    /// <summary>The record's property (config.json key inside its block).</summary>
+    /// <summary>The record's property (config.json key inside its block; dotted inside a nested record: Network.Activation).</summary>
     public required string JsonName { get; init; }
+
+    /// <summary>
+    /// The value when the flag is left out, where neither a preset nor a rule gives one (--help shows it as the
+    /// option's default); null: a preset gives it (each preset's value is in --help) or a rule does (<see cref="DefaultNote"/>).
+    /// </summary>
+    public object? Default { get; init; }
+
+    /// <summary>How --help says where the default comes from, when a rule of the command picks it (" (default: the preset's ...)").</summary>
+    public string DefaultNote { get; init; } = "";
+
+    /// <summary>
+    /// The value is read by a rule of the command because it depends on other settings (the preset's run length, the
+    /// learner's envs, ...), not by setting the flag's value into the record alone.
+    /// </summary>
+    public bool ReadByRule { get; init; }
+
+    /// <summary>Its default is each method's own, declared with the method's optimizer (Adam's learning rate, its L2).</summary>
+    public bool PerMethod { get; init; }
+
+    /// <summary>Whether the setting applies to a record: a flag that does not (--obs of a Bullet run) is not given for it.</summary>
+    public Func<object, bool> AppliesTo { get; init; } = _ => true;
 
     public required SettingKind Kind { get; init; }
     public double Min { get; init; }
@@ -48,10 +78,15 @@ public sealed class Setting
     public string Format(object value) => Kind switch
     {
         SettingKind.Real => ((double)value).ToString("R", CultureInfo.InvariantCulture),
-        SettingKind.Count => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+        SettingKind.Count or SettingKind.LongCount => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
         SettingKind.Switch => (bool)value ? "true" : "false",
+        SettingKind.OffOrReal => double.IsPositiveInfinity((double)value) ? Off : ((double)value).ToString("R", CultureInfo.InvariantCulture),
+        SettingKind.Text => (string)value,
         _ => WordFor(value),
     };
+
+    /// <summary>How an <see cref="SettingKind.OffOrReal"/> setting spells off.</summary>
+    public const string Off = "off";
 
     /// <summary>The first word of a choice's value.</summary>
     public string WordFor(object value)
@@ -75,6 +110,25 @@ public static class Setting<T> where T : class
     {
         Flag = flag, HelpName = helpName, Help = help, JsonName = json, Kind = SettingKind.Count, Min = min, Max = max,
         Get = s => get((T)s), With = (s, v) => with((T)s, (int)v),
+    };
+
+    public static Setting LongCount(string flag, string helpName, string help, string json, long min, long max, Func<T, long> get, Func<T, long, T> with) => new()
+    {
+        Flag = flag, HelpName = helpName, Help = help, JsonName = json, Kind = SettingKind.LongCount, Min = min, Max = max,
+        Get = s => get((T)s), With = (s, v) => with((T)s, (long)v),
+    };
+
+    /// <summary>`off` or a number &gt; 0: <paramref name="get"/> and <paramref name="with"/> hold off as null.</summary>
+    public static Setting OffOrReal(string flag, string help, string json, Func<T, double?> get, Func<T, double?, T> with) => new()
+    {
+        Flag = flag, HelpName = $"{Setting.Off}|N", Help = help, JsonName = json, Kind = SettingKind.OffOrReal, Min = 0, Max = double.PositiveInfinity,
+        Get = s => get((T)s) ?? double.PositiveInfinity, With = (s, v) => with((T)s, double.IsFinite((double)v) ? (double)v : null),
+    };
+
+    public static Setting Text(string flag, string helpName, string help, string json, Func<T, string> get, Func<T, string, T> with) => new()
+    {
+        Flag = flag, HelpName = helpName, Help = help, JsonName = json, Kind = SettingKind.Text,
+        Get = s => get((T)s), With = (s, v) => with((T)s, (string)v),
     };
 
     public static Setting Switch(string flag, string help, string json, Func<T, bool> get, Func<T, bool, T> with) => new()

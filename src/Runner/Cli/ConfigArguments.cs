@@ -56,14 +56,14 @@ public static class ConfigArguments
         {
             if (given.Contains(option.Name)) continue;
             // A sweep names its own methods and seeds; another preset or method given drops what only the file's applies to.
-            if (sweep && option.Name is "--method" or "--seed") continue;
+            if (sweep && (option.Name == "--method" || option.Name == RunSettings.Flags.Seed.Flag)) continue;
             if (gridFlags.Contains(option.Name)) continue;
-            if (given.Contains("--preset") && option.Name is "--friction" or "--change-every" or "--frictions") continue;
+            if (given.Contains("--preset") && PresetOwn.Contains(option.Name)) continue;
             // Another method brings its own optimizer and settings (issue 25): the file's L2 is left out, and so are its
             // method's settings unless a method run takes them (a sweep then passes them to that method's runs only).
             if (otherMethods.Count > 0 && (option.Name == MethodDependentFlag || !runMethods.Any(m => train.AppliesTo(option, m)))) continue;
             // Evaluation switched off on the command line drops the file's episode count, which needs it on.
-            if (option.Name == "--eval-episodes" && EvaluationSwitchedOff(rest)) continue;
+            if (option.Name == EvalSettings.Flags.Episodes.Flag && EvaluationSwitchedOff(rest)) continue;
             expanded.Add(option.Name);
             expanded.AddRange(values);
         }
@@ -73,7 +73,10 @@ public static class ConfigArguments
 
     /// <summary>The flags a sweep's --grid or --grid-file names (docs/sweeps.md#grids), read without checking them.</summary>
     /// <summary>The one optimizer setting a flag sets that each method's preset chooses (Adam's betas follow --method and --learner).</summary>
-    private const string MethodDependentFlag = "--weight-decay";
+    private static readonly string MethodDependentFlag = PpoSettings.Flags.WeightDecay.Flag;
+
+    /// <summary>The env settings that only the file's preset takes: another --preset given drops them.</summary>
+    private static readonly string[] PresetOwn = [EnvSettings.Flags.Friction.Flag, EnvSettings.Flags.ChangeEvery.Flag, EnvSettings.Flags.Frictions.Flag];
 
     /// <summary>--method's method (train) or --methods' (sweep) when given and all known (else the parser reports them), or null.</summary>
     private static List<CbpGpu.Agent.Settings.PpoMethod>? RunMethods(string[] rest, bool sweep, TrainCommand train)
@@ -94,7 +97,7 @@ public static class ConfigArguments
         var method = CbpGpu.Agent.Methods.MethodRegistry.Get(config.Ppo.Method);
         var preset = TrainCommand.IsSeed2023Learner(config.Ppo) ? method.Seed2023Adam : method.Nature2024Adam;
         var tuned = new List<string>();
-        if (config.Ppo.Adam.WeightDecay != preset.WeightDecay && !given.Contains(MethodDependentFlag)) tuned.Add("Ppo.Adam.WeightDecay");
+        if (config.Ppo.Adam.WeightDecay != preset.WeightDecay && !given.Contains(MethodDependentFlag)) tuned.Add($"{TrainSettings.Learner.JsonKey}.{PpoSettings.Flags.WeightDecay.JsonName}");
         if (tuned.Count == 0) return;
         string names = string.Join(", ", others.Select(m => CbpGpu.Agent.Methods.MethodRegistry.Get(m).Word));
         throw new UsageException($"{Name} {path}: {string.Join(", ", tuned)} {(tuned.Count == 1 ? "is" : "are")} {method.Word}'s own setting{(tuned.Count == 1 ? "" : "s")}, " +
@@ -111,7 +114,7 @@ public static class ConfigArguments
 
     private static bool EvaluationSwitchedOff(string[] args)
     {
-        int at = Array.LastIndexOf(args, "--eval-every");
+        int at = Array.LastIndexOf(args, EvalSettings.Flags.Every.Flag);
         return at >= 0 && at + 1 < args.Length && ScaledNumber.TryParse(args[at + 1], out double every) && every == 0;
     }
 

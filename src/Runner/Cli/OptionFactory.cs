@@ -45,6 +45,21 @@ public static class OptionFactory
         CustomParser = r => ParseReal(r, name, min, max),
     };
 
+    /// <summary>`off` (read as +infinity) or a finite number &gt; 0: a limit that may be switched off (--max-grad-norm).</summary>
+    public static Option<double?> OffOrPositive(string name, string helpName, string description) => new(name)
+    {
+        HelpName = helpName,
+        Description = description,
+        CustomParser = r =>
+        {
+            string text = r.Tokens[^1].Value;
+            if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase)) return double.PositiveInfinity;
+            if (ScaledNumber.TryParse(text, out double value) && value > 0 && double.IsFinite(value)) return value;
+            r.AddError($"{name} must be off or a number > 0 (like 0.5), not '{text}'");
+            return null;
+        },
+    };
+
     public static Option<string> Text(string name, string helpName, string description, bool required) => new(name)
     {
         HelpName = helpName,

@@ -17,34 +17,60 @@ public sealed class SettingOption
     public Setting Setting { get; }
     public Option Option { get; }
 
-    /// <param name="defaults">Appended to the declared help: where the value comes from when the flag is left out.</param>
+    /// <param name="defaults">
+    /// Appended to the declared help: where the value comes from when the flag is left out. A setting with a fixed
+    /// <see cref="Setting.Default"/> has its option's default instead, which --help shows.
+    /// </param>
     public static SettingOption Create(Setting s, string defaults)
     {
         string help = s.Help + defaults;
-        Option option = s.Kind switch
+        Option option = (s.Kind, s.Default) switch
         {
-            SettingKind.Real => OptionFactory.OptionalReal(s.Flag, s.HelpName, help, s.Min, s.Max),
-            SettingKind.Count => OptionFactory.OptionalCount(s.Flag, s.HelpName, help, (int)s.Min, (int)s.Max),
-            SettingKind.Switch => OptionFactory.OptionalSwitch(s.Flag, help),
-            _ => new ChoiceOption<object>(s.Flag, help, defaultWord: null, [.. s.Choices]),
+            (SettingKind.Real, double d) => OptionFactory.Real(s.Flag, s.HelpName, help, d, s.Min, s.Max),
+            (SettingKind.Real, _) => OptionFactory.OptionalReal(s.Flag, s.HelpName, help, s.Min, s.Max),
+            (SettingKind.Count, int d) => OptionFactory.Count(s.Flag, s.HelpName, help, d, (int)s.Min, (int)s.Max),
+            (SettingKind.Count, _) => OptionFactory.OptionalCount(s.Flag, s.HelpName, help, (int)s.Min, (int)s.Max),
+            (SettingKind.LongCount, long d) => OptionFactory.Count(s.Flag, s.HelpName, help, d, Long(s.Min), Long(s.Max)),
+            (SettingKind.LongCount, _) => OptionFactory.OptionalCount(s.Flag, s.HelpName, help, Long(s.Min), Long(s.Max)),
+            // A switch that is off unless given: `--flag` alone (a preset's switch takes true|false).
+            (SettingKind.Switch, false) => OptionFactory.Switch(s.Flag, help),
+            (SettingKind.Switch, _) => OptionFactory.OptionalSwitch(s.Flag, help),
+            (SettingKind.OffOrReal, _) => OptionFactory.OffOrPositive(s.Flag, s.HelpName, help),
+            (SettingKind.Text, _) => OptionFactory.Text(s.Flag, s.HelpName, help, required: false),
+            _ => new ChoiceOption<object>(s.Flag, help, s.Default is { } word ? s.WordFor(word) : null, [.. s.Choices]),
         };
         return new SettingOption(s, option);
     }
 
-    /// <summary>The value given on the command line, or null when the flag was left out.</summary>
-    public object? Read(ParseResult result) => Setting.Kind switch
+    /// <summary>A long bound held as a double: long.MaxValue rounds up to 2^63, which no long holds.</summary>
+    private static long Long(double bound) => bound >= long.MaxValue ? long.MaxValue : (long)bound;
+
+    /// <summary>The value given on the command line (else the fixed default), or null when the flag was left out and has none.</summary>
+    public object? Read(ParseResult result) => Option switch
     {
-        SettingKind.Real => result.GetValue((Option<double?>)Option),
-        SettingKind.Count => result.GetValue((Option<int?>)Option),
-        SettingKind.Switch => result.GetValue((Option<bool?>)Option),
-        _ => ((ChoiceOption<object>)Option).TryGet(result, out var value) ? value : null,
+        ChoiceOption<object> choice => choice.TryGet(result, out var value) ? value : null,
+        Option<double?> o => result.GetValue(o),
+        Option<double> o => result.GetValue(o),
+        Option<int?> o => result.GetValue(o),
+        Option<int> o => result.GetValue(o),
+        Option<long?> o => result.GetValue(o),
+        Option<long> o => result.GetValue(o),
+        Option<bool?> o => result.GetValue(o),
+        Option<bool> o => result.GetValue(o),
+        Option<string> o => result.GetValue(o),
+        _ => throw new InvalidOperationException($"{Option.Name}: no reader for {Option.GetType().Name}"),
     };
+
+    /// <summary>Whether the flag was given on the command line (not its default).</summary>
+    public bool Given(ParseResult result) => result.GetResult(Option) is { Implicit: false };
 
     /// <summary>The value as --help shows a default.</summary>
     public static string Shown(Setting s, object value) => s.Kind switch
     {
         SettingKind.Real => ScaledNumber.Format((double)value),
         SettingKind.Count => ((int)value).ToString("N0", CultureInfo.InvariantCulture),
+        SettingKind.LongCount => ((long)value).ToString("N0", CultureInfo.InvariantCulture),
+        SettingKind.OffOrReal => double.IsPositiveInfinity((double)value) ? Setting.Off : ScaledNumber.Format((double)value),
         _ => s.Format(value),
     };
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CbpGpu.Agent.Settings;
 using CbpGpu.Physics;
 
 namespace CbpGpu.Runner.Cli;
@@ -8,28 +9,19 @@ public static class SharedOptions
 {
     private const int DefaultEnvs = 64;
 
-    public static ChoiceOption<ObservationKind> Obs() => new(
-        "--obs",
-        "observation: 111 floats with the contact forces zero, as published; 27 without the contact forces; " +
-        "contact: the 111 with real contact forces (mj_rnePostConstraint)",
-        "111",
-        ("111", ObservationKind.Standard), ("27", ObservationKind.NoContact), ("contact", ObservationKind.RealContact));
+    public static ChoiceOption<ObservationKind> Obs() => Choice<ObservationKind>(EnvSettings.Flags.Obs, "111", "");
 
     /// <param name="defaultWord">Null where the default depends on other options (train: the preset's), told by <paramref name="defaultNote"/>.</param>
-    public static ChoiceOption<PhysicsEngine> Engine(string? defaultWord = "mujoco", string defaultNote = "") => new(
-        "--engine",
-        "physics: mujoco (Gym's Ant-v3); bullet (PyBullet's AntBulletEnv-v0, quirks included, 28-float observation); " +
-        "bullet-fixed (bullet without the quirks docs/bullet-ant.md#quirks lists as worth switching off)" + defaultNote,
-        defaultWord,
-        ("mujoco", PhysicsEngine.MuJoCo), ("bullet", PhysicsEngine.Bullet), ("bullet-fixed", PhysicsEngine.BulletFixed));
+    public static ChoiceOption<PhysicsEngine> Engine(string? defaultWord = "mujoco", string defaultNote = "") =>
+        Choice<PhysicsEngine>(EnvSettings.Flags.Engine, defaultWord, defaultNote);
 
     /// <param name="defaultWord">Null where the default depends on other options (train: the preset's), told by <paramref name="defaultNote"/>.</param>
-    public static ChoiceOption<string> Env(string? defaultWord = EnvRegistry.Ant, string defaultNote = "") => new(
-        "--env",
-        "the environment (docs/extending.md#adding-an-environment): " +
-        string.Join("; ", EnvRegistry.Names.Select(id => $"{id}: {EnvRegistry.Get(id).Summary}")) + defaultNote,
-        defaultWord,
-        [.. EnvRegistry.Names.Select(id => (id, id))]);
+    public static ChoiceOption<string> Env(string? defaultWord = EnvRegistry.Ant, string defaultNote = "") =>
+        Choice<string>(EnvSettings.Flags.Env, defaultWord, defaultNote);
+
+    /// <summary>The option of a declared env setting (train's, docs/extending.md#settings) with this command's default.</summary>
+    private static ChoiceOption<T> Choice<T>(Setting s, string? defaultWord, string defaultNote) =>
+        new(s.Flag, s.Help + defaultNote, defaultWord, [.. s.Choices.Select(c => (c.Word, (T)c.Value))]);
 
     /// <summary>
     /// replay and bench-env: the --env entry with --engine and --obs applied (--engine bullet or bullet-fixed picks the
@@ -53,11 +45,15 @@ public static class SharedOptions
     }
 
     /// <summary>The --obs chosen; the Bullet Ant has only its 28 floats, so --obs with another engine is a usage error.</summary>
-    public static ObservationKind ObservationFor(ParseResult result, ChoiceOption<ObservationKind> obs, PhysicsEngine engine)
+    public static ObservationKind ObservationFor(ParseResult result, ChoiceOption<ObservationKind> obs, PhysicsEngine engine) =>
+        ObservationFor(obs.Get(result), result.GetResult(obs) is { Implicit: false }, engine);
+
+    /// <summary>As above, for the value read and whether --obs was given.</summary>
+    public static ObservationKind ObservationFor(ObservationKind obs, bool given, PhysicsEngine engine)
     {
-        if (engine != PhysicsEngine.MuJoCo && result.GetResult(obs) is { Implicit: false })
-            throw new UsageException($"{obs.Name} applies to --engine mujoco only; the Bullet Ant observes 28 floats");
-        return obs.Get(result);
+        if (engine != PhysicsEngine.MuJoCo && given)
+            throw new UsageException($"{EnvSettings.Flags.Obs.Flag} applies to --engine mujoco only; the Bullet Ant observes 28 floats");
+        return obs;
     }
 
     /// <param name="defaultValue">Null makes the option required.</param>
@@ -73,10 +69,6 @@ public static class SharedOptions
 
     public static Option<int> Envs(int max, string description) =>
         OptionFactory.Count("--envs", "N", description, DefaultEnvs, 1, max);
-
-    /// <summary>--envs whose default depends on other options (train: the preset's), so none is shown in help.</summary>
-    public static Option<int?> OptionalEnvs(int max, string description) =>
-        OptionFactory.OptionalCount("--envs", "N", description, 1, max);
 
     public static Option<int> Threads(int defaultValue, string description) =>
         OptionFactory.Count("--threads", "N", description, defaultValue, 1, 256);

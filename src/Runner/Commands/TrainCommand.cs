@@ -18,10 +18,10 @@ public sealed class TrainCommand : RunnerCommand
 {
     private const string Nature2024 = "nature2024", NatureAnt = "nature2024-ant", Seed2023 = "seed2023", Constant = "constant",
         NatureHopper = "nature2024-hopper", NatureWalker = "nature2024-walker";
-    private const string DrawFrictions = "draw";
-    private static readonly PpoSettings Nature2024Learner = PpoSettings.For(PpoMethod.Standard);
-    private static readonly PpoSettings Seed2023Learner = PpoSettings.Seed2023(PpoMethod.Standard);
+    private const string DrawFrictions = EnvSettings.DrawFrictions;
 
+    // Flags that are not settings: which method and presets run, where the run goes, whether it continues, where libtorch
+    // comes from. Every setting's flag is derived from its declaration (TrainSettings.Blocks, docs/extending.md#settings).
     private readonly ChoiceOption<PpoMethod> _method = new(
         "--method",
         string.Join("; ", MethodRegistry.All.Select(m => $"{m.Word}: {m.Summary}")) +
@@ -45,60 +45,14 @@ public sealed class TrainCommand : RunnerCommand
         Nature2024,
         (Nature2024, Nature2024), (NatureAnt, NatureAnt), (Seed2023, Seed2023), (Constant, Constant), (NatureHopper, NatureHopper), (NatureWalker, NatureWalker));
 
-    private readonly ChoiceOption<string> _env = SharedOptions.Env(defaultWord: null, $" (default: the --preset's: hopper for {NatureHopper}, walker2d for {NatureWalker}, the Ant otherwise)");
-
-    private readonly Option<double?> _friction = SharedOptions.Friction("friction for --preset constant", 1.0);
-
-    private readonly Option<long?> _steps = OptionFactory.OptionalCount(
-        "--steps", "N",
-        $"env steps in total, rounded up to whole updates of --batch-size transitions (default: the preset's run length: " +
-        $"{Nature2024} {RunSettings.DefaultSteps(Nature2024):N0}, {NatureAnt} {RunSettings.DefaultSteps(NatureAnt):N0}, " +
-        $"{Seed2023} {RunSettings.DefaultSteps(Seed2023):N0}, {Constant} {RunSettings.DefaultSteps(Constant):N0})",
-        1L, 10_000_000_000L);
-
-    private readonly Option<int?> _envs = SharedOptions.OptionalEnvs(1 << 16,
-        $"parallel envs, each stepped --batch-size / N steps per update; must divide --batch-size (default: with --learner " +
-        $"{Seed2023} (--preset {Seed2023}'s own) {PpoSettings.Seed2023Envs} (x {Seed2023Learner.BatchSize / PpoSettings.Seed2023Envs:N0} steps, as the report); " +
-        $"with --learner {Nature2024} the preset's: {Nature2024} and {NatureAnt} " +
-        $"{EnvSettings.DefaultEnvs(Nature2024)} env x {Nature2024Learner.BatchSize / EnvSettings.DefaultEnvs(Nature2024):N0} steps, as the paper; " +
-        $"{Seed2023} {EnvSettings.DefaultEnvs(Seed2023)}, {Constant} {EnvSettings.DefaultEnvs(Constant)})");
-
-    private readonly Option<string> _frictions = OptionFactory.Text(
-        "--frictions", $"FILE|{FrictionTable.Authors}|{DrawFrictions}",
-        "where a run's friction values come from, for presets whose friction changes: a table FILE used in order (one line " +
-        "per seed, data line k is seed k, values separated by commas or spaces, '#' comments); " +
-        $"{FrictionTable.Authors}: the authors' table (seeds 0-{FrictionTable.AuthorsSeeds - 1}, docs/friction.md#the-authors-table); {DrawFrictions}: drawn from the seed " +
-        $"(default: {Nature2024} {FrictionTable.Authors} for seeds 0-{FrictionTable.AuthorsSeeds - 1}, else {DrawFrictions}; {Seed2023} {DrawFrictions})", required: false);
-    private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "seed for envs, weights and sampling", 0L, 0L, long.MaxValue);
-
-    private readonly ChoiceOption<string> _device = new(
-        "--device", "where torch and the fused kernels run (cuda: ILGPU kernels over libtorch's device memory, src/Kernels/MEMORY.md)", "cpu", ("cpu", "cpu"), ("cuda", "cuda"));
-
-    private readonly ChoiceOption<CpuKernels> _cpuKernels = new(
-        "--cpu-kernels",
-        "native: libtorch's fastest kernels for this CPU (the same seed gives the same files on this machine); portable: pinned " +
-        "kernels that give the same files on any x86-64-v3 CPU, Intel or AMD, 1.25-1.55x the wall time (docs/formats.md#reproducibility)",
-        "native", ("native", CpuKernels.Native), ("portable", CpuKernels.Portable));
-
-    private readonly Option<string> _libtorch = OptionFactory.Text(
-        LibtorchSearch.Option, "DIR",
-        $"load libtorch from DIR (a PyTorch install's torch/lib or a libtorch/lib) in a build that carries none (scripts/bundle.sh); " +
-        $"default: this app's own, else {LibtorchSearch.EnvironmentVariable}, else the PyTorch python3 imports", required: false);
-
-    private readonly Option<int> _threads = SharedOptions.Threads(Environment.ProcessorCount, "threads for MuJoCo stepping (default: this machine's core count)");
-    private readonly Option<int> _torchThreads = OptionFactory.Count("--torch-threads", "N", "threads for torch (see Threads below)", 1, 1, 256);
-    private readonly ChoiceOption<ObservationKind> _obs = SharedOptions.Obs();
-    private readonly ChoiceOption<PhysicsEngine> _engine = SharedOptions.Engine(
-        defaultWord: null, $" (default: the --preset's: bullet for {Seed2023}, as the report ran; mujoco for {Nature2024}, {NatureAnt} and {Constant})");
-
-    private readonly Option<bool> _bootstrapTruncation = OptionFactory.Switch(
-        "--bootstrap-truncation", "bootstrap V(last obs) when an episode hits the time limit (the paper presets treat truncation like termination)");
-
-    private readonly Option<int> _checkpointEvery = OptionFactory.Count(
-        "--checkpoint-every", "K", $"write {RunDirectory.CheckpointFile} every K updates (0: not by count) and at the end", 100, 0, int.MaxValue);
-
-    private readonly Option<double> _checkpointMinutes = OptionFactory.Real(
-        "--checkpoint-minutes", "M", "also write it when M minutes of wall time have passed since the last one (0: not by time)", 10, 0, double.PositiveInfinity);
+    private readonly ChoiceOption<string> _learner = new(
+        "--learner",
+        "PPO and its networks: nature2024 (the authors': ReLU, LeCun init, Adam eps 1e-8, value coef 1, no clipping, " +
+        $"advantages per batch, {RolloutShape(EnvSettings.DefaultEnvs(Nature2024), PpoSettings.For(PpoMethod.Standard).BatchSize)} under the paper presets) " +
+        "or seed2023 (the report's Stable-Baselines3 PPO: Tanh, orthogonal init, " +
+        $"eps 1e-5, value coef 0.5, grad norm 0.5, advantages per minibatch, {RolloutShape(PpoSettings.Seed2023Envs, PpoSettings.Seed2023(PpoMethod.Standard).BatchSize)}); " +
+        "default: the --preset's own (nature2024 for constant)",
+        defaultWord: null, [.. PpoSettings.Learners.Select(l => (l.Word, l.Word))]);
 
     private readonly Option<bool> _resume = OptionFactory.Switch(
         "--resume", "continue the run in --out from its checkpoint (same flags; --steps may change, not below the steps done)");
@@ -106,82 +60,18 @@ public sealed class TrainCommand : RunnerCommand
     private readonly Option<bool> _resumeIfPresent = OptionFactory.Switch(
         "--resume-if-present", "--resume when --out holds a run, else start one (what a sweep, a requeued or resubmitted Slurm task runs)");
 
-    private readonly Option<long?> _changeEvery = OptionFactory.OptionalCount(
-        "--change-every", "N", "friction period in env steps summed over envs, for short experiments (default: the preset's: " +
-        $"{Nature2024} {FrictionConfig.Nature2024.ChangeEverySteps:N0} (then at each env's episode end), {Seed2023} {FrictionConfig.Seed2023.ChangeEverySteps:N0})",
-        1L, 10_000_000_000L);
+    private readonly Option<string> _libtorch = OptionFactory.Text(
+        LibtorchSearch.Option, "DIR",
+        $"load libtorch from DIR (a PyTorch install's torch/lib or a libtorch/lib) in a build that carries none (scripts/bundle.sh); " +
+        $"default: this app's own, else {LibtorchSearch.EnvironmentVariable}, else the PyTorch python3 imports", required: false);
 
-    private readonly Option<long?> _evalEvery = OptionFactory.OptionalCount(
-        "--eval-every", "N",
-        "evaluate every N env steps (summed over envs; at the first update that reaches each multiple, and at step 0): " +
-        $"--eval-episodes episodes with the mean action at training env 0's current friction, on a thread of its own, into {RunDirectory.EvalFile}; " +
-        $"0: off (default: the preset's: {Nature2024}, {NatureAnt}, {Seed2023} {EvalSettings.DefaultEvery(Nature2024):N0}; {Constant} off)",
-        0L, 10_000_000_000L);
+    private readonly Option<string> _config = ConfigArguments.Option();
 
-    private readonly Option<int?> _evalEpisodes = OptionFactory.OptionalCount(
-        "--eval-episodes", "K", $"episodes per evaluation, run side by side (default: {EvalSettings.DefaultEpisodes}; needs evaluation on)",
-        1, EvalSettings.MaxEpisodes);
+    /// <summary>Each block's settings as options, in --help's order; <see cref="_byFlag"/> finds one by its declaration.</summary>
+    private readonly IReadOnlyList<(TrainSettings.Block Block, SettingOption[] Options)> _blocks =
+        [.. TrainSettings.Blocks.Select(b => (b, b.Settings.Select(s => SettingOption.Create(s, (b == TrainSettings.Learner ? LearnerDefaults(s) : "") + s.DefaultNote)).ToArray()))];
 
-    private readonly Option<long> _videoEvery = OptionFactory.Count(
-        "--video-every", "N",
-        "draw one evaluation episode of the policy (mean action, one episode's steps, 640x480, as render) every N env steps and at step 0 " +
-        "into videos/step-<step>.mp4, on a thread of its own; the Ant only; needs EGL and ffmpeg (docs/render.md#during-training)",
-        0L, 0L, 10_000_000_000L);
-
-    private readonly ChoiceOption<OptimizerImpl> _optimizerImpl = new(
-        "--optimizer-impl",
-        "fused: aged Adam and CBP in a few fused passes over all parameters; naive: the same math as TorchSharp ops " +
-        "per tensor (the slow reference); torch: TorchSharp's Adam (only with --reset-adam-state none)",
-        "fused",
-        ("fused", OptimizerImpl.Fused), ("naive", OptimizerImpl.Naive), ("torch", OptimizerImpl.Torch));
-
-    private readonly ChoiceOption<string> _learner = new(
-        "--learner",
-        "PPO and its networks: nature2024 (the authors': ReLU, LeCun init, Adam eps 1e-8, value coef 1, no clipping, " +
-        $"advantages per batch, {RolloutShape(EnvSettings.DefaultEnvs(Nature2024), Nature2024Learner.BatchSize)} under the paper presets) " +
-        "or seed2023 (the report's Stable-Baselines3 PPO: Tanh, orthogonal init, " +
-        $"eps 1e-5, value coef 0.5, grad norm 0.5, advantages per minibatch, {RolloutShape(PpoSettings.Seed2023Envs, Seed2023Learner.BatchSize)}); " +
-        "default: the --preset's own (nature2024 for constant)",
-        defaultWord: null, (Nature2024, Nature2024), (Seed2023, Seed2023));
-
-    private readonly ChoiceOption<Activation> _activation = new(
-        "--activation", "nonlinearity of the hidden layers", defaultWord: null, ("relu", Activation.Relu), ("tanh", Activation.Tanh));
-
-    private readonly ChoiceOption<InitScheme> _init = new(
-        "--init", "initial Linear weights: lecun-uniform or orthogonal, times the layer's gain", defaultWord: null,
-        ("lecun-uniform", InitScheme.LecunUniform), ("orthogonal", InitScheme.Orthogonal));
-
-    private readonly Option<double?> _hiddenGain = OptionFactory.OptionalReal("--hidden-gain", "G", "initial gain of the four hidden Linears", 1e-6, 1e6);
-    private readonly Option<double?> _policyOutputGain = OptionFactory.OptionalReal("--policy-output-gain", "G", "initial gain of the action-mean Linear", 1e-6, 1e6);
-    private readonly Option<double?> _valueOutputGain = OptionFactory.OptionalReal("--value-output-gain", "G", "initial gain of the value Linear", 1e-6, 1e6);
-    private readonly Option<double?> _learningRate = OptionFactory.OptionalReal(
-        "--lr", "LR", "Adam's learning rate" +
-        $" (default from --method and --learner: {string.Join(", ", MethodRegistry.All.SelectMany(m => new[] { m.Nature2024Adam.LearningRate, m.Seed2023Adam.LearningRate }).Distinct().Select(ScaledNumber.Format))} for every method)",
-        0, 1);
-
-    private readonly Option<double?> _adamEps = OptionFactory.OptionalReal("--adam-eps", "E", "Adam's epsilon", 1e-12, 1);
-
-    private readonly Option<double?> _weightDecay = OptionFactory.OptionalReal(
-        "--weight-decay", "W", "L2 added to the gradient (Adam weight_decay); default from --method and --learner", 0, 1);
-
-    private readonly Option<double?> _valueCoefficient = OptionFactory.OptionalReal("--value-coef", "C", "loss = policy loss + C x value MSE", 0, 1e6);
-
-    private readonly Option<double?> _maxGradNorm = new("--max-grad-norm")
-    {
-        HelpName = "off|N",
-        Description = "clip the global gradient norm to N before every optimizer step, or off",
-        CustomParser = r => ParseOffOrPositive(r, "--max-grad-norm"),
-    };
-
-    private readonly ChoiceOption<AdvantageNormalization> _advantageNorm = new(
-        "--advantage-norm", "normalise advantages over the whole batch or in each minibatch", defaultWord: null,
-        ("batch", AdvantageNormalization.Batch), ("minibatch", AdvantageNormalization.Minibatch));
-
-    private readonly Option<int?> _batchSize = OptionFactory.OptionalCount(
-        "--batch-size", "N", "transitions per update (envs x steps per env)", 2, 1 << 24);
-
-    private readonly Option<int?> _minibatchSize = OptionFactory.OptionalCount(
-        "--minibatch-size", "N", "transitions per minibatch; must divide --batch-size", 1, 1 << 24);
+    private readonly Dictionary<string, SettingOption> _byFlag;
 
     private readonly IReadOnlyList<MethodSettingsOptions> _methodOptions = [.. MethodRegistry.Schemas.Select(s => new MethodSettingsOptions(s))];
 
@@ -203,33 +93,26 @@ public sealed class TrainCommand : RunnerCommand
         129); a second signal kills. Exit codes: 0 finished, 1 refused or failed, 2 bad options.
         """)
     {
-        _activation.Description += FromLearner(_activation.WordFor(Nature2024Learner.Network.Activation), _activation.WordFor(Seed2023Learner.Network.Activation));
-        _init.Description += FromLearner(_init.WordFor(Nature2024Learner.Network.Init), _init.WordFor(Seed2023Learner.Network.Init));
-        _hiddenGain.Description += FromLearner(Nature2024Learner.Network.HiddenGain, Seed2023Learner.Network.HiddenGain);
-        _policyOutputGain.Description += FromLearner(Nature2024Learner.Network.PolicyOutputGain, Seed2023Learner.Network.PolicyOutputGain);
-        _valueOutputGain.Description += FromLearner(Nature2024Learner.Network.ValueOutputGain, Seed2023Learner.Network.ValueOutputGain);
-        _adamEps.Description += FromLearner(Nature2024Learner.Adam.Eps, Seed2023Learner.Adam.Eps);
-        _valueCoefficient.Description += FromLearner(Nature2024Learner.ValueCoefficient, Seed2023Learner.ValueCoefficient);
-        _maxGradNorm.Description += FromLearner(GradNormWord(Nature2024Learner.MaxGradNorm), GradNormWord(Seed2023Learner.MaxGradNorm));
-        _advantageNorm.Description += FromLearner(_advantageNorm.WordFor(Nature2024Learner.Advantages), _advantageNorm.WordFor(Seed2023Learner.Advantages));
-        _batchSize.Description += FromLearner(Nature2024Learner.BatchSize, Seed2023Learner.BatchSize);
-        _minibatchSize.Description += FromLearner(Nature2024Learner.MinibatchSize, Seed2023Learner.MinibatchSize);
-        Option[] learnerOptions =
-        [
-            _learner, _activation, _init, _hiddenGain, _policyOutputGain, _valueOutputGain, _learningRate, _adamEps, _weightDecay, _valueCoefficient,
-            _maxGradNorm, _advantageNorm, _batchSize, _minibatchSize,
-        ];
-
+        _byFlag = _blocks.SelectMany(b => b.Options).ToDictionary(o => o.Setting.Flag);
         Option[] all =
         [
-            _method, _out, _preset, _env, _friction, _frictions, _steps, _envs, _seed, _device, _cpuKernels, _libtorch, _threads, _torchThreads, _obs, _engine,
-            _bootstrapTruncation, _checkpointEvery, _checkpointMinutes, _resume, _resumeIfPresent, _changeEvery, _evalEvery, _evalEpisodes, _videoEvery, _optimizerImpl, .. learnerOptions,
-            .. _methodOptions.SelectMany(m => m.All), ConfigArguments.Option(),
+            _method, _out, _preset, _resume, _resumeIfPresent, _libtorch,
+            .. _blocks.SelectMany(b => b.Block == TrainSettings.Learner ? [_learner, .. b.Options.Select(o => o.Option)] : b.Options.Select(o => o.Option)),
+            .. _methodOptions.SelectMany(m => m.All), _config,
         ];
         foreach (var option in all) Add(option);
-        PerRunOptions = [.. all.Except([_method, _seed, _out, _resume, _resumeIfPresent])];
+        PerRunOptions = [.. all.Except<Option>([_method, OptionOf(RunSettings.Flags.Seed).Option, _out, _resume, _resumeIfPresent])];
         SetAction(Run);
     }
+
+    /// <summary>
+    /// train's flags that are not settings: the method and the presets that settings start from (--learner is listed
+    /// before the learner's settings), where the run goes, resuming, libtorch and --config.
+    /// </summary>
+    public IReadOnlyList<Option> NotSettings => [_method, _out, _preset, _learner, _resume, _resumeIfPresent, _libtorch, _config];
+
+    /// <summary>The option of each declared setting (<see cref="TrainSettings.Blocks"/> and the methods' schemas), for tests.</summary>
+    public IEnumerable<SettingOption> SettingOptions => _blocks.SelectMany(b => b.Options).Concat(_methodOptions.SelectMany(m => m.Settings));
 
     /// <summary>What a sweep hands to each of its runs: every option except those that name one run (method, seed, directory, resume).</summary>
     public IReadOnlyList<Option> PerRunOptions { get; }
@@ -253,50 +136,22 @@ public sealed class TrainCommand : RunnerCommand
 
     public IReadOnlyList<string> MethodWords => _method.Words;
 
-    /// <summary>The flags that ask for <paramref name="c"/> (for --config FILE, docs/sweeps.md#config): every setting a flag sets, given explicitly.</summary>
+    /// <summary>
+    /// The flags that ask for <paramref name="c"/> (for --config FILE, docs/sweeps.md#config): the method, the presets and
+    /// every declared setting that applies to <paramref name="c"/>, given explicitly. The learner preset fixes what no
+    /// flag sets (Adam's betas).
+    /// </summary>
     public IEnumerable<(Option Option, string[] Values)> FlagsFor(TrainConfig c)
     {
-        static string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
         yield return (_method, [_method.WordFor(c.Ppo.Method)]);
         yield return (_preset, [c.Env.Preset]);
-        if (c.Env.Ant.Name is string env) yield return (_env, [env]);
-        if (c.Env.Preset == Constant) yield return (_friction, [N(c.Env.Friction.ConstantFriction)]);
-        else if (c.Env.Friction.Protocol != FrictionProtocol.Constant
-                 && c.Env.Friction.ChangeEverySteps != (c.Env.Preset == Seed2023 ? FrictionConfig.Seed2023 : FrictionConfig.Nature2024).ChangeEverySteps)
-            yield return (_changeEvery, [L(c.Env.Friction.ChangeEverySteps)]);
-        if (c.Env.Friction.Protocol != FrictionProtocol.Constant) yield return (_frictions, [c.Env.Friction.TableSource ?? DrawFrictions]);
-        yield return (_engine, [_engine.WordFor(c.Env.Ant.Engine)]);
-        yield return (_steps, [L(c.Run.TotalSteps)]);
-        yield return (_envs, [L(c.Env.NumEnvs)]);
-        yield return (_seed, [c.Run.Seed.ToString(CultureInfo.InvariantCulture)]);
-        yield return (_device, [c.Run.Device]);
-        yield return (_cpuKernels, [_cpuKernels.WordFor(c.Run.CpuKernels)]);
-        yield return (_threads, [L(c.Run.EnvThreads)]);
-        yield return (_torchThreads, [L(c.Run.TorchThreads)]);
-        if (c.Env.Ant.Engine == PhysicsEngine.MuJoCo) yield return (_obs, [_obs.WordFor(c.Env.Ant.Observation)]);
-        yield return (_bootstrapTruncation, [Word(c.Ppo.BootstrapTruncation)]);
-        yield return (_checkpointEvery, [L(c.Run.CheckpointEveryUpdates)]);
-        yield return (_checkpointMinutes, [N(c.Run.CheckpointMinutes)]);
-        yield return (_optimizerImpl, [_optimizerImpl.WordFor(c.Run.Optimizer)]);
-        yield return (_evalEvery, [L(c.Eval.EveryEnvSteps)]);
-        if (c.Eval.Enabled) yield return (_evalEpisodes, [L(c.Eval.Episodes)]);
-        if (c.Eval.VideosEnabled) yield return (_videoEvery, [L(c.Eval.VideoEveryEnvSteps)]);
-        // The learner preset fixes what no flag sets (Adam's betas); every other learner field is given explicitly.
-        yield return (_learner, [IsSeed2023Learner(c.Ppo) ? Seed2023 : Nature2024]);
-        yield return (_activation, [_activation.WordFor(c.Ppo.Network.Activation)]);
-        yield return (_init, [_init.WordFor(c.Ppo.Network.Init)]);
-        yield return (_hiddenGain, [N(c.Ppo.Network.HiddenGain)]);
-        yield return (_policyOutputGain, [N(c.Ppo.Network.PolicyOutputGain)]);
-        yield return (_valueOutputGain, [N(c.Ppo.Network.ValueOutputGain)]);
-        yield return (_learningRate, [N(c.Ppo.Adam.LearningRate)]);
-        yield return (_adamEps, [N(c.Ppo.Adam.Eps)]);
-        yield return (_weightDecay, [N(c.Ppo.Adam.WeightDecay)]);
-        yield return (_valueCoefficient, [N(c.Ppo.ValueCoefficient)]);
-        yield return (_maxGradNorm, [c.Ppo.MaxGradNorm is double clip ? N(clip) : "off"]);
-        yield return (_advantageNorm, [_advantageNorm.WordFor(c.Ppo.Advantages)]);
-        yield return (_batchSize, [L(c.Ppo.BatchSize)]);
-        yield return (_minibatchSize, [L(c.Ppo.MinibatchSize)]);
+        foreach (var (block, options) in _blocks)
+        {
+            if (block == TrainSettings.Learner) yield return (_learner, [IsSeed2023Learner(c.Ppo) ? Seed2023 : Nature2024]);
+            object record = block.Of(c);
+            foreach (var o in options)
+                if (o.Setting.AppliesTo(record)) yield return (o.Option, [o.Setting.Format(o.Setting.Get(record))]);
+        }
         if (c.MethodSettings is not { } settings) yield break;
         var schema = MethodRegistry.Get(c.Ppo.Method).Settings;
         foreach (var flag in _methodOptions.First(m => m.Schema == schema).FlagsFor(settings)) yield return flag;
@@ -319,91 +174,109 @@ public sealed class TrainCommand : RunnerCommand
     private static string RolloutShape(int envs, int batch) =>
         string.Create(CultureInfo.InvariantCulture, $"{envs} env{(envs == 1 ? "" : "s")} x {batch / envs:N0} steps");
 
-    private static string Word(bool value) => value ? "true" : "false";
-
-    private static string GradNormWord(double? maxNorm) => maxNorm is double n ? ScaledNumber.Format(n) : "off";
-
-    private static string FromLearner(double nature, double seed) => FromLearner(ScaledNumber.Format(nature), ScaledNumber.Format(seed));
-
-    private static string FromLearner(string nature, string seed) => $" (default from --learner: {Nature2024} {nature}, {Seed2023} {seed})";
-
-    /// <summary>`off` (parsed as +infinity, no clipping) or a finite number &gt; 0.</summary>
-    private static double? ParseOffOrPositive(ArgumentResult r, string name)
+    /// <summary>
+    /// A learner setting's defaults for --help: each --learner preset's value (std's), or, where each method declares its
+    /// own (<see cref="Setting.PerMethod"/>), that it comes from --method too.
+    /// </summary>
+    private static string LearnerDefaults(Setting s)
     {
-        string text = r.Tokens[^1].Value;
-        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase)) return double.PositiveInfinity;
-        if (ScaledNumber.TryParse(text, out double value) && value > 0 && double.IsFinite(value)) return value;
-        r.AddError($"{name} must be off or a number > 0 (like 0.5), not '{text}'");
-        return null;
+        if (s.Default is not null) return "";
+        // Learner defaults are shown as plain numbers (2048, not 2,048).
+        string Shown(object value) => s.Kind == SettingKind.Count ? ScaledNumber.Format((int)value) : SettingOption.Shown(s, value);
+        if (!s.PerMethod)
+            return $" (default from --learner: {string.Join(", ", PpoSettings.Learners.Select(l => $"{l.Word} {Shown(s.Get(l.Preset(PpoMethod.Standard)))}"))})";
+        var values = MethodRegistry.All.SelectMany(m => PpoSettings.Learners.Select(l => s.Get(l.Preset(m.Id)))).Distinct().ToList();
+        return values.Count == 1 ? $" (default from --method and --learner: {Shown(values[0])} for every method)" : "; default from --method and --learner";
     }
 
+    private SettingOption OptionOf(Setting s) => _byFlag[s.Flag];
+
+    /// <summary>The value of <paramref name="s"/>'s flag (else its fixed default), or null.</summary>
+    private object? Value(ParseResult result, Setting s) => OptionOf(s).Read(result);
+
+    private bool Given(ParseResult result, Setting s) => OptionOf(s).Given(result);
+
     private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
+    /// <summary><paramref name="record"/> with each of <paramref name="settings"/> that no rule reads set to its flag's value (given, else its default).</summary>
+    private T Apply<T>(ParseResult result, IReadOnlyList<Setting> settings, T record) where T : class
+    {
+        object applied = record;
+        foreach (var s in settings)
+            if (!s.ReadByRule && Value(result, s) is { } value) applied = s.With(applied, value);
+        return (T)applied;
+    }
 
     /// <summary>The run these options ask for; throws <see cref="UsageException"/> for combinations that cannot run.</summary>
     public TrainRequest Read(ParseResult result)
     {
         var method = _method.Get(result);
         string preset = _preset.Get(result);
-        if (preset != Constant && Given(result, _friction))
+        if (preset != Constant && Given(result, EnvSettings.Flags.Friction))
             throw new UsageException($"--friction only applies to --preset {Constant}; drop it or add --preset {Constant}");
         var plasticity = MethodRegistry.Get(method);
         var methodSettings = ReadMethodSettings(result, plasticity, preset);
-        var impl = _optimizerImpl.Get(result);
-        if (plasticity.UsageProblem(methodSettings, impl, _device.Get(result)) is string methodProblem) throw new UsageException(methodProblem);
+        var run = Apply(result, RunSettings.Flags.All, RunSettings.Defaults);
+        if (plasticity.UsageProblem(methodSettings, run.Optimizer, run.Device) is string methodProblem) throw new UsageException(methodProblem);
 
         var notes = new List<string>();
         var (ppo, envs) = ReadLearner(result, method, preset);
         if (ppo.Validate(envs) is string problem) throw new UsageException($"--envs {envs}: {problem}");
-        ulong seed = (ulong)result.GetValue(_seed);
         string? outDir = result.GetValue(_out);
         if (outDir is null)
         {
-            outDir = DefaultOut(method, _env.TryGet(result, out string named) ? $"{preset}-{named}" : preset, seed);
+            outDir = DefaultOut(method, Value(result, EnvSettings.Flags.Env) is string named ? $"{preset}-{named}" : preset, run.Seed);
             notes.Add($"note: no --out given; the run's directory is {outDir}");
         }
         // --resume without --steps keeps the run's own budget, not the preset's (issue 25).
-        long? recorded = result.GetValue(_resume) && result.GetValue(_steps) is null ? RecordedSteps(outDir) : null;
+        long? recorded = result.GetValue(_resume) && !Given(result, RunSettings.Flags.Steps) ? RecordedSteps(outDir) : null;
         if (recorded is long kept)
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"note: --resume without --steps keeps the run's budget of {kept:N0} steps ({RunDirectory.ConfigFile}); give --steps to change it"));
         var (steps, note) = WholeUpdates(result, preset, ppo.BatchSize, recorded);
         if (note is not null) notes.Add(note);
+        run = run with { TotalSteps = steps };
 
+        var env = ReadEnv(result, preset, envs, run.Seed, steps, notes);
+        var videos = Apply(result, EvalSettings.Flags.All, EvalSettings.Off);
+        if (videos.VideosEnabled && !CbpGpu.Agent.Rendering.TrainingVideo.Renders(env.Ant))
+            throw new UsageException($"--video-every draws the Ant only ({EnvRegistry.Ant}, {EnvRegistry.AntBullet}), not {env.Ant.Id}; drop --video-every");
+        var config = new TrainConfig(env, ppo, run, methodSettings) { Eval = ReadEval(result, preset, videos) };
+        if (config.Validate() is string invalid) throw new UsageException(invalid);
+        return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
+    }
+
+    /// <summary>The --preset's env with --env, --engine, --obs, --change-every and --frictions applied, each by its rule.</summary>
+    private EnvSettings ReadEnv(ParseResult result, string preset, int envs, ulong seed, long steps, List<string> notes)
+    {
         var env = preset switch
         {
             Seed2023 => EnvSettings.Seed2023(envs),
-            Constant => EnvSettings.Constant(envs, result.GetValue(_friction)!.Value),
+            Constant => EnvSettings.Constant(envs, (double)Value(result, EnvSettings.Flags.Friction)!),
             NatureAnt => EnvSettings.NatureAnt(envs),
             NatureHopper => EnvSettings.NatureHopper(envs),
             NatureWalker => EnvSettings.NatureWalker(envs),
             _ => EnvSettings.Nature2024(envs),
         };
-        if (_env.TryGet(result, out string envId)) env = env.On(envId);
+        if (Value(result, EnvSettings.Flags.Env) is string envId) env = env.On(envId);
         // The preset brings its physics (seed2023: Bullet, as the report ran); --engine replaces it.
-        bool engineGiven = _engine.TryGet(result, out var engine);
-        if (!engineGiven) engine = env.Ant.Engine;
-        if (!engineGiven && engine != PhysicsEngine.MuJoCo && Given(result, _obs))
+        var chosen = (PhysicsEngine?)Value(result, EnvSettings.Flags.Engine);
+        bool engineGiven = chosen is not null;
+        var engine = chosen ?? env.Ant.Engine;
+        bool obsGiven = Given(result, EnvSettings.Flags.Obs);
+        if (!engineGiven && engine != PhysicsEngine.MuJoCo && obsGiven)
             throw new UsageException($"--obs applies to --engine mujoco only, and --preset {preset} runs on the Bullet Ant (28 floats); add --engine mujoco or drop --obs");
-        var obs = SharedOptions.ObservationFor(result, _obs, engine);
+        var obs = SharedOptions.ObservationFor((ObservationKind)Value(result, EnvSettings.Flags.Obs)!, obsGiven, engine);
         env = env with { Ant = env.Ant with { Engine = engine, Observation = obs } };
-        if (result.GetValue(_changeEvery) is long period)
+        if (Value(result, EnvSettings.Flags.ChangeEvery) is long period)
         {
             if (env.Friction.Protocol == FrictionProtocol.Constant)
                 throw new UsageException($"--change-every does not apply to --preset {preset} (its friction never changes); drop it or choose {Nature2024} or {Seed2023}");
             env = env with { Friction = env.Friction with { ChangeEverySteps = period } };
         }
         (var friction, string? frictionNote) = ReadFrictionValues(result, preset, env.Friction, seed, steps);
-        env = env with { Friction = friction };
         if (frictionNote is not null) notes.Add(frictionNote);
-        var run = new RunSettings(
-            seed, steps, _device.Get(result), result.GetValue(_torchThreads), result.GetValue(_threads),
-            result.GetValue(_checkpointEvery), impl, result.GetValue(_checkpointMinutes), _cpuKernels.Get(result));
-        long videoEvery = result.GetValue(_videoEvery);
-        if (videoEvery > 0 && !CbpGpu.Agent.Rendering.TrainingVideo.Renders(env.Ant))
-            throw new UsageException($"--video-every draws the Ant only ({EnvRegistry.Ant}, {EnvRegistry.AntBullet}), not {env.Ant.Id}; drop --video-every");
-        var config = new TrainConfig(env, ppo, run, methodSettings) { Eval = ReadEval(result, preset) with { VideoEveryEnvSteps = videoEvery } };
-        if (config.Validate() is string invalid) throw new UsageException(invalid);
-        return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
+        return env with { Friction = friction };
     }
 
     /// <summary>
@@ -415,11 +288,9 @@ public sealed class TrainCommand : RunnerCommand
         string path = Path.Combine(outDir, RunDirectory.ConfigFile);
         try
         {
-            if (!File.Exists(path)) return null;
-            var total = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["Run"]?["TotalSteps"];
-            return total is null ? null : total.GetValue<long>();
+            return File.Exists(path) ? TrainConfig.FromJson(File.ReadAllText(path)).Run.TotalSteps : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or NotSupportedException or InvalidOperationException or FormatException or ArgumentException)
         {
             return null;
         }
@@ -431,7 +302,7 @@ public sealed class TrainCommand : RunnerCommand
     /// </summary>
     private (FrictionConfig Friction, string? Note) ReadFrictionValues(ParseResult result, string preset, FrictionConfig friction, ulong seed, long steps)
     {
-        string? given = result.GetValue(_frictions);
+        string? given = (string?)Value(result, EnvSettings.Flags.Frictions);
         if (friction.Protocol == FrictionProtocol.Constant)
         {
             if (given is null) return (friction, null);
@@ -461,27 +332,27 @@ public sealed class TrainCommand : RunnerCommand
         }
     }
 
-    /// <summary>--eval-every (default: the preset's) and --eval-episodes, which needs evaluation on.</summary>
-    private EvalSettings ReadEval(ParseResult result, string preset)
+    /// <summary>--eval-every (default: the preset's) and --eval-episodes, which needs evaluation on, over <paramref name="videos"/>' video period.</summary>
+    private EvalSettings ReadEval(ParseResult result, string preset, EvalSettings videos)
     {
-        long every = result.GetValue(_evalEvery) ?? EvalSettings.DefaultEvery(preset);
-        int? episodes = result.GetValue(_evalEpisodes);
-        if (every > 0) return new EvalSettings(every, episodes ?? EvalSettings.DefaultEpisodes);
+        long every = (long?)Value(result, EvalSettings.Flags.Every) ?? EvalSettings.DefaultEvery(preset);
+        int? episodes = (int?)Value(result, EvalSettings.Flags.Episodes);
+        if (every > 0) return videos with { EveryEnvSteps = every, Episodes = episodes ?? EvalSettings.DefaultEpisodes };
         if (episodes is not null)
-            throw new UsageException(Given(result, _evalEvery)
+            throw new UsageException(Given(result, EvalSettings.Flags.Every)
                 ? "--eval-episodes needs evaluation on, but --eval-every is 0; drop --eval-episodes or give --eval-every N"
                 : $"--eval-episodes needs evaluation on, which --preset {preset} leaves off; add --eval-every N (like 100k) or drop --eval-episodes");
-        return EvalSettings.Off;
+        return videos;
     }
 
     /// <summary>The step budget rounded up to whole updates (the trainer only stops between updates), and a note if that changed it.</summary>
     private (long Steps, string? Note) WholeUpdates(ParseResult result, string preset, int batchSize, long? recorded)
     {
-        long requested = result.GetValue(_steps) ?? recorded ?? RunSettings.DefaultSteps(preset);
+        long requested = (long?)Value(result, RunSettings.Flags.Steps) ?? recorded ?? RunSettings.DefaultSteps(preset);
         long updates = (requested + batchSize - 1) / batchSize;
         long steps = updates * batchSize;
         if (steps == requested) return (steps, null);
-        string what = result.GetResult(_steps) is { } given
+        string what = result.GetResult(OptionOf(RunSettings.Flags.Steps).Option) is { } given
             ? $"--steps {given.Tokens[^1].Value} is"
             : recorded is not null ? $"the run's recorded {requested:N0} steps are"
             : $"the {preset} preset's {requested:N0} steps are";
@@ -489,41 +360,17 @@ public sealed class TrainCommand : RunnerCommand
             $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} updates)"));
     }
 
-    /// <summary>The --learner's PPO settings and env count with each learner option given overriding its field.</summary>
+    /// <summary>The --learner's PPO settings with each learner flag given overriding its field, and the env count (default: the learner's).</summary>
     private (PpoSettings Ppo, int Envs) ReadLearner(ParseResult result, PpoMethod method, string envPreset)
     {
         if (!_learner.TryGet(result, out string learner)) learner = envPreset == Seed2023 ? Seed2023 : Nature2024;
-        bool bootstrap = result.GetValue(_bootstrapTruncation);
-        var preset = learner == Seed2023 ? PpoSettings.Seed2023(method, bootstrap) : PpoSettings.For(method, bootstrap);
-        int envs = result.GetValue(_envs) ?? (learner == Seed2023 ? PpoSettings.Seed2023Envs : EnvSettings.DefaultEnvs(envPreset));
-        int batch = result.GetValue(_batchSize) ?? preset.BatchSize;
-        int minibatch = result.GetValue(_minibatchSize) ?? preset.MinibatchSize;
+        var preset = PpoSettings.Learners.First(l => l.Word == learner).Preset(method);
+        int envs = (int?)Value(result, EnvSettings.Flags.Envs) ?? (learner == Seed2023 ? PpoSettings.Seed2023Envs : EnvSettings.DefaultEnvs(envPreset));
+        int batch = (int?)Value(result, PpoSettings.Flags.BatchSize) ?? preset.BatchSize;
+        int minibatch = (int?)Value(result, PpoSettings.Flags.MinibatchSize) ?? preset.MinibatchSize;
         if (batch % minibatch != 0)
             throw new UsageException($"--minibatch-size {minibatch} must divide the batch of {batch} transitions");
-        var network = preset.Network with
-        {
-            Activation = _activation.TryGet(result, out var activation) ? activation : preset.Network.Activation,
-            Init = _init.TryGet(result, out var init) ? init : preset.Network.Init,
-            HiddenGain = result.GetValue(_hiddenGain) ?? preset.Network.HiddenGain,
-            PolicyOutputGain = result.GetValue(_policyOutputGain) ?? preset.Network.PolicyOutputGain,
-            ValueOutputGain = result.GetValue(_valueOutputGain) ?? preset.Network.ValueOutputGain,
-        };
-        var ppo = preset with
-        {
-            Adam = preset.Adam with
-            {
-                LearningRate = result.GetValue(_learningRate) ?? preset.Adam.LearningRate,
-                Eps = result.GetValue(_adamEps) ?? preset.Adam.Eps,
-                WeightDecay = result.GetValue(_weightDecay) ?? preset.Adam.WeightDecay,
-            },
-            Network = network,
-            BatchSize = batch,
-            Minibatches = batch / minibatch,
-            ValueCoefficient = result.GetValue(_valueCoefficient) ?? preset.ValueCoefficient,
-            Advantages = _advantageNorm.TryGet(result, out var advantages) ? advantages : preset.Advantages,
-            MaxGradNorm = result.GetValue(_maxGradNorm) is double clip ? (double.IsFinite(clip) ? clip : null) : preset.MaxGradNorm,
-        };
-        return (ppo, envs);
+        return (Apply(result, PpoSettings.Flags.All, preset), envs);
     }
 
     /// <summary>
