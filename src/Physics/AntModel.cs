@@ -5,7 +5,8 @@ namespace CbpGpu.Physics;
 /// <summary>The Ant MJCF embedded in this assembly, compiled once per process; envs take copies of it.</summary>
 public static class AntModel
 {
-    private const string File = "ant.xml";
+    /// <summary>The asset's file name under src/Physics/Assets.</summary>
+    public const string File = "ant.xml";
 
     /// <summary>The MJCF text of src/Physics/Assets/ant.xml.</summary>
     public static string Xml { get; } = MjcfAsset.Xml(File);

@@ -149,6 +149,16 @@ public sealed unsafe class BulletAnt : IAnt
             BulletNative.GetState(_ant, b, pq, pqd);
     }
 
+    /// <summary>
+    /// How render draws it: with the MuJoCo Ant's model and cameras in this ant's pose (<see cref="WriteMuJoCoQpos"/>),
+    /// its caption saying so (docs/render.md#bullet-runs).
+    /// </summary>
+    public static Rendering.EnvView View { get; } = SlipperyAnt.View with
+    {
+        Pose = (env, qpos) => ((BulletAnt)env).WriteMuJoCoQpos(qpos),
+        Note = "Bullet Ant drawn with the MuJoCo model",
+    };
+
     /// <summary>Positions of the MuJoCo Ant (docs/ant.md): free joint (3 + 4), then the 8 hinges.</summary>
     public const int MuJoCoQposSize = 7 + IAnt.Actuators;
 

@@ -10,4 +10,5 @@ public delegate IEnv EnvEntryPoint(EnvConfig config, ulong seed, int index, doub
 /// </summary>
 /// <param name="Summary">One line for help texts: the body and what the friction (the schedulable parameter) sets.</param>
 /// <param name="Actions">What the numbers of one action line drive, in order (replay's help).</param>
-public sealed record EnvSpec(string Id, string Summary, string Actions, EnvConfig Defaults, EnvEntryPoint EntryPoint);
+/// <param name="View">How `render` and `train --video-every` draw it (docs/render.md#envs); null: they refuse it.</param>
+public sealed record EnvSpec(string Id, string Summary, string Actions, EnvConfig Defaults, EnvEntryPoint EntryPoint, Rendering.EnvView? View = null);

@@ -57,6 +57,13 @@ public abstract unsafe class PlanarMuJoCoEnv : IEnv
     /// <summary>Gym's health test on the state after the step; false terminates the episode.</summary>
     protected abstract bool IsHealthy(ReadOnlySpan<double> qpos, ReadOnlySpan<double> qvel);
 
+    /// <summary>
+    /// How render draws a planar body (docs/render.md#envs): with its own MJCF, qpos as the physics has it, the cameras
+    /// its env file gives (Gym's v3 camera where Gym sets one).
+    /// </summary>
+    protected static Rendering.EnvView PlanarView(string asset, Rendering.ViewCamera track, Rendering.ViewCamera fixedCamera) =>
+        new(asset, track, fixedCamera, (env, qpos) => ((PlanarMuJoCoEnv)env).Data.Qpos.CopyTo(qpos));
+
     public EnvConfig Config { get; }
     public int ObservationSize => _nq - 1 + _nv;
     public int ActionSize => _nu;

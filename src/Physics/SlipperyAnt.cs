@@ -17,6 +17,14 @@ public sealed unsafe class SlipperyAnt : IAnt
     public const double HealthyZMin = 0.2;
     public const double HealthyZMax = 1.0;
 
+    /// <summary>
+    /// How render draws it (docs/render.md#camera): the track camera follows the torso from the side 4 m away (Gym
+    /// Ant-v3's camera distance) and 20 degrees above; the fixed one looks from 9 m, 30 degrees above, at a point 2 m
+    /// ahead of the start.
+    /// </summary>
+    public static Rendering.EnvView View { get; } = new(AntModel.File, Rendering.ViewCamera.Tracking(TorsoBody, distance: 4.0, elevation: -20.0),
+        Rendering.ViewCamera.Free(2.0, 0.0, 0.3, distance: 9.0, elevation: -30.0), (env, qpos) => ((SlipperyAnt)env).Data.Qpos.CopyTo(qpos));
+
     private readonly MjModel _model;
     private readonly MjData _data;
     private readonly IntPtr _m, _d;

@@ -80,6 +80,30 @@ public sealed class RenderTests(RenderRuns runs) : IClassFixture<RenderRuns>, ID
         Assert.Contains($"{runs.Cbp}: cbp", first.Output);
     }
 
+    /// <summary>A Hopper run (one update) drawn from the Hopper's own MJCF; a Hopper beside an Ant is refused in one line.</summary>
+    [Fact]
+    public void AHopperRunIsDrawnAndCannotShareAVideoWithAnAnt()
+    {
+        string hopper = File("hopper-run");
+        var config = TrainRuns.Config(2048) with
+        {
+            Env = new EnvSettings("constant", 16, CbpGpu.Physics.EnvRegistry.Get(CbpGpu.Physics.EnvRegistry.Hopper).Defaults, CbpGpu.Physics.FrictionConfig.Constant(1.0)),
+        };
+        TrainRuns.Train(hopper, config);
+        var outcome = Invoke("render", hopper, "--steps", "8", "--width", "96", "--height", "64", "--out", File("hopper.gif"));
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Contains("8 frames of 96x64", outcome.Output);
+        using var gif = Image.Load<Rgb24>(File("hopper.gif"));
+        Assert.Equal(8, gif.Frames.Count);
+        var frames = Enumerable.Range(0, gif.Frames.Count).Select(i => Pixels(gif, i)).ToList();
+        for (int i = 1; i < frames.Count; i++) Assert.False(frames[i].SequenceEqual(frames[i - 1]), $"frame {i} equals frame {i - 1}");
+
+        var mixed = Invoke("render", hopper, "--compare", runs.Std, "--steps", "2", "--out", File("mixed.gif"));
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains("cannot share a video (different bodies)", mixed.ErrorLine);
+        Assert.False(System.IO.File.Exists(File("mixed.gif")));
+    }
+
     [Fact]
     public void MissingEglIsOneErrorLineNamingThePackages()
     {

@@ -29,93 +29,83 @@ public sealed record VideoResult(int Frames, double[] Returns, int[] Lengths, bo
 /// </summary>
 public static class PolicyVideo
 {
-    // Mixed into the seed for the sampling noise, so it never shares a stream with the Ants' reset noise.
+    // Mixed into the seed for the sampling noise, so it never shares a stream with the envs' reset noise.
     private const ulong SampleTag = 0x5A3B_1E00_0000_0000UL;
 
     public static VideoResult Render(IReadOnlyList<VideoRun> runs, VideoSettings settings, VideoWriter writer)
     {
         long start = Stopwatch.GetTimestamp();
         int n = runs.Count;
-        var ants = new IAnt[n];
+        var envs = new IEnv[n];
         var nets = new ActorCritic[n];
         var noise = new Rng[n];
         var ended = new string?[n];
+        var views = new EnvView[n];
+        // One renderer draws every tile, so every run must be drawn with the same view (the same env, or the Ant on
+        // either engine); the first run's view is the video's.
+        var view = ViewOf(runs[0].Snapshot.Config.Env.Ant);
         try
         {
             for (int i = 0; i < n; i++)
             {
                 var config = runs[i].Snapshot.Config;
-                var env = EnvRegistry.Create(config.Env.Ant, settings.Seed, 0, settings.Friction);
-                if (env is not IAnt ant)
-                {
-                    env.Dispose();
-                    throw new VideoException($"render draws the Ant only (ant, ant-bullet); a run of {config.Env.Ant.Id} has no view model yet");
-                }
-                ants[i] = ant;
-                nets[i] = new ActorCritic(ant.ObservationSize, config.Ppo.HiddenUnits, ant.ActionSize, CPU, config.Ppo.Network.Activation);
+                var own = views[i] = ViewOf(config.Env.Ant);
+                if (own.Asset != view.Asset)
+                    throw new VideoException($"runs of {runs[0].Snapshot.Config.Env.Ant.Id} and {config.Env.Ant.Id} cannot share a video (different bodies); render them apart");
+                envs[i] = EnvRegistry.Create(config.Env.Ant, settings.Seed, 0, settings.Friction);
+                nets[i] = new ActorCritic(envs[i].ObservationSize, config.Ppo.HiddenUnits, envs[i].ActionSize, CPU, config.Ppo.Network.Activation);
                 nets[i].Parameters.CopyFrom(runs[i].Snapshot.Weights);
                 noise[i] = new Rng(settings.Seed ^ SampleTag, (ulong)i);
             }
-            using var renderer = new AntRenderer(settings.TileWidth, settings.TileHeight, n, settings.Camera);
+            using var renderer = new EnvRenderer(view, settings.TileWidth, settings.TileHeight, n, settings.Camera);
             var frame = new byte[renderer.Width * renderer.Height * 3];
-            var action = new float[IAnt.Actuators];
-            var qpos = new double[BulletAnt.MuJoCoQposSize];
+            var actions = envs.Select(e => new float[e.ActionSize]).ToArray();
+            var qpos = new double[renderer.PoseSize];
             double renderSeconds = 0;
             for (int step = 1; step <= settings.Steps; step++)
             {
                 for (int i = 0; i < n; i++)
                 {
-                    if (ended[i] is null) ended[i] = Advance(ants[i], nets[i], settings.Sample, ref noise[i], action);
+                    if (ended[i] is null) ended[i] = Advance(envs[i], nets[i], settings.Sample, ref noise[i], actions[i]);
                 }
                 long drawStart = Stopwatch.GetTimestamp();
                 for (int i = 0; i < n; i++)
-                    renderer.Draw(i, Pose(ants[i], qpos), Labels(ants[i]), Values(runs[i], ants[i], settings, ended[i]));
+                {
+                    views[i].Pose(envs[i], qpos);
+                    renderer.Draw(i, qpos, Labels(views[i]), Values(runs[i], envs[i], views[i], settings, ended[i]));
+                }
                 renderer.ReadFrame(frame);
                 renderSeconds += Stopwatch.GetElapsedTime(drawStart).TotalSeconds;
                 writer.Add(frame);
             }
-            return new VideoResult(writer.Frames, [.. ants.Select(a => a.EpisodeReturn)], [.. ants.Select(a => a.EpisodeLength)],
+            return new VideoResult(writer.Frames, [.. envs.Select(a => a.EpisodeReturn)], [.. envs.Select(a => a.EpisodeLength)],
                 [.. ended.Select(e => e is not null)], Stopwatch.GetElapsedTime(start).TotalSeconds, renderSeconds);
         }
         finally
         {
-            foreach (var a in ants) a?.Dispose();
+            foreach (var a in envs) a?.Dispose();
             foreach (var m in nets) m?.Dispose();
         }
     }
 
-    private const string MuJoCoLabels = "method\ntrained\nfriction\nstep\nreturn";
-    private const string BulletLabels = MuJoCoLabels + "\nphysics";
+    /// <summary>How <paramref name="env"/>'s runs are drawn, as its registry entry declares (docs/render.md#envs).</summary>
+    public static EnvView ViewOf(EnvConfig env) => EnvRegistry.Get(env.Id).View
+        ?? throw new VideoException($"{env.Id} declares no view (EnvSpec.View), so its runs cannot be drawn; the envs that can are {string.Join(", ", Drawable)}");
 
-    /// <summary>The caption line of a Bullet run: what is drawn is not the body that was simulated.</summary>
-    public const string BulletCaption = "Bullet Ant drawn with the MuJoCo model";
+    /// <summary>The registered envs that declare a view.</summary>
+    public static IEnumerable<string> Drawable => EnvRegistry.Names.Where(id => EnvRegistry.Get(id).View is not null);
 
-    private static string Labels(IAnt ant) => ant is BulletAnt ? BulletLabels : MuJoCoLabels;
+    private const string CaptionLabels = "method\ntrained\nfriction\nstep\nreturn";
 
-    /// <summary>
-    /// The ant's pose as the view model's qpos: the MuJoCo Ant's own, or the Bullet Ant's base pose and joint angles
-    /// put into the MuJoCo Ant's (the same body plan, docs/render.md#bullet-runs).
-    /// </summary>
-    private static ReadOnlySpan<double> Pose(IAnt ant, double[] buffer)
-    {
-        switch (ant)
-        {
-            case SlipperyAnt mujoco:
-                return mujoco.Data.Qpos;
-            case BulletAnt bullet:
-                bullet.WriteMuJoCoQpos(buffer);
-                return buffer;
-            default:
-                throw new ArgumentException($"no pose for a {ant.GetType().Name}", nameof(ant));
-        }
-    }
+    /// <summary>The caption's labels: one more, "physics", where the view has a note (what is drawn is not what was simulated).</summary>
+    private static string Labels(EnvView view) => view.Note is null ? CaptionLabels : CaptionLabels + "\nphysics";
 
-    private static string Values(VideoRun run, IAnt ant, VideoSettings settings, string? ended)
+    private static string Values(VideoRun run, IEnv env, EnvView view, VideoSettings settings, string? ended)
     {
         var c = CultureInfo.InvariantCulture;
-        string step = ended ?? ant.EpisodeLength.ToString(c);
-        string values = string.Create(c, $"{run.Method}\n{Steps(run.Snapshot.EnvSteps)} steps\n{settings.Friction:G4}\n{step}\n{ant.EpisodeReturn:F1}");
-        return ant is BulletAnt ? $"{values}\n{BulletCaption}" : values;
+        string step = ended ?? env.EpisodeLength.ToString(c);
+        string values = string.Create(c, $"{run.Method}\n{Steps(run.Snapshot.EnvSteps)} steps\n{settings.Friction:G4}\n{step}\n{env.EpisodeReturn:F1}");
+        return view.Note is null ? values : $"{values}\n{view.Note}";
     }
 
     /// <summary>2,048 as 2.0k, 10,240,000 as 10.2M.</summary>
@@ -127,10 +117,10 @@ public static class PolicyVideo
     };
 
     /// <summary>One env step with the policy's action; returns how the episode ended, or null while it goes on.</summary>
-    private static unsafe string? Advance(IAnt ant, ActorCritic net, bool sample, ref Rng noise, float[] action)
+    private static unsafe string? Advance(IEnv env, ActorCritic net, bool sample, ref Rng noise, float[] action)
     {
-        var obs = new float[ant.ObservationSize];
-        ant.WriteObservation(obs);
+        var obs = new float[env.ObservationSize];
+        env.WriteObservation(obs);
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
@@ -142,8 +132,8 @@ public static class PolicyVideo
                 for (int k = 0; k < action.Length; k++) action[k] += (float)(std[k] * noise.NextGaussian());
             }
         }
-        var r = ant.Step(action, obs);
+        var r = env.Step(action, obs);
         string c(int v) => v.ToString(CultureInfo.InvariantCulture);
-        return r.Terminated ? $"{c(ant.EpisodeLength)}, ended (unhealthy)" : r.Truncated ? $"{c(ant.EpisodeLength)}, time limit" : null;
+        return r.Terminated ? $"{c(env.EpisodeLength)}, ended (unhealthy)" : r.Truncated ? $"{c(env.EpisodeLength)}, time limit" : null;
     }
 }

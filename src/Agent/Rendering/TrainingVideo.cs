@@ -42,17 +42,17 @@ public sealed class TrainingVideo : IPolicyJob<string>
         Path.Combine(runDirectory, Folder, string.Create(CultureInfo.InvariantCulture, $"step-{step}.mp4"));
 
     /// <summary>
-    /// Why <paramref name="config"/>'s videos cannot be made, checked before a run writes anything: an env without a
-    /// view model, or no EGL or ffmpeg (render's one line naming the package). Null when they can.
+    /// Why <paramref name="config"/>'s videos cannot be made, checked before a run writes anything: an env that declares
+    /// no view, or no EGL or ffmpeg (render's one line naming the package). Null when they can.
     /// </summary>
     public static string? Problem(TrainConfig config, string runDirectory)
     {
-        if (!Renders(config.Env.Ant))
-            return $"--video-every draws the Ant only ({EnvRegistry.Ant}, {EnvRegistry.AntBullet}); {config.Env.Ant.Id} has no view model yet, so drop --video-every";
+        if (EnvRegistry.Get(config.Env.Ant.Id).View is not EnvView view)
+            return $"--video-every draws envs that declare a view ({string.Join(", ", PolicyVideo.Drawable)}); {config.Env.Ant.Id} declares none, so drop --video-every";
         try
         {
             Mp4Writer.EnsureInstalled(PathOf(runDirectory, 0), "or leave out --video-every");
-            using var probe = new AntRenderer(16, 16, 1, CameraMode.Track);
+            using var probe = new EnvRenderer(view, 16, 16, 1, CameraMode.Track);
         }
         catch (Exception e) when (e is VideoException or PhysicsException)
         {
@@ -61,8 +61,8 @@ public sealed class TrainingVideo : IPolicyJob<string>
         return null;
     }
 
-    /// <summary>Whether <see cref="PolicyVideo"/> can draw runs of <paramref name="env"/>: the Ant on either engine.</summary>
-    public static bool Renders(EnvConfig env) => env.Id is EnvRegistry.Ant or EnvRegistry.AntBullet;
+    /// <summary>Whether <see cref="PolicyVideo"/> can draw runs of <paramref name="env"/>: its registry entry declares a view.</summary>
+    public static bool Renders(EnvConfig env) => EnvRegistry.Get(env.Id).View is not null;
 
     public string Run(ReadOnlySpan<float> weights, double friction, long step, int update, double elapsedSeconds)
     {

@@ -27,25 +27,27 @@ public sealed class RenderCommand : RunnerCommand
 
     private readonly Option<string> _out = OptionFactory.Text("--out", "FILE", $"the video: FILE.mp4 (H.264 through ffmpeg) or FILE.gif", required: true);
     private readonly Option<double?> _friction = OptionFactory.OptionalReal(
-        "--friction", "F", "the episode's friction, 1e-6 to 1e6: every geom's sliding friction on MuJoCo, the floor's lateral friction on Bullet (default: the friction training env 0 had at the first run's checkpoint)", 1e-6, 1e6);
+        "--friction", "F", "the episode's friction, 1e-6 to 1e6, as the env's friction schedule sets it (--env's help says what it is for each body; default: the friction training env 0 had at the first run's checkpoint)", 1e-6, 1e6);
     private readonly Option<int> _steps = OptionFactory.Count("--steps", "N", "env steps, one frame after each", 1000, 1, 100_000);
     private readonly Option<long> _seed = OptionFactory.Count("--seed", "S", "the episode's reset noise (and the noise of --sample)", 0L, 0L, long.MaxValue);
     private readonly Option<bool> _deterministic = OptionFactory.Switch("--deterministic", "act with the policy's mean action (the default, as evaluation does)");
     private readonly Option<bool> _sample = OptionFactory.Switch("--sample", "sample actions from the policy's Gaussian, as training does");
     private readonly Option<int> _width = OptionFactory.Count("--width", "PIXELS", "width of each run's tile (even)", 640, 16, MaxSide);
     private readonly Option<int> _height = OptionFactory.Count("--height", "PIXELS", "height of the video (even)", 480, 16, MaxSide);
-    private readonly Option<int> _fps = OptionFactory.Count("--fps", "N", "frames per second (20: real time on MuJoCo, whose env step is 0.05 s; a Bullet step is 0.0165 s, about 60 for real time)", 20, 1, 100);
+    private readonly Option<int> _fps = OptionFactory.Count("--fps", "N", "frames per second (20: real time for an env step of 0.05 s, as the MuJoCo Ant's; docs/render.md gives each env's)", 20, 1, 100);
 
     private readonly ChoiceOption<CameraMode> _camera = new(
-        "--camera", "track: follows the torso from the side; fixed: looks at the start from above and behind", "track",
+        "--camera", "track: follows the body from the side (Gym's camera where Gym sets one); fixed: looks at the start from above and behind", "track",
         ("track", CameraMode.Track), ("fixed", CameraMode.Fixed));
 
     public RenderCommand() : base("render", "write a video (MP4 or GIF) of a checkpoint's policy walking, or several side by side", $"""
-        Loads each run's config and checkpoint and plays one episode of its task (its Ant, observation and episode cap)
-        from reset noise stream 0 of --seed, every run from the same start and at the same friction, one frame after
-        each env step. Each run has a tile with a caption: method, steps trained, friction, step and return so far. An
-        episode that ends before --steps keeps its last pose on screen, captioned with how it ended. A Bullet run is
-        drawn with the MuJoCo Ant's model (the same body plan: its base pose and joint angles), and its caption says so.
+        Loads each run's config and checkpoint and plays one episode of its task (its env, any registered env that
+        declares a view, which the built-in ones all do; its observation and episode cap) from reset
+        noise stream 0 of --seed, every run from the same start and at the same friction, one frame after each env
+        step, drawn with the env's own MJCF. Runs side by side must be of one body. Each run has a tile with a caption:
+        method, steps trained, friction, step and return so far. An episode that ends before --steps keeps its last pose
+        on screen, captioned with how it ended. A Bullet run is drawn with the MuJoCo Ant's model (the same body plan:
+        its base pose and joint angles), and its caption says so.
 
         Drawn by MuJoCo's own renderer into an offscreen OpenGL framebuffer of a headless EGL context (Mesa's software
         renderer where there is no GPU): needs sudo apt-get install {EglContext.Packages}, and ffmpeg for MP4.

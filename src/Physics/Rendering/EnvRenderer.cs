@@ -5,12 +5,12 @@ using CbpGpu.Physics.Native;
 namespace CbpGpu.Physics.Rendering;
 
 /// <summary>
-/// Draws Ant poses with MuJoCo's own renderer into an offscreen framebuffer (docs/render.md#how-it-draws): one row of
-/// tiles side by side, each a pose (qpos of the MuJoCo Ant) seen by its own camera, with a caption drawn by MuJoCo's
-/// overlay. It draws with a copy of the Ant MJCF that adds only looks (a checkered floor, a sky, a light), so it
-/// shows any pose and never touches an env's physics. The constructing thread must make every call.
+/// Draws poses of one env with MuJoCo's own renderer into an offscreen framebuffer (docs/render.md#how-it-draws): one row
+/// of tiles side by side, each a pose (a qpos of the env's <see cref="EnvView"/> model) seen by its own camera, with a
+/// caption drawn by MuJoCo's overlay. It draws with a copy of the env's MJCF that adds only looks (a checkered floor, a
+/// sky, a light), so it shows any pose and never touches an env's physics. The constructing thread must make every call.
 /// </summary>
-public sealed unsafe class AntRenderer : IDisposable
+public sealed unsafe class EnvRenderer : IDisposable
 {
     private const int MaxGeoms = 1000;
 
@@ -20,13 +20,15 @@ public sealed unsafe class AntRenderer : IDisposable
     private readonly byte* _scene, _option, _context;
     private readonly byte*[] _cameras;
     private readonly byte[] _bottomUp;
+    private readonly string _name;
     private bool _disposed;
 
     /// <param name="tileWidth">Pixels per tile across.</param>
     /// <param name="tileHeight">Pixels per tile down (the frame's height).</param>
     /// <param name="tiles">How many tiles side by side.</param>
-    public AntRenderer(int tileWidth, int tileHeight, int tiles, CameraMode camera)
+    public EnvRenderer(EnvView view, int tileWidth, int tileHeight, int tiles, CameraMode camera)
     {
+        ArgumentNullException.ThrowIfNull(view);
         ArgumentOutOfRangeException.ThrowIfLessThan(tileWidth, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(tileHeight, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(tiles, 1);
@@ -34,6 +36,7 @@ public sealed unsafe class AntRenderer : IDisposable
         Height = tileHeight;
         Width = tileWidth * tiles;
         Tiles = tiles;
+        _name = Path.GetFileNameWithoutExtension(view.Asset);
         MjNative.EnsureLoaded();
         _gl = new EglContext();
         _scene = Alloc(MjLayout.VisSceneSize);
@@ -42,7 +45,7 @@ public sealed unsafe class AntRenderer : IDisposable
         _cameras = new byte*[tiles];
         try
         {
-            _model = MjModel.FromXml(ViewXml(Width, Height), "ant-view.xml");
+            _model = MjModel.FromXml(ViewXml(view.Asset, Width, Height), $"{_name}-view.xml");
             _data = new MjData(_model);
             MjNative.mjv_defaultOption(_option);
             MjNative.mjv_defaultScene(_scene);
@@ -58,7 +61,7 @@ public sealed unsafe class AntRenderer : IDisposable
             {
                 _cameras[t] = Alloc(MjLayout.VisCameraSize);
                 MjNative.mjv_defaultCamera(_cameras[t]);
-                SetCamera(_cameras[t], camera);
+                SetCamera(_cameras[t], camera == CameraMode.Track ? view.Track : view.Fixed);
             }
         }
         catch
@@ -70,13 +73,16 @@ public sealed unsafe class AntRenderer : IDisposable
     }
 
     public int TileWidth { get; }
+
+    /// <summary>The view model's qpos size: what <see cref="Draw"/> takes and <see cref="EnvView.Pose"/> writes.</summary>
+    public int PoseSize => _data.Nq;
     public int Tiles { get; }
 
     /// <summary>The whole frame: all tiles across.</summary>
     public int Width { get; }
     public int Height { get; }
 
-    /// <summary>Draws <paramref name="qpos"/> (the MuJoCo Ant's 15 positions) into tile <paramref name="tile"/> with a two-column caption.</summary>
+    /// <summary>Draws <paramref name="qpos"/> (<see cref="PoseSize"/> positions of the view model) into tile <paramref name="tile"/> with a two-column caption.</summary>
     /// <param name="labels">The caption's left column, lines separated by '\n'.</param>
     /// <param name="values">Its right column, one line per label.</param>
     public void Draw(int tile, ReadOnlySpan<double> qpos, string labels, string values)
@@ -84,7 +90,7 @@ public sealed unsafe class AntRenderer : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(tile);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(tile, Tiles);
-        if (qpos.Length != _data.Nq) throw new ArgumentException($"an Ant pose has {_data.Nq} positions, got {qpos.Length}", nameof(qpos));
+        if (qpos.Length != _data.Nq) throw new ArgumentException($"a {_name} pose has {_data.Nq} positions, got {qpos.Length}", nameof(qpos));
         qpos.CopyTo(_data.Qpos);
         _data.Qvel.Clear();
         _data.Forward(_model);
@@ -106,35 +112,34 @@ public sealed unsafe class AntRenderer : IDisposable
             _bottomUp.AsSpan((Height - 1 - y) * row, row).CopyTo(rgb.Slice(y * row, row));
     }
 
-    private static void SetCamera(byte* camera, CameraMode mode)
+    private static void SetCamera(byte* camera, ViewCamera view)
     {
-        if (mode == CameraMode.Track)
+        if (view.TrackBody >= 0)
         {
             *(int*)(camera + MjLayout.CameraType) = MjNative.CameraTracking;
-            *(int*)(camera + MjLayout.CameraTrackBodyId) = SlipperyAnt.TorsoBody;
-            *(double*)(camera + MjLayout.CameraDistance) = 4.0;
-            *(double*)(camera + MjLayout.CameraAzimuth) = 90.0;
-            *(double*)(camera + MjLayout.CameraElevation) = -20.0;
-            return;
+            *(int*)(camera + MjLayout.CameraTrackBodyId) = view.TrackBody;
         }
-        *(int*)(camera + MjLayout.CameraType) = MjNative.CameraFree;
-        double* lookat = (double*)(camera + MjLayout.CameraLookat);
-        lookat[0] = 2.0;
-        lookat[1] = 0.0;
-        lookat[2] = 0.3;
-        *(double*)(camera + MjLayout.CameraDistance) = 9.0;
-        *(double*)(camera + MjLayout.CameraAzimuth) = 90.0;
-        *(double*)(camera + MjLayout.CameraElevation) = -30.0;
+        else
+        {
+            *(int*)(camera + MjLayout.CameraType) = MjNative.CameraFree;
+            double* lookat = (double*)(camera + MjLayout.CameraLookat);
+            lookat[0] = view.LookatX;
+            lookat[1] = view.LookatY;
+            lookat[2] = view.LookatZ;
+        }
+        *(double*)(camera + MjLayout.CameraDistance) = view.Distance;
+        *(double*)(camera + MjLayout.CameraAzimuth) = view.Azimuth;
+        *(double*)(camera + MjLayout.CameraElevation) = view.Elevation;
     }
 
     /// <summary>
-    /// The Ant MJCF with looks added: an offscreen buffer of the frame's size, a checkered floor (its squares show
-    /// how fast the ant moves), a sky gradient and a light over the torso. Bodies, joints and geoms are unchanged, so
+    /// The env's MJCF with looks added: an offscreen buffer of the frame's size, a checkered floor (its squares show
+    /// how fast the body moves), a sky gradient and a light from above. Bodies, joints and geoms are unchanged, so
     /// a qpos of the physics model is a pose of this one.
     /// </summary>
-    internal static string ViewXml(int width, int height)
+    internal static string ViewXml(string asset, int width, int height)
     {
-        var doc = XDocument.Parse(AntModel.Xml);
+        var doc = XDocument.Parse(MjcfAsset.Xml(asset));
         var root = doc.Root!;
         string Num(int v) => v.ToString(CultureInfo.InvariantCulture);
         root.AddFirst(new XElement("visual",
