@@ -37,7 +37,7 @@ public class TrainSettingsTests
     [Fact]
     public void EachDeclarationsJsonPathIsInConfigJson()
     {
-        // An env of its own (Ant.Name), videos (Eval.VideoEveryEnvSteps; the Ant only) and a friction table (TableSource): every key written.
+        // An env of its own (Ant.Name), videos (Eval.VideoEveryEnvSteps) and a friction table (TableSource): every key written.
         JsonObject[] files =
         [
             JsonNode.Parse(ReadTrain("--method", "std", "--out", ".", "--env", "hopper").Config.ToJson())!.AsObject(),

@@ -81,7 +81,7 @@ public sealed record EvalSettings(long EveryEnvSteps, int Episodes,
         public static readonly Setting VideoEvery = Setting<EvalSettings>.LongCount(
             "--video-every", "N",
             "draw one evaluation episode of the policy (mean action, one episode's steps, 640x480, as render) every N env steps and at step 0 " +
-            "into videos/step-<step>.mp4, on a thread of its own; the Ant only; needs EGL and ffmpeg (docs/render.md#during-training)",
+            "into videos/step-<step>.mp4, on a thread of its own; every env with a view (docs/render.md#envs); needs EGL and ffmpeg (docs/render.md#during-training)",
             nameof(VideoEveryEnvSteps), 0L, 10_000_000_000L, e => e.VideoEveryEnvSteps, (e, v) => e with { VideoEveryEnvSteps = v }) with
         {
             Default = 0L,

@@ -240,7 +240,7 @@ public sealed class TrainCommand : RunnerCommand
         var env = ReadEnv(result, preset, envs, run.Seed, steps, notes);
         var videos = Apply(result, EvalSettings.Flags.All, EvalSettings.Off);
         if (videos.VideosEnabled && !CbpGpu.Agent.Rendering.TrainingVideo.Renders(env.Ant))
-            throw new UsageException($"--video-every draws the Ant only ({EnvRegistry.Ant}, {EnvRegistry.AntBullet}), not {env.Ant.Id}; drop --video-every");
+            throw new UsageException($"--video-every draws envs that declare a view (docs/render.md#envs), and {env.Ant.Id} declares none; drop --video-every");
         var config = new TrainConfig(env, ppo, run, methodSettings) { Eval = ReadEval(result, preset, videos) };
         if (config.Validate() is string invalid) throw new UsageException(invalid);
         return new TrainRequest(config, outDir, result.GetValue(_resume), notes);
