@@ -90,7 +90,7 @@ def run_replay(runner, friction, actions_path, np):
     return steps
 
 
-def run_pybullet(AntEnv, pybullet, np, friction, rows, seed, report):
+def run_pybullet(AntEnv, np, friction, rows, seed, report):
     env = AntEnv()
     env.seed(seed)
     env.reset()
@@ -163,7 +163,7 @@ def main():
     except ImportError:
         error("numpy is not importable; install it (e.g. apt-get install python3-numpy)")
     try:
-        import pybullet
+        import pybullet  # noqa: F401 (pybullet_envs imports it; checked here for a clear error)
     except ImportError:
         error("pybullet is not importable; build or install PyBullet and put it on PYTHONPATH (docs/bullet-ant.md#pybullet)")
     install_gym_stand_in(np)
@@ -180,7 +180,7 @@ def main():
         path = os.path.join(workdir, f"actions-seed{seed}.csv")
         write_actions(path, rows)
         ours = run_replay(args.runner, args.friction, path, np)
-        theirs = run_pybullet(AntEnv, pybullet, np, args.friction, rows, seed, report=(i == 0))
+        theirs = run_pybullet(AntEnv, np, args.friction, rows, seed, report=(i == 0))
         if args.keep:
             for name, steps in (("replay", ours), ("pybullet", theirs)):
                 with open(os.path.join(workdir, f"{name}-f{args.friction:g}-seed{seed}.csv"), "w") as f:
