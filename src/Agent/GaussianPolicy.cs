@@ -13,11 +13,12 @@ public static class GaussianPolicy
     // libtorch still reads it.
     private static readonly Scalar HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
     private static readonly Scalar MinusHalf = -0.5;
+    private static readonly Scalar Two = 2;   // square() would make a Scalar 2 of its own (docs/ppo.md#scalars)
 
     /// <summary>log N(action; mean, exp(logStd)) summed over the last dimension: [B x A] -> [B].</summary>
     public static Tensor LogProb(Tensor action, Tensor mean, Tensor logStd)
     {
         var z = (action - mean) * (-logStd).exp();
-        return (z.square().mul(MinusHalf) - logStd).sub(HalfLog2Pi).sum(-1);
+        return (z.pow(Two).mul(MinusHalf) - logStd).sub(HalfLog2Pi).sum(-1);
     }
 }

@@ -29,6 +29,7 @@ public sealed class PpoUpdate : IDisposable
     private readonly PpoSettings _s;
     private readonly Generator _generator;
     private readonly Device _device;
+    private static readonly Scalar Two = 2;   // square() would make a Scalar 2 of its own (docs/ppo.md#scalars)
     private readonly Tensor _stats;   // [epochs * minibatches, 4]: policy loss, value loss, approx KL, clip fraction
 
     public PpoUpdate(ActorCritic nets, IParameterOptimizer optimizer, IPlasticityHook? hook, PpoSettings settings, Generator generator, Device device)
@@ -148,7 +149,7 @@ public sealed class PpoUpdate : IDisposable
                 var policyLoss = ClippedSurrogateLoss(ratio, mbAdvantages, _s.Clip);
 
                 var value = _nets.Value(mbObs);
-                var valueLoss = (value.Value - returns.index_select(0, idx)).square().mean();
+                var valueLoss = (value.Value - returns.index_select(0, idx)).pow(Two).mean();
 
                 var loss = policyLoss.add(valueLoss.mul(valueCoefficient), one);   // not `+`: it makes a Scalar 1 of its own
                 _optimizer.ZeroGrad();

@@ -104,7 +104,9 @@ public class ScalarLifetimeTests
         if (callee.Name.StartsWith("op_", StringComparison.Ordinal))
             return parameters.Any(p => p.ParameterType.IsPrimitive)
                 || (callee.Name == "op_Addition" && parameters.All(p => p.ParameterType == typeof(Tensor)));
-        return callee.Name is "add" or "add_" && parameters.Length == 1 && parameters[0].ParameterType == typeof(Tensor);
+        // square() is pow(2): a Scalar 2 made inside TorchSharp (found by CI: pow_Tensor_Scalar read a freed Scalar).
+        return (callee.Name is "add" or "add_" && parameters.Length == 1 && parameters[0].ParameterType == typeof(Tensor))
+            || (callee.Name is "square" or "square_" && parameters.Length == 0);
     }
 
     /// <summary>The new Scalar is stored in a field, or in a local that the method disposes (`using`).</summary>

@@ -198,7 +198,7 @@ namespace CbpGpu.Agent.Methods
                 using var noGrad = no_grad();
                 using Scalar bu = k.BetaUtility, ou = 1 - k.BetaUtility, b1 = k.Beta1, o1 = 1 - k.Beta1, b2 = k.Beta2, o2 = 1 - k.Beta2,
                     cu = k.UtilityCorrection, c1 = k.Correction1, c2 = k.Correction2, eps = k.Eps, sigma = k.Sigma, decay = k.Decay,
-                    minusTwoLr = -k.TwoLr, one = 1;
+                    minusTwoLr = -k.TwoLr, one = 1, two = 2;
                 Tensor View(Tensor flat, ParameterSlice p) => flat.narrow(0, p.Offset, p.Length);
                 float max = float.NegativeInfinity;
                 foreach (var p in _slices)
@@ -206,7 +206,7 @@ namespace CbpGpu.Agent.Methods
                     var (w, g, u, m, v) = (View(_parameters.Data, p), View(_parameters.Grad, p), View(_u, p), View(_m, p), View(_v, p));
                     u.mul_(bu).add_(g.mul(w).neg(), ou);
                     m.mul_(b1).add_(g, o1);
-                    v.mul_(b2).add_(g.square(), o2);
+                    v.mul_(b2).add_(g.pow(two), o2);   // not square(): it makes a Scalar 2 of its own
                     max = MathF.Max(max, u.max().cpu().item<float>());
                 }
                 _maxUtility = max;
