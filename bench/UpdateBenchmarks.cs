@@ -5,6 +5,7 @@ using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Networks;
 using CbpGpu.Agent.Optimization;
 using CbpGpu.Agent.Settings;
+using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
 namespace CbpGpu.Bench;
@@ -15,7 +16,8 @@ namespace CbpGpu.Bench;
 /// the matrix products a forward and backward pass cannot avoid (per Linear: the forward product, the weight gradient
 /// and, past the first layer, the input gradient), timed with libtorch's own matmul on tensors of the same shapes.
 /// The update's time over the floor's says how much of the update is framework and elementwise work that a faster
-/// update could still remove (docs/ppo.md#update-floor).
+/// update could still remove (docs/ppo.md#update-floor). With <see cref="Method"/> cbp the update runs the published
+/// CBP's Adam and generate-and-test after every optimizer step, as `train --method cbp` does: what CBP adds to an update.
 /// </summary>
 [Config(typeof(BenchConfig))]
 public class UpdateBenchmarks
@@ -29,15 +31,21 @@ public class UpdateBenchmarks
     private readonly List<(Tensor Input, Tensor Weight, Tensor OutGrad, bool InputGrad)> _products = [];
     private PpoSettings _settings = PpoSettings.For(PpoMethod.Standard);
 
+    /// <summary>std: plain PPO; cbp: the published CBP (its Adam, generate-and-test on all four hidden layers).</summary>
+    [Params("std", "cbp")]
+    public string Method { get; set; } = "std";
+
     [GlobalSetup]
     public void Setup()
     {
         TorchRuntime.SetThreads(1);   // as train runs torch (--torch-threads 1)
+        bool cbp = Method == "cbp";
+        _settings = PpoSettings.For(cbp ? PpoMethod.Cbp : PpoMethod.Standard);
         _nets = new ActorCritic(BenchNetwork.Observation, 256, BenchNetwork.Actions, CPU);
         using (var init = new Generator(1)) _nets.Parameters.Initialize(init);
-        _optimizer = OptimizerPair.Create(_nets.Parameters, _settings.Adam, null, OptimizerImpl.Fused, 1);
+        _optimizer = OptimizerPair.Create(_nets.Parameters, _settings.Adam, cbp ? CbpSettings.Nature2024 : null, OptimizerImpl.Fused, 1);
         _generator = new Generator(2);
-        _update = new PpoUpdate(_nets, _optimizer.Optimizer, null, _settings, _generator, CPU);
+        _update = new PpoUpdate(_nets, _optimizer.Optimizer, _optimizer.Hook, _settings, _generator, CPU);
         _rollout = new Rollout(Steps, 1, BenchNetwork.Observation, BenchNetwork.Actions, 256);
         var random = new Random(3);
         foreach (var t in new[] { _rollout.Observations, _rollout.Actions })

@@ -88,11 +88,8 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         int units = L.Units, batch = _currentBatch;
         float* p = _parameters.Pointer;
         float* sumH = _sumH.View.Pointer, sumAbsH = _sumAbsH.View.Pointer, sumAbsOut = _sumAbsOut.View.Pointer;
-        for (int i = i0; i < i1; i++) sumH[i] = sumAbsH[i] = sumAbsOut[i] = 0f;
-        for (int b = 0; b < batch; b++)
-            AccumulateRow(_currentActivations + (long)b * units, sumH, sumAbsH, i0, i1);
-        for (int k = 0; k < L.NextOut; k++)
-            AccumulateRow(p + L.WeightOutOffset + (long)k * units, null, sumAbsOut, i0, i1);
+        SumColumns(_currentActivations, units, batch, sumH, sumAbsH, i0, i1);
+        SumColumns(p + L.WeightOutOffset, units, L.NextOut, null, sumAbsOut, i0, i1);
 
         int so = _stateOffsets[_currentLayer];
         int* age = _age.View.Pointer + so;
@@ -100,10 +97,14 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         float* correction = _biasCorrection.View.Pointer;
         var s = _scalars;
         float* sumAbsIn = stackalloc float[SumAbsUnits];
+        // Only the adaptable contribution divides by sum_j |W_in[i,j]|; the contribution utility (the nature2024 preset's)
+        // never reads W_in, and skipping it was half of the statistics' time (issue 26, docs/speed.md#cbp-statistics).
+        bool readsIncoming = s.Utility != (int)UtilityKind.Contribution;
+        for (int q = 0; q < SumAbsUnits; q++) sumAbsIn[q] = 0f;
         for (int i = i0; i < i1; i += SumAbsUnits)
         {
             int n = Math.Min(SumAbsUnits, i1 - i);
-            SumAbsRows(p + L.WeightInOffset + (long)i * L.FanIn, L.FanIn, n, sumAbsIn);
+            if (readsIncoming) SumAbsRows(p + L.WeightInOffset + (long)i * L.FanIn, L.FanIn, n, sumAbsIn);
             for (int q = 0; q < n; q++)
             {
                 int k = CbpMath.AdvanceAge(ref age[i + q], s.LastTableIndex);
@@ -151,21 +152,63 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         }
     }
 
-    // sum[i] += row[i] (if sum is given) and sumAbs[i] += |row[i]| for i in [i0, i1).
-    private static void AccumulateRow(float* row, float* sum, float* sumAbs, int i0, int i1)
+    /// <summary>
+    /// sum[i] = sum_r rows[r][i] (if <paramref name="sum"/> is given) and sumAbs[i] = sum_r |rows[r][i]| over
+    /// <paramref name="count"/> rows <paramref name="stride"/> floats apart, for i in [i0, i1). Each unit's sums start at 0
+    /// and add the rows r ascending (the ILGPU kernels' order, so the same bits), held in registers across the rows for
+    /// 4 vectors of units at a time: one load per element, no store per row (issue 26: the sums were read and written
+    /// back once per row before).
+    /// </summary>
+    private static void SumColumns(float* rows, int stride, int count, float* sum, float* sumAbs, int i0, int i1)
     {
+        int w = Vector<float>.Count;
         int i = i0;
-        int width = Vector<float>.Count;
-        for (; i + width <= i1; i += width)
+        for (; i + 4 * w <= i1; i += 4 * w)
         {
-            var x = Vector.Load(row + i);
-            if (sum != null) Vector.Store(Vector.Load(sum + i) + x, sum + i);
-            Vector.Store(Vector.Load(sumAbs + i) + Vector.Abs(x), sumAbs + i);
+            Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            float* r = rows + i;
+            for (int k = 0; k < count; k++, r += stride)
+            {
+                var x0 = Vector.Load(r);
+                var x1 = Vector.Load(r + w);
+                var x2 = Vector.Load(r + 2 * w);
+                var x3 = Vector.Load(r + 3 * w);
+                s0 += x0; s1 += x1; s2 += x2; s3 += x3;
+                a0 += Vector.Abs(x0); a1 += Vector.Abs(x1); a2 += Vector.Abs(x2); a3 += Vector.Abs(x3);
+            }
+            if (sum != null)
+            {
+                Vector.Store(s0, sum + i); Vector.Store(s1, sum + i + w);
+                Vector.Store(s2, sum + i + 2 * w); Vector.Store(s3, sum + i + 3 * w);
+            }
+            Vector.Store(a0, sumAbs + i); Vector.Store(a1, sumAbs + i + w);
+            Vector.Store(a2, sumAbs + i + 2 * w); Vector.Store(a3, sumAbs + i + 3 * w);
+        }
+        for (; i + w <= i1; i += w)
+        {
+            Vector<float> s0 = default, a0 = default;
+            float* r = rows + i;
+            for (int k = 0; k < count; k++, r += stride)
+            {
+                var x = Vector.Load(r);
+                s0 += x;
+                a0 += Vector.Abs(x);
+            }
+            if (sum != null) Vector.Store(s0, sum + i);
+            Vector.Store(a0, sumAbs + i);
         }
         for (; i < i1; i++)
         {
-            if (sum != null) sum[i] += row[i];
-            sumAbs[i] += Math.Abs(row[i]);
+            float s0 = 0f, a0 = 0f;
+            float* r = rows + i;
+            for (int k = 0; k < count; k++, r += stride)
+            {
+                s0 += *r;
+                a0 += Math.Abs(*r);
+            }
+            if (sum != null) sum[i] = s0;
+            sumAbs[i] = a0;
         }
     }
 
