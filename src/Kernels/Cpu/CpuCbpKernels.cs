@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CbpGpu.Kernels;
 
@@ -114,42 +117,95 @@ public sealed unsafe class CpuCbpKernels : ICbpKernels
         }
     }
 
-    private const int SumAbsUnits = 8;
+    private const int SumAbsUnits = 16;
 
     /// <summary>
-    /// sum_j |row_q[j]| for <paramref name="count"/> (at most 8) consecutive rows of <paramref name="fanIn"/> floats, each
-    /// summed j ascending as the ILGPU kernel sums it. One row's sum is a chain of dependent additions (latency-bound:
-    /// this was most of the statistics' time, issue 26); eight rows side by side are eight independent chains, each in
-    /// its own order, so the results are the same bits.
+    /// sum_j |row_q[j]| for <paramref name="count"/> (at most 16) consecutive rows of <paramref name="fanIn"/> floats, each
+    /// summed j ascending as the ILGPU kernel sums it. One row's sum is a chain of dependent additions, so the rows are
+    /// summed side by side: with AVX, 8 rows x 8 columns at a time are transposed so that lane q of one vector holds row
+    /// q, and the 8 columns are added to it in order, two such groups of 8 rows as independent chains (issue 26: this was
+    /// three quarters of the adaptable utility's statistics as 8 scalar chains). Each lane adds its row in the same order,
+    /// so the results are the same bits.
     /// </summary>
     private static void SumAbsRows(float* rows, int fanIn, int count, float* result)
     {
-        if (count == SumAbsUnits)
+        int q = 0;
+        if (Avx.IsSupported)
         {
-            float* r0 = rows, r1 = r0 + fanIn, r2 = r1 + fanIn, r3 = r2 + fanIn, r4 = r3 + fanIn, r5 = r4 + fanIn, r6 = r5 + fanIn, r7 = r6 + fanIn;
-            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
-            for (int j = 0; j < fanIn; j++)
-            {
-                s0 += Math.Abs(r0[j]);
-                s1 += Math.Abs(r1[j]);
-                s2 += Math.Abs(r2[j]);
-                s3 += Math.Abs(r3[j]);
-                s4 += Math.Abs(r4[j]);
-                s5 += Math.Abs(r5[j]);
-                s6 += Math.Abs(r6[j]);
-                s7 += Math.Abs(r7[j]);
-            }
-            result[0] = s0; result[1] = s1; result[2] = s2; result[3] = s3;
-            result[4] = s4; result[5] = s5; result[6] = s6; result[7] = s7;
-            return;
+            for (; q + 16 <= count; q += 16) SumAbsRowsAvx(rows + (long)q * fanIn, fanIn, 2, result + q);
+            for (; q + 8 <= count; q += 8) SumAbsRowsAvx(rows + (long)q * fanIn, fanIn, 1, result + q);
         }
-        for (int q = 0; q < count; q++)
+        for (; q < count; q++)
         {
             float* row = rows + (long)q * fanIn;
             float sum = 0f;
             for (int j = 0; j < fanIn; j++) sum += Math.Abs(row[j]);
             result[q] = sum;
         }
+    }
+
+    // 8 x groups rows: lane q of acc[g] sums row 8g + q, 8 columns at a time, then the last fanIn % 8 columns one by one.
+    private static void SumAbsRowsAvx(float* rows, int fanIn, int groups, float* result)
+    {
+        var a = Vector256<float>.Zero;
+        var b = Vector256<float>.Zero;
+        float* second = rows + 8L * fanIn;
+        int j = 0;
+        for (; j + 8 <= fanIn; j += 8)
+        {
+            AddAbsColumns(ref a, rows + j, fanIn);
+            if (groups == 2) AddAbsColumns(ref b, second + j, fanIn);
+        }
+        float* sums = stackalloc float[16];
+        a.Store(sums);
+        b.Store(sums + 8);
+        for (int q = 0; q < 8 * groups; q++)
+        {
+            float* row = rows + (long)q * fanIn;
+            float sum = sums[q];
+            for (int k = j; k < fanIn; k++) sum += Math.Abs(row[k]);
+            result[q] = sum;
+        }
+    }
+
+    // acc[q] += |r_q[0]|, then += |r_q[1]|, ... += |r_q[7]| for the 8 rows r_q = r + q * stride: an 8 x 8 transpose.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddAbsColumns(ref Vector256<float> acc, float* r, int stride)
+    {
+        var r0 = Vector256.Abs(Avx.LoadVector256(r));
+        var r1 = Vector256.Abs(Avx.LoadVector256(r + stride));
+        var r2 = Vector256.Abs(Avx.LoadVector256(r + 2 * stride));
+        var r3 = Vector256.Abs(Avx.LoadVector256(r + 3 * stride));
+        var r4 = Vector256.Abs(Avx.LoadVector256(r + 4 * stride));
+        var r5 = Vector256.Abs(Avx.LoadVector256(r + 5 * stride));
+        var r6 = Vector256.Abs(Avx.LoadVector256(r + 6 * stride));
+        var r7 = Vector256.Abs(Avx.LoadVector256(r + 7 * stride));
+        // Per 128-bit half: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], t1 = columns 2, 3 | 6, 7; and so on.
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        // u0 = column 0 of rows 0-3 | column 4 of rows 0-3; u1 columns 1 | 5, u2 2 | 6, u3 3 | 7; u4-u7 the same for rows 4-7.
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        acc += Avx.Permute2x128(u0, u4, 0x20);
+        acc += Avx.Permute2x128(u1, u5, 0x20);
+        acc += Avx.Permute2x128(u2, u6, 0x20);
+        acc += Avx.Permute2x128(u3, u7, 0x20);
+        acc += Avx.Permute2x128(u0, u4, 0x31);
+        acc += Avx.Permute2x128(u1, u5, 0x31);
+        acc += Avx.Permute2x128(u2, u6, 0x31);
+        acc += Avx.Permute2x128(u3, u7, 0x31);
     }
 
     /// <summary>

@@ -26,9 +26,14 @@ public static class CbpStatisticsKernel
         }
         float sumAbsOut = 0f;
         for (int k = 0; k < layer.NextOut; k++) sumAbsOut += Math.Abs(p[layer.OutgoingOffset(k, i)]);
+        // Only the adaptable contribution reads sum_j |W_in[i,j]| (a row per thread: the one load pattern here that does
+        // not coalesce); the contribution utility skips it (docs/speed.md#cbp-statistics).
         float sumAbsIn = 0f;
-        int row = layer.WeightInOffset + i * layer.FanIn;
-        for (int j = 0; j < layer.FanIn; j++) sumAbsIn += Math.Abs(p[row + j]);
+        if (s.Utility != (int)UtilityKind.Contribution)
+        {
+            int row = layer.WeightInOffset + i * layer.FanIn;
+            for (int j = 0; j < layer.FanIn; j++) sumAbsIn += Math.Abs(p[row + j]);
+        }
 
         int at = stateOffset + i;
         int c = CbpMath.AdvanceAge(ref age[at], s.LastTableIndex);
