@@ -71,6 +71,54 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
     }
 
     /// <summary>
+    /// The statistics alone at widths that take every path of the CPU loops (issue 26): 32-unit register blocks, single
+    /// vectors and scalar tails of the column sums (100 = 3 x 32 + 4 units, 45 = 32 + 8 + 5), and for sum |W_in| two
+    /// and one groups of 8 transposed rows, a scalar row tail and a column tail (fan-in 37 = 4 x 8 + 5, 100 = 12 x 8 + 4).
+    /// Unlike <see cref="TestNetwork"/>'s grid values, weights and activations here use every mantissa bit, so a sum
+    /// taken in another order than the ILGPU kernel's would show in the last bits.
+    /// </summary>
+    [Theory]
+    [InlineData(UtilityKind.Contribution)]
+    [InlineData(UtilityKind.AdaptableContribution)]
+    public void StatisticsAgreeBitForBitOnFullPrecisionValuesAtWidthsThatTakeEveryPath(UtilityKind utility)
+    {
+        var settings = CbpSettings.Nature2024 with { Utility = utility };
+        var h = new AdamSettings(1e-2, 0.99, 0.99, 1e-8, 1e-4);
+        using var cpuNet = new TestNetwork(input: 37, hidden1: 100, hidden2: 45, actions: 3, seed: 6);
+        using var gpuNet = new TestNetwork(input: 37, hidden1: 100, hidden2: 45, actions: 3, seed: 6);
+        var values = new Random(13);
+        var p = cpuNet.Parameters.Span;
+        for (int i = 0; i < p.Length; i++) p[i] = (float)(values.NextDouble() * 2 - 1) * 0.3f;
+        p.CopyTo(gpuNet.Parameters.Span);
+        using var cpu = KernelBackend.Cpu(cpuNet, h, settings);
+        using var gpu = KernelBackend.Ilgpu(ilgpu.Accelerator, gpuNet, h, settings);
+        const int batch = 9;
+        for (int step = 0; step < 3; step++)
+        {
+            for (int l = 0; l < cpuNet.Layers.Length; l++)
+            {
+                var a = TestNetwork.Pinned(cpuNet.Layers[l].Units * batch);
+                for (int i = 0; i < a.Length; i++) a[i] = values.Next(4) == 0 ? 0f : (float)values.NextDouble() * 3f;
+                cpu.Cbp.UpdateStatistics(l, TestNetwork.View(a), batch);
+                gpu.Cbp.UpdateStatistics(l, TestNetwork.View(a), batch);
+            }
+        }
+        for (int l = 0; l < cpuNet.Layers.Length; l++)
+        {
+            var (_, fc, uc) = cpu.ReadUnits(l);
+            var (_, fg, ug) = gpu.ReadUnits(l);
+            Tolerance.BitwiseEqual(fc, fg, $"f {l}");
+            Tolerance.BitwiseEqual(uc, ug, $"u {l}");
+            var uhatCpu = new float[cpuNet.Layers[l].Units];
+            var uhatGpu = new float[cpuNet.Layers[l].Units];
+            cpu.Cbp.ReadUtilities(l, uhatCpu);
+            gpu.Cbp.ReadUtilities(l, uhatGpu);
+            Tolerance.BitwiseEqual(uhatCpu, uhatGpu, $"utility {l}");
+            Assert.Contains(uhatCpu, x => x > 0);
+        }
+    }
+
+    /// <summary>
     /// The run's path end to end on TorchSharp CPU tensors: <see cref="OptimizerPair"/> with the registered "ilgpu-cpu"
     /// backend (the CUDA backend's class over the tensors' data_ptr, on ILGPU's CPU accelerator) against the default
     /// "cpu-loops" one, activations handed over as tensors, over a training-like sequence with replacements.
