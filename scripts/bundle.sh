@@ -3,10 +3,15 @@
 # SDK or runtime needed where it runs), built with -p:TorchBackend=external, so it carries TorchSharp's glue
 # library but no libtorch: at run time it loads the libtorch of the machine's PyTorch (or --libtorch DIR /
 # CBPGPU_LIBTORCH), see README.md#gpu. MuJoCo 2.2.2 and the libraries it links to come along, since the target
-# may have no MuJoCo package. Usage: scripts/bundle.sh DIR
+# may have no MuJoCo package. Usage: scripts/bundle.sh [--lean] DIR
+# --lean leaves out what gpu-check.sh's steps 1-7 never load (plotting's and text shaping's native libraries, the
+# debugger's and disassembler's, the standalone GCs, and Roslyn, which BenchmarkDotNet needs: step 8 then stops),
+# about 27 MiB instead of 36: what fits beside this repository in a device machine's 64 MiB (README.md#gpu).
 set -euo pipefail
+lean=0
+if [ "${1:-}" = "--lean" ]; then lean=1; shift; fi
 if [ $# -ne 1 ]; then
-  echo "usage: scripts/bundle.sh DIR   (writes DIR/cbpgpu-linux-x64.tar.xz)" >&2
+  echo "usage: scripts/bundle.sh [--lean] DIR   (writes DIR/cbpgpu-linux-x64.tar.xz)" >&2
   exit 2
 fi
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,6 +45,12 @@ if find "$app" -name 'libtorch*.so*' -o -name 'libc10*.so*' | grep -q .; then
   exit 1
 fi
 [ -e "$app/libLibTorchSharp.so" ] || { echo "error: libLibTorchSharp.so is missing from the publish output" >&2; exit 1; }
+
+if [ "$lean" = 1 ]; then
+  (cd "$app" && rm -rf libSkiaSharp.so libHarfBuzzSharp.so libcapstone.so amd64 libmscordaccore.so libmscordbi.so createdump \
+    libclrgc.so libclrgcexp.so libcoreclrtraceptprovider.so Microsoft.CodeAnalysis*.dll \
+    Microsoft.Diagnostics.Tracing.TraceEvent.dll Iced.dll)
+fi
 
 # MuJoCo and what it links to beyond glibc and libstdc++ (Debian 12: libccd, liblodepng, libqhull_r, libtinyxml2).
 mkdir -p "$app/mujoco"

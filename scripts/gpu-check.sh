@@ -118,9 +118,10 @@ while read -r line; do note "$line"; done <"$runs/splits"
 
 section "7 the 20-update PPO+CBP run side by side (--envs 64, seed 1): fused CUDA, naive CUDA, fused CPU loops"
 # Per update: losses, the summed mean |w| of every weight matrix (abs_w_*) and the units CBP replaced (replaced_*).
-# Fused and naive CUDA draw the same action noise and minibatches (one generator on the GPU), so they differ only by
-# the optimizer's and CBP's float rounding: the "worst relative" line says by how much. The CPU run draws its noise
-# from the CPU generator, so its numbers agree with CUDA's in scale only (README.md#gpu).
+# All three draw the same initial weights, action noise and minibatches (CPU generators on every device,
+# docs/ppo.md#random-number-streams), so they differ only by float rounding: fused and naive CUDA by the optimizer's
+# and CBP's (the "worst relative" line says by how much after 20 updates), CUDA and CPU also by libtorch's matrix
+# products. Rounding differences grow with training, so only the first updates agree closely (README.md#gpu).
 side() {
   awk -F, -v d="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     { w = 0; r = 0; for (c in col) { if (c ~ /^abs_w_/) w += $col[c]; if (c ~ /^replaced_/) r += $col[c] }

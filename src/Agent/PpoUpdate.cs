@@ -108,10 +108,14 @@ public sealed class PpoUpdate : IDisposable
 
     /// <summary>
     /// The sample indices of one epoch's minibatches: a fresh permutation of 0..batch-1 (one draw from
-    /// <paramref name="generator"/>) cut into <paramref name="count"/> consecutive slices, so every sample is used exactly once.
+    /// <paramref name="generator"/>, a CPU one, on the CPU) cut into <paramref name="count"/> consecutive slices on
+    /// <paramref name="device"/>, so every sample is used exactly once.
     /// </summary>
-    public static Tensor[] ShuffledMinibatches(int batch, int count, Generator generator, Device device) =>
-        randperm(batch, generator: generator, device: device).split(batch / count);
+    public static Tensor[] ShuffledMinibatches(int batch, int count, Generator generator, Device device)
+    {
+        var order = randperm(batch, generator: generator, device: CPU);
+        return (device.type == DeviceType.CPU ? order : order.to(device)).split(batch / count);
+    }
 
     /// <summary>Runs GAE on the rollout, then the epochs of minibatch updates.</summary>
     public UpdateStats Run(Rollout rollout)

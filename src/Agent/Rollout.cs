@@ -144,7 +144,7 @@ public sealed unsafe class Rollout : IDisposable
         TruncatedValueSpan.Clear();
         var acting = ActingFor(nets);
         var parameters = ActingParameters(nets, device);
-        DrawNoise(generator, device);
+        DrawNoise(generator);
         actTicks += Stopwatch.GetTimestamp() - s0;
         for (int t = 0; t < Steps; t++)
         {
@@ -183,10 +183,10 @@ public sealed unsafe class Rollout : IDisposable
     }
 
     /// <summary>N(0, 1) noise for every action of the rollout, [Steps, Envs, ActionSize], in one draw from <paramref name="generator"/> (docs/ppo.md#random-number-streams).</summary>
-    private void DrawNoise(Generator generator, Device device)
+    private void DrawNoise(Generator generator)
     {
         using var scope = NewDisposeScope();
-        _noise.copy_(randn([Steps, Envs, ActionSize], ScalarType.Float32, device, generator: generator));
+        _noise.copy_(randn([Steps, Envs, ActionSize], ScalarType.Float32, CPU, generator: generator));
     }
 
     private static Span<float> Rows(float* start, int row, int rowSize) => new(start + (long)row * rowSize, rowSize);

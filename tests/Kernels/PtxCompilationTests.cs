@@ -40,11 +40,34 @@ public class PtxCompilationTests
         Assert.True(target.Success, "no .target line in the PTX");
         Assert.InRange(int.Parse(target.Groups[1].Value), 50, 90);
         Assert.Contains(".visible .entry", ptx);
+        // What the CUDA backend loads (KernelLoader): every float add, sub and mul with its rounding named, so that ptxas
+        // fuses none of them into an FMA; integer arithmetic and everything else as ILGPU wrote it.
+        string exact = KernelLoader.WithoutContraction(ptx);
+        var floatOps = new System.Text.RegularExpressions.Regex(@"\b(add|sub|mul)\.(rn\.)?f32\b");
+        Assert.True(floatOps.Matches(ptx).Count > 0, "no float arithmetic found in the PTX");
+        Assert.Equal(floatOps.Matches(ptx).Count, System.Text.RegularExpressions.Regex.Matches(exact, @"\b(add|sub|mul)\.rn\.f32\b").Count);
+        Assert.DoesNotMatch(@"\b(add|sub|mul)\.f(32|64)\b", exact);
+        Assert.Equal(System.Text.RegularExpressions.Regex.Replace(exact, @"\.rn\.f", ".f"), System.Text.RegularExpressions.Regex.Replace(ptx, @"\.rn\.f", ".f"));
+        var rebuilt = KernelLoader.WithPtx(compiled, exact);
+        Assert.Equal(exact, rebuilt.PTXAssembly);
+        Assert.Equal(compiled.Name, rebuilt.Name);
+        Assert.Equal(compiled.NumParameters, rebuilt.NumParameters);
+        Assert.Same(compiled.Info, rebuilt.Info);
         if (parts[0] == nameof(AgedAdamKernel))
         {
             // IEEE square root and division, as on the CPU, not the approximate forms.
             Assert.Contains("sqrt.rn.f32", ptx);
             Assert.Contains("div.rn.f32", ptx);
         }
+    }
+
+    [Fact]
+    public void WithoutContractionNamesTheRoundingOfFloatAddSubMulOnly()
+    {
+        const string ptx = "add.f32 %f3, %f1, %f2;\n\tmul.f32 %f4, %f3, %f3;\n\tsub.f64 %fd1, %fd2, %fd3;\n\tadd.s32 %r1, %r2, 1;\n" +
+            "\tmul.lo.s32 %r3, %r1, 4;\n\tmul.wide.s32 %rd1, %r3, 4;\n\tdiv.rn.f32 %f5, %f4, %f1;\n\tfma.rn.f32 %f6, %f1, %f2, %f3;\n\tadd.rn.f32 %f7, %f6, %f6;";
+        Assert.Equal("add.rn.f32 %f3, %f1, %f2;\n\tmul.rn.f32 %f4, %f3, %f3;\n\tsub.rn.f64 %fd1, %fd2, %fd3;\n\tadd.s32 %r1, %r2, 1;\n" +
+            "\tmul.lo.s32 %r3, %r1, 4;\n\tmul.wide.s32 %rd1, %r3, 4;\n\tdiv.rn.f32 %f5, %f4, %f1;\n\tfma.rn.f32 %f6, %f1, %f2, %f3;\n\tadd.rn.f32 %f7, %f6, %f6;",
+            KernelLoader.WithoutContraction(ptx));
     }
 }

@@ -94,7 +94,18 @@ public sealed class FlatParameters : IDisposable
             {
                 case InitScheme.LecunUniform:
                     double bound = gain * Math.Sqrt(3.0 / w.Shape[1]);
-                    view.uniform_(-bound, bound, generator);
+                    if (view.device_type == DeviceType.CPU)
+                    {
+                        view.uniform_(-bound, bound, generator);
+                    }
+                    else
+                    {
+                        // The generator is a CPU one, so a run draws the same initial weights on every device; libtorch
+                        // draws only on its generator's device.
+                        using var drawn = empty(w.Length, ScalarType.Float32, CPU);
+                        drawn.uniform_(-bound, bound, generator);
+                        view.copy_(drawn);
+                    }
                     break;
                 case InitScheme.Orthogonal:
                     using (var scope = NewDisposeScope())

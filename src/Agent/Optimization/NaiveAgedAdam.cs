@@ -38,9 +38,11 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
         _oneMinusBeta2 = (1 - settings.Beta2).ToScalar();
         _eps = settings.Eps.ToScalar();
         var layout = parameters.Layout;
-        M = zeros(layout.TotalSize);
-        V = zeros(layout.TotalSize);
-        T = zeros(layout.TotalSize, ScalarType.Int32);
+        // The state lives where the parameters live.
+        var device = parameters.Data.device;
+        M = zeros(layout.TotalSize, device: device);
+        V = zeros(layout.TotalSize, device: device);
+        T = zeros(layout.TotalSize, ScalarType.Int32, device);
         int count = layout.Parameters.Count;
         _parameters = new Tensor[count];
         _m = new Tensor[count];
@@ -97,7 +99,7 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
     }
 
     public void Save(BinaryWriter writer) =>
-        AgedAdamState.Write(writer, M.data<float>().ToArray(), V.data<float>().ToArray(), T.data<int>().ToArray());
+        AgedAdamState.Write(writer, TensorMemory.ToArray<float>(M), TensorMemory.ToArray<float>(V), TensorMemory.ToArray<int>(T));
 
     public void Load(BinaryReader reader)
     {

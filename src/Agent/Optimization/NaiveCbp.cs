@@ -71,11 +71,12 @@ internal sealed class NaiveCbp : IContinualBackprop
                 AdamStateReset.MomentsAndStepCounters => [LayerViews.Of(optimizer.M, layer), LayerViews.Of(optimizer.V, layer), LayerViews.Of(optimizer.T, layer)],
                 _ => [],
             };
-            _age[l] = zeros(layer.Units, ScalarType.Int32);
-            _f[l] = zeros(layer.Units);
-            _u[l] = zeros(layer.Units);
-            _fhat[l] = zeros(layer.Units);
-            _uhat[l] = zeros(layer.Units);
+            // The per-unit state lives where the parameters live.
+            _age[l] = zeros(layer.Units, ScalarType.Int32, parameters.device);
+            _f[l] = zeros(layer.Units, device: parameters.device);
+            _u[l] = zeros(layer.Units, device: parameters.device);
+            _fhat[l] = zeros(layer.Units, device: parameters.device);
+            _uhat[l] = zeros(layer.Units, device: parameters.device);
         }
         _total = new long[n];
         double eta = settings.Decay;
@@ -117,11 +118,11 @@ internal sealed class NaiveCbp : IContinualBackprop
         for (int l = 0; l < _layers.Length; l++)
         {
             using var scope = NewDisposeScope();
-            int[] ages = _age[l].data<int>().ToArray();
+            int[] ages = TensorMemory.ToArray<int>(_age[l]);
             int count = _chooser.DrawCount(l, ages.Length, ReplacementChooser.CountEligible(ages, _settings.MaturityThreshold));
             if (count == 0) continue;
             var chosen = new int[count];
-            ReplacementChooser.SelectLowest(ages, _uhat[l].data<float>().ToArray(), _settings.MaturityThreshold, chosen);
+            ReplacementChooser.SelectLowest(ages, TensorMemory.ToArray<float>(_uhat[l]), _settings.MaturityThreshold, chosen);
             var keys = new ulong[count];
             _chooser.DrawKeys(keys);
             Replace(l, chosen, keys);
@@ -131,14 +132,14 @@ internal sealed class NaiveCbp : IContinualBackprop
 
     public long TotalReplaced(int layer) => _total[layer];
 
-    public void CopyAges(int layer, Span<int> destination) => _age[layer].data<int>().CopyTo(destination);
+    public void CopyAges(int layer, Span<int> destination) => TensorMemory.ToArray<int>(_age[layer]).CopyTo(destination);
 
     public void Save(BinaryWriter writer)
     {
         var layers = new CbpState.Layer[_layers.Length];
         for (int l = 0; l < layers.Length; l++)
             layers[l] = new CbpState.Layer(_chooser.Accumulated[l],
-                _age[l].data<int>().ToArray(), _f[l].data<float>().ToArray(), _u[l].data<float>().ToArray());
+                TensorMemory.ToArray<int>(_age[l]), TensorMemory.ToArray<float>(_f[l]), TensorMemory.ToArray<float>(_u[l]));
         CbpState.Write(writer, _chooser.Random.State, layers);
     }
 
@@ -162,9 +163,10 @@ internal sealed class NaiveCbp : IContinualBackprop
         var fresh = new float[units.Length * fanIn];
         for (int r = 0; r < units.Length; r++)
             for (int j = 0; j < fanIn; j++) fresh[r * fanIn + j] = CbpMath.InitialWeight(keys[r], j, bound);
-        var index = tensor(units.Select(i => (long)i).ToArray());
+        var device = wIn.device;
+        var index = tensor(units.Select(i => (long)i).ToArray(), device: device);
 
-        wIn.index_copy_(0, index, tensor(fresh).view(units.Length, fanIn));
+        wIn.index_copy_(0, index, tensor(fresh, device: device).view(units.Length, fanIn));
         if (_settings.ResetBias) bias.index_fill_(0, index, _zero);
         // One unit at a time: the fused kernel adds the units' terms to next_bias in this order.
         if (_settings.NextBiasCorrection)

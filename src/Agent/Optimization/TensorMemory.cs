@@ -35,6 +35,14 @@ internal static class TensorMemory
     /// <summary>A CPU tensor's floats as a span, for per-element loops on the host; refused as <see cref="Of(Tensor, string, string)"/> refuses.</summary>
     public static Span<float> OnHost(Tensor tensor, string what) => Of(tensor, what, "cpu").AsSpan();
 
+    /// <summary>A copy of a tensor's elements on the host, from any device (the naive references' reads of their state).</summary>
+    public static T[] ToArray<T>(Tensor tensor) where T : unmanaged
+    {
+        if (tensor.device_type == DeviceType.CPU) return tensor.data<T>().ToArray();
+        using var host = tensor.cpu();
+        return host.data<T>().ToArray();
+    }
+
     /// <summary>The flat parameters and gradients of <paramref name="parameters"/> for a backend on <paramref name="device"/>.</summary>
     public static KernelMemory Of(Networks.FlatParameters parameters, string device) => new(
         Of(parameters.Data, "the parameter tensor", device), Of(parameters.Grad, "the gradient tensor", device),

@@ -104,7 +104,9 @@ public sealed class Trainer : IDisposable
             _nets = new ActorCritic(_env.ObservationSize, ppo.HiddenUnits, _env.ActionSize, _device, ppo.Network.Activation);
             using (var init = new Generator(run.Seed ^ 0x5eed_1717UL))
                 _nets.Parameters.Initialize(init, ppo.Network);
-            _generator = new Generator(run.Seed + 1, _device);
+            // A CPU generator on every device: the rollout's noise and the minibatch order are drawn on the CPU (the acting
+            // loop runs there), so a run on CUDA draws what the same run on the CPU draws (docs/ppo.md#random-number-streams).
+            _generator = new Generator(run.Seed + 1);
             _method = MethodRegistry.Get(ppo.Method);
             _optimizer = _method.Build(new MethodBuild(_nets.Parameters, ppo.Adam, run.Optimizer, run.Seed ^ 0xCB9_0000_5EEDUL, config.MethodSettings,
                 KernelBackends.ForDevice(run.Device)) { Network = ppo.Network });

@@ -15,7 +15,7 @@ public sealed class IlgpuAgedAdam : IAgedAdam
     private readonly ArrayView<float> _gradients;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _m, _v, _inverseBias1, _sqrtBias2;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _t;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<int>, ArrayView<float>, ArrayView<float>, AdamScalars> _kernel;
     private readonly AdamScalars _scalars;
 
@@ -42,8 +42,9 @@ public sealed class IlgpuAgedAdam : IAgedAdam
         _inverseBias1 = accelerator.Allocate1D(BiasCorrectionTable.Inverse(hyperparameters.Beta1, tableLength));
         _sqrtBias2 = accelerator.Allocate1D(BiasCorrectionTable.SquareRoot(hyperparameters.Beta2, tableLength));
         _scalars = AdamScalars.From(hyperparameters, tableLength - 1);
-        _kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AdamScalars>(AgedAdamKernel.Run);
+        _kernel = KernelLoader.Load<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AdamScalars>>(
+            accelerator, KernelLoader.Kernel(typeof(AgedAdamKernel), nameof(AgedAdamKernel.Run)));
         accelerator.Synchronize();
     }
 
@@ -64,7 +65,7 @@ public sealed class IlgpuAgedAdam : IAgedAdam
     public void Step()
     {
         _accelerator.Synchronize();
-        _kernel(Length, _parameters, _gradients, _m.View, _v.View, _t.View, _inverseBias1.View, _sqrtBias2.View, _scalars);
+        _kernel(_accelerator.DefaultStream, Length, _parameters, _gradients, _m.View, _v.View, _t.View, _inverseBias1.View, _sqrtBias2.View, _scalars);
         _accelerator.Synchronize();
     }
 

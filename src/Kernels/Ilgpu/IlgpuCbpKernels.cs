@@ -22,12 +22,13 @@ public sealed class IlgpuCbpKernels : ICbpKernels
     private ForeignMemory<float>? _activations;
     private readonly CbpScalars _scalars;
 
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars> _statistics;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
-        ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, float, CbpScalars> _incoming;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
-        ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars> _outgoing;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars> _statistics;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+        ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, float,
+        CbpScalars> _incoming;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+        ArrayView<int>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars> _outgoing;
 
     /// <param name="optimizer">The optimizer over the same parameters on the same accelerator; required when the settings reset its state.</param>
     public IlgpuCbpKernels(Accelerator accelerator, ArrayView<float> parameters, IReadOnlyList<HiddenLayerLayout> layers,
@@ -62,14 +63,15 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         float[] table = BiasCorrectionTable.Plain(settings.Decay);
         _biasCorrection = accelerator.Allocate1D(table);
         _scalars = CbpScalars.From(settings, table.Length - 1);
-        _statistics = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+        _statistics = KernelLoader.Load<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout, int, int,
-            CbpScalars>(CbpStatisticsKernel.Run);
-        _incoming = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            CbpScalars>>(accelerator, KernelLoader.Kernel(typeof(CbpStatisticsKernel), nameof(CbpStatisticsKernel.Run)));
+        _incoming = KernelLoader.Load<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<int>, ArrayView<float>, ArrayView<float>, HiddenLayerLayout,
-            int, float, CbpScalars>(CbpReplacementKernels.Incoming);
-        _outgoing = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<int>, ArrayView<int>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars>(CbpReplacementKernels.Outgoing);
+            int, float, CbpScalars>>(accelerator, KernelLoader.Kernel(typeof(CbpReplacementKernels), nameof(CbpReplacementKernels.Incoming)));
+        _outgoing = KernelLoader.Load<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<int>, ArrayView<int>, ArrayView<float>, HiddenLayerLayout, int, int, CbpScalars>>(
+            accelerator, KernelLoader.Kernel(typeof(CbpReplacementKernels), nameof(CbpReplacementKernels.Outgoing)));
         accelerator.Synchronize();
     }
 
@@ -92,7 +94,7 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         {
             _activations.Retarget(activations);
         }
-        _statistics(L.Units, _activations.View, _parameters, _age.View, _f.View, _u.View, _fhat.View, _uhat.View,
+        _statistics(_accelerator.DefaultStream, L.Units, _activations.View, _parameters, _age.View, _f.View, _u.View, _fhat.View, _uhat.View,
             _biasCorrection.View, L, _stateOffsets[layer], batchSize, _scalars);
         // The caller may free the activations as soon as this returns.
         _accelerator.Synchronize();
@@ -110,9 +112,9 @@ public sealed class IlgpuCbpKernels : ICbpKernels
         var m = _optimizer?.M ?? ArrayView<float>.Empty;
         var v = _optimizer?.V ?? ArrayView<float>.Empty;
         var t = _optimizer?.T ?? ArrayView<int>.Empty;
-        _incoming(units.Length * (L.FanIn + 1), _parameters, m, v, t, _units.View, _keys.View, _age.View, _f.View, _u.View,
+        _incoming(_accelerator.DefaultStream, units.Length * (L.FanIn + 1), _parameters, m, v, t, _units.View, _keys.View, _age.View, _f.View, _u.View,
             L, stateOffset, CbpMath.InitialBound(L.FanIn, Settings.NewRowBound), _scalars);
-        _outgoing(L.NextOut, _parameters, m, v, t, _units.View, _fhat.View, L, stateOffset, units.Length, _scalars);
+        _outgoing(_accelerator.DefaultStream, L.NextOut, _parameters, m, v, t, _units.View, _fhat.View, L, stateOffset, units.Length, _scalars);
         // The host (TorchSharp) reads the parameters next.
         _accelerator.Synchronize();
     }
