@@ -71,6 +71,7 @@ WRAPPER
   chmod +x "$work/bundle/cbpgpu/${tool%%:*}"
 done
 cp "$here/scripts/gpu-check.sh" "$work/bundle/cbpgpu/gpu-check.sh"
+cp "$here/scripts/cuda-resume-check.sh" "$work/bundle/cbpgpu/cuda-resume-check.sh"
 
 XZ_OPT='-9 -T0' tar -cJf "$out" -C "$work/bundle" cbpgpu
 size=$(stat -c %s "$out")
