@@ -148,6 +148,19 @@ else
   note "side by side: no run"
 fi
 
+section "7b a CUDA run twice, and stopped and resumed (cuda-resume-check.sh)"
+if [[ " $devices " == *" cuda "* ]] && [ -e "$here/cuda-resume-check.sh" ]; then
+  run 300 bash "$here/cuda-resume-check.sh" "$here" | tee "$runs/resume"
+  # Both files (updates.csv, episodes.csv): a equals b, and a equals the stopped and resumed c.
+  if [ "$(grep -cE '0 differ, first at None \| a vs stopped\+resumed c: [0-9]+ vs [0-9]+ rows, 0 differ' "$runs/resume")" = 2 ]; then
+    note "cuda determinism and resume: identical"
+  else
+    note "cuda determinism and resume: DIFFERENT or failed (above)"
+  fi
+else
+  note "cuda determinism and resume: skipped"
+fi
+
 section "8 BenchmarkDotNet: the FusedCuda rows (with their CPU baselines)"
 # The aged-Adam step and step + CBP suites at both widths, fused only (CUDA's rows appear where ILGPU finds a GPU;
 # the naive baseline at 10x width alone takes seconds per call); --benchmarks runs the whole suite instead.
