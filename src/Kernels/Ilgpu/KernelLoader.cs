@@ -48,7 +48,8 @@ public static class KernelLoader
     public static PTXCompiledKernel WithPtx(PTXCompiledKernel kernel, string ptx)
     {
         const BindingFlags Internal = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
-        object? entryPoint = typeof(CompiledKernel).GetProperty("EntryPoint", Internal)?.GetValue(kernel);
+        object entryPoint = typeof(CompiledKernel).GetProperty("EntryPoint", Internal)?.GetValue(kernel)
+            ?? throw new InvalidOperationException("ILGPU's CompiledKernel has no EntryPoint to rebuild the kernel with new PTX");
         return (PTXCompiledKernel?)Activator.CreateInstance(typeof(PTXCompiledKernel), Internal, binder: null,
                 [kernel.Context, entryPoint, kernel.Info, ptx], culture: null)
             ?? throw new InvalidOperationException("ILGPU's PTXCompiledKernel could not be rebuilt with new PTX");
