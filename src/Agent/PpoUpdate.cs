@@ -90,8 +90,8 @@ public sealed class PpoUpdate : IDisposable
     /// </summary>
     public static Tensor NormalizeAdvantages(Tensor advantages)
     {
-        using Scalar epsilon = 1e-8;
-        return (advantages - advantages.mean()) / advantages.std().add(epsilon);
+        using Scalar epsilon = 1e-8, one = 1;
+        return (advantages - advantages.mean()) / advantages.std().add(epsilon, one);
     }
 
     /// <summary>
@@ -102,7 +102,7 @@ public sealed class PpoUpdate : IDisposable
     {
         using Scalar epsilon = 1e-6, limit = maxNorm, one = 1.0;
         var norm = gradient.norm();
-        gradient.mul_(norm.add(epsilon).reciprocal_().mul_(limit).clamp_max_(one));
+        gradient.mul_(norm.add(epsilon, one).reciprocal_().mul_(limit).clamp_max_(one));
         return norm;
     }
 

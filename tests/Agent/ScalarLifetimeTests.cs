@@ -105,7 +105,10 @@ public class ScalarLifetimeTests
             return parameters.Any(p => p.ParameterType.IsPrimitive)
                 || (callee.Name == "op_Addition" && parameters.All(p => p.ParameterType == typeof(Tensor)));
         // square() is pow(2): a Scalar 2 made inside TorchSharp (found by CI: pow_Tensor_Scalar read a freed Scalar).
-        return (callee.Name is "add" or "add_" && parameters.Length == 1 && parameters[0].ParameterType == typeof(Tensor))
+        // add(x)/add_(x) of one Tensor or one Scalar: TorchSharp makes the alpha 1 itself (found by CI on 2026-12-04:
+        // NaiveCbp's add_(Scalar) read a freed alpha in toDouble).
+        return (callee.Name is "add" or "add_" && parameters.Length == 1
+                && (parameters[0].ParameterType == typeof(Tensor) || parameters[0].ParameterType == typeof(TorchSharp.Scalar)))
             || (callee.Name is "square" or "square_" && parameters.Length == 0);
     }
 

@@ -219,8 +219,8 @@ namespace CbpGpu.Agent.Methods
                     GaussianNoise.Fill(ref _rng, z);
                     var noise = tensor(z.ToArray()).to(w.device).mul_(sigma);
                     var scaled = u.div(cu).div_(maxUtility).sigmoid_();
-                    var gate = scaled.neg().add_(one);
-                    var step = m.div(c1).mul_(gate).div_(v.div(c2).sqrt_().add_(eps)).add_(noise.mul_(gate), one);
+                    var gate = scaled.neg().add_(one, one);
+                    var step = m.div(c1).mul_(gate).div_(v.div(c2).sqrt_().add_(eps, one)).add_(noise.mul_(gate), one);
                     w.mul_(decay).add_(step, minusTwoLr);
                     sum += scaled.sum().cpu().item<float>();
                 }

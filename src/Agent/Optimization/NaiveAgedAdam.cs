@@ -83,17 +83,17 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
             var grad = theta.grad ?? throw new InvalidOperationException($"Parameter {i} has no gradient.");
             var (m, v, t) = (_m[i], _v[i], _t[i]);
 
-            t.add_(_one);
+            t.add_(_one, _one);
             // 1 - beta^t per element, in double, then rounded like torch's Python-float scalars.
             var steps = t.to_type(ScalarType.Float64);
-            var bias1 = steps.mul(_lnBeta1).exp_().neg_().add_(_one);
-            var sqrtBias2 = steps.mul(_lnBeta2).exp_().neg_().add_(_one).sqrt_().to_type(ScalarType.Float32);
+            var bias1 = steps.mul(_lnBeta1).exp_().neg_().add_(_one, _one);
+            var sqrtBias2 = steps.mul(_lnBeta2).exp_().neg_().add_(_one, _one).sqrt_().to_type(ScalarType.Float32);
             var stepSize = bias1.reciprocal_().mul_(_learningRate).to_type(ScalarType.Float32);
 
             var g = grad.add(theta, alpha: _weightDecay);
             m.mul_(_beta1).add_(g, alpha: _oneMinusBeta1);
             v.mul_(_beta2).addcmul_(g, g, value: _oneMinusBeta2);
-            var denominator = v.sqrt().div_(sqrtBias2).add_(_eps);
+            var denominator = v.sqrt().div_(sqrtBias2).add_(_eps, _one);
             theta.sub_(stepSize.mul_(m).div_(denominator));
         }
     }

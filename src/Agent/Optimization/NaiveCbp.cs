@@ -100,8 +100,8 @@ internal sealed class NaiveCbp : IContinualBackprop
             using var scope = NewDisposeScope();
             var (wIn, _, wOut, _) = _weights[l];
             var h = hiddenActivations[l];
-            _age[l].add_(_one);
-            var biasCorrection = _age[l].to_type(ScalarType.Float64).mul_(_lnEta).exp_().neg_().add_(_one).to_type(ScalarType.Float32);
+            _age[l].add_(_one, _one);
+            var biasCorrection = _age[l].to_type(ScalarType.Float64).mul_(_lnEta).exp_().neg_().add_(_one, _one).to_type(ScalarType.Float32);
             var meanH = h.mean([0]);
             var fhatBefore = _f[l].div(biasCorrection);
             _f[l].mul_(_eta).add_(meanH, alpha: _oneMinusEta);
@@ -109,7 +109,7 @@ internal sealed class NaiveCbp : IContinualBackprop
             using var fanOut = wOut.shape[0].ToScalar();
             var y = _settings.Utility == UtilityKind.Contribution
                 ? outgoing.div_(fanOut).mul_(h.abs().mean([0]))
-                : outgoing.mul_(meanH.sub(fhatBefore).abs_()).div_(wIn.abs().sum(1).add_(_epsilon));
+                : outgoing.mul_(meanH.sub(fhatBefore).abs_()).div_(wIn.abs().sum(1).add_(_epsilon, _one));
             _u[l].mul_(_eta).add_(y, alpha: _oneMinusEta);
             _fhat[l].copy_(_f[l].div(biasCorrection));
             _uhat[l].copy_(_u[l].div(biasCorrection));
