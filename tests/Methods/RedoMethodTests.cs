@@ -191,7 +191,7 @@ public sealed class RedoMethodTests : IDisposable
 
         // Plotted under its own name, with its unit ages (reset units are young).
         string figures = Path.Combine(_root, "figures");
-        var plot = Invoke("plot", straight, "--out", figures);
+        var plot = Invoke("plot", straight, "--out", figures, "--bin", "1024");
         Assert.True(plot.ExitCode == 0, plot.Error);
         Assert.Contains(Directory.GetFiles(figures, "*.csv").SelectMany(File.ReadAllLines), l => l.StartsWith("redo,", StringComparison.Ordinal));
         Assert.Contains(File.ReadAllLines(Path.Combine(figures, "unit_ages.csv")), l => l.StartsWith("redo,", StringComparison.Ordinal));

@@ -103,8 +103,10 @@ public sealed class PlotTests : IDisposable
             ["line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed",
              "std,3,0,100000,2,15,0.5,0", "std,3,100000,200000,1,40,0.5,0", "std,3,200000,300000,2,0,1.5,1"],
             File.ReadAllLines(Path.Combine(figures, "runs.csv")));
+        // Per-layer columns binned like the returns, each bin at its middle: the update at 131,072 in (100k, 200k], the
+        // one at 262,144 in (200k, 300k] (the run reached 262,144: over half of that bin); (0, 100k] has no update.
         Assert.Equal(
-            ["line,layer,step,runs,mean", "std,policy_l1,131072,1,0.1", "std,policy_l1,262144,1,0.12", "std,value_l1,131072,1,0.2", "std,value_l1,262144,1,0.25"],
+            ["line,layer,step,runs,mean", "std,policy_l1,150000,1,0.1", "std,policy_l1,250000,1,0.12", "std,value_l1,150000,1,0.2", "std,value_l1,250000,1,0.25"],
             File.ReadAllLines(Path.Combine(figures, "weights.csv")));
         foreach (string png in new[] { "returns.png", "weights.png", "friction.png" })
         {
@@ -280,6 +282,10 @@ public sealed class PlotTests : IDisposable
         Assert.Contains("note: no return bin of 1,000,000 steps is covered yet (the runs reach step 131,072), so returns.png has no line; give a smaller --bin, like --bin 32768",
             outcome.Output.Split('\n').Select(l => l.TrimEnd('\r')));
         Assert.Equal(["line,bin_start,bin_end,runs,mean_return,ci_low,ci_high"], File.ReadAllLines(Path.Combine(figures, "returns.csv")));
+        // The per-layer columns are binned the same way: no figure, and a note saying why.
+        Assert.Contains("note: no bin of 1,000,000 steps is covered yet (the runs reach step 131,072), so no weights.png; give a smaller --bin, like --bin 32768",
+            outcome.Output.Split('\n').Select(l => l.TrimEnd('\r')));
+        Assert.False(File.Exists(Path.Combine(figures, "weights.png")));
     }
 
     /// <summary>
@@ -324,17 +330,18 @@ public sealed class PlotTests : IDisposable
         HandMadeRun(Path.Combine(sweep, "cbp", "renamed", "seed-0"), PpoMethod.Cbp, 0, 70, maturity: 5000);
         HandMadeRun(single, PpoMethod.Cbp, 2, 50, replacementRate: 1e-3, maturity: 500);
         string figures = Path.Combine(_root, "figures");
-        var outcome = Invoke("plot", sweep, single, "--out", figures);
+        // Bins of 65,536 steps: the episode at 50,000 in the first, the update at 131,072 in the second.
+        var outcome = Invoke("plot", sweep, single, "--out", figures, "--bin", "65536");
         Assert.True(outcome.ExitCode == 0, outcome.Error);
         const string a = "cbp maturity=500 replacement-rate=1e-4", b = "cbp maturity=500 replacement-rate=1e-3", c = "cbp maturity=5000 replacement-rate=1e-4";
         Assert.Contains($"plot: 7 runs (std x 2, {a} x 1, {b} x 3, {c} x 1)", outcome.Output);
         // Per line: the mean over its runs of each run's bin mean; lines in order of method, then maturity, then rate.
         Assert.Equal(
-            ["std,0,100000,2,15", $"{a},0,100000,1,60", $"{b},0,100000,3,40", $"{c},0,100000,1,70"],
+            ["std,0,65536,2,15", $"{a},0,65536,1,60", $"{b},0,65536,3,40", $"{c},0,65536,1,70"],
             File.ReadAllLines(Path.Combine(figures, "returns.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..5])));
         // Unit ages per configuration: (seed + 1) units under 1k optimizer steps, averaged over its runs.
         Assert.Equal(
-            [$"{a},policy_h1,lt1k,131072,1,1", $"{b},policy_h1,lt1k,131072,3,2", $"{c},policy_h1,lt1k,131072,1,1"],
+            [$"{a},policy_h1,lt1k,98304,1,1", $"{b},policy_h1,lt1k,98304,3,2", $"{c},policy_h1,lt1k,98304,1,1"],
             File.ReadAllLines(Path.Combine(figures, "unit_ages.csv")).Where(l => l.Contains(",lt1k,", StringComparison.Ordinal)));
         Assert.Equal(["std", a, b, c], File.ReadAllLines(Path.Combine(figures, "friction.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct());
     }
@@ -373,8 +380,8 @@ public sealed class PlotTests : IDisposable
         var plot = new PlotFigures(runs, figures, TextWriter.Null);
         plot.Returns(16_384, 100, 0);
         plot.EvalReturns(100, 0);
-        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) plot.PerLayer(prefix, file);
-        plot.UnitAges();
+        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) plot.PerLayer(prefix, file, 16_384);
+        plot.UnitAges(16_384);
         plot.ReturnAgainstFriction();
         Assert.Equal(["eval_returns", "friction", "returns", "unit_ages", "weights"], plot.Written.Keys.Order());
         foreach (var (name, figure) in plot.Written)

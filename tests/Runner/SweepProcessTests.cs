@@ -134,7 +134,7 @@ public sealed class SweepProcessTests : IDisposable
         foreach (var (snapshot, run) in before.Zip(runs)) Assert.Equal(snapshot, Snapshot(run));
 
         // Lines in order of maturity (the directories sort the other way), labelled by it, from each run's config.json.
-        var plot = RunnerInvocation.Invoke("plot", dir, "--out", Dir("figures"));
+        var plot = RunnerInvocation.Invoke("plot", dir, "--out", Dir("figures"), "--bin", "1024");
         Assert.True(plot.ExitCode == 0, plot.Error);
         Assert.Equal(["std", "cbp maturity=50", "cbp maturity=100"],
             File.ReadAllLines(Path.Combine(Dir("figures"), "weights.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct());

@@ -17,7 +17,7 @@ public sealed class PlotCommand : RunnerCommand
         "draw again the figures an earlier plot wrote to FIGDIR, from its CSVs, instead of from runs (no DIR then; default: none, plot draws from the runs in DIR)", required: false);
 
     private readonly Option<string> _out = OptionFactory.Text("--out", "FIGDIR", "where the PNG and CSV files go (default: figures/ in the first DIR; with --from-csv, FIGDIR itself)", required: false);
-    private readonly Option<long> _bin = OptionFactory.Count("--bin", "STEPS", "width of a return bin in env steps", 100_000L, 1L, long.MaxValue);
+    private readonly Option<long> _bin = OptionFactory.Count("--bin", "STEPS", "width of a bin in env steps (returns, per-layer columns, unit ages, acting diagnostics)", 100_000L, 1L, long.MaxValue);
     private readonly Option<int> _resamples = OptionFactory.Count("--resamples", "N", "bootstrap resamples for the 95% band over seeds", 1000, 1, 1_000_000);
     private readonly Option<int> _bootstrapSeed = OptionFactory.Count("--bootstrap-seed", "S", "seed of the bootstrap resampling", 0, 0, int.MaxValue);
 
@@ -90,8 +90,8 @@ public sealed class PlotCommand : RunnerCommand
         figures.Returns(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         figures.EvalReturns(result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
         figures.ActingActivity(result.GetValue(_bin), result.GetValue(_resamples), result.GetValue(_bootstrapSeed));
-        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) figures.PerLayer(prefix, file);
-        figures.UnitAges();
+        foreach (var (prefix, file, _, _) in PlotCanvas.PerLayerFigures) figures.PerLayer(prefix, file, result.GetValue(_bin));
+        figures.UnitAges(result.GetValue(_bin));
         figures.ReturnAgainstFriction();
         string context = Path.Combine(outDir, FigureContext.File);
         RunDirectory.Guard(context, "write", () => File.WriteAllText(context, figures.FigureContext.ToJson()));

@@ -115,41 +115,51 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             r => [.. r.Activity.Where(a => !double.IsNaN(a.StableRankPercent)).Select(a => (a.Step, a.StableRankPercent))], binWidth, resamples, seed));
     }
 
-    /// <summary>One panel per layer: the updates.csv column (prefix + layer) over time, mean over seeds, one line per configuration.</summary>
-    public void PerLayer(string prefix, string name)
+    /// <summary>
+    /// One panel per layer: the updates.csv column (prefix + layer) binned like the returns, mean over seeds, one line
+    /// per configuration (<see cref="BinnedOverSeeds"/>).
+    /// </summary>
+    public void PerLayer(string prefix, string name, long binWidth)
     {
         var layers = runs.SelectMany(r => r.Columns).Where(c => c.StartsWith(prefix, StringComparison.Ordinal)).Distinct().ToList();
         if (layers.Count == 0) return;
         var rows = new List<LayerRow>();
         foreach (string column in layers)
             foreach (string label in _lines)
-            {
-                var (steps, mean, n) = MeanOverSeeds(runs.Where(r => r.Line == label), column);
-                for (int i = 0; i < steps.Length; i++) rows.Add(new LayerRow(label, column[prefix.Length..], steps[i], n[i], mean[i]));
-            }
+                foreach (var (step, n, mean) in BinnedOverSeeds(runs.Where(r => r.Line == label), column, binWidth))
+                    rows.Add(new LayerRow(label, column[prefix.Length..], step, n, mean));
+        if (NoBinCovered(rows.Count, name, binWidth)) return;
         _canvas.PerLayer(name, rows);
     }
 
-    /// <summary>A column's mean over runs at each update (runs of one line share their update steps; shorter ones stop counting).</summary>
-    private static (double[] Steps, double[] Mean, int[] Count) MeanOverSeeds(IEnumerable<PlotRun> group, string column)
+    /// <summary>Whether a binned figure has no row (no run has covered half a bin yet): then a note says so and suggests a --bin.</summary>
+    private bool NoBinCovered(int rows, string name, long binWidth)
     {
-        var series = group.Select(r => r.Column(column)).Where(s => s.Steps.Length > 0).ToList();
-        if (series.Count == 0) return ([], [], []);
-        int length = series.Max(s => s.Steps.Length);
-        var longest = series.First(s => s.Steps.Length == length);
-        var mean = new double[length];
-        var count = new int[length];
-        for (int i = 0; i < length; i++)
-        {
-            var values = series.Where(s => s.Values.Length > i).Select(s => s.Values[i]).ToList();
-            mean[i] = values.Average();
-            count[i] = values.Count;
-        }
-        return (longest.Steps, mean, count);
+        if (rows > 0) return false;
+        long reached = runs.Max(r => r.LastStep);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"note: no bin of {binWidth:N0} steps is covered yet (the runs reach step {reached:N0}), so no {name}.png; give a smaller --bin, like --bin {Math.Max(1, reached / 4)}"));
+        return true;
     }
 
-    /// <summary>Runs of methods that replace units (CBP): per configuration and hidden layer, units per age bin over time (mean over seeds).</summary>
-    public void UnitAges()
+    /// <summary>
+    /// A column's values binned by their update's step (bins of <paramref name="binWidth"/>, as the returns): per run
+    /// the mean of its updates in the bin, then the mean over the runs that have the bin (<see
+    /// cref="PlotStatistics.RunBinMeans"/>); each bin at its middle step, with the runs that went in.
+    /// </summary>
+    private static IEnumerable<(double Step, int Runs, double Mean)> BinnedOverSeeds(IEnumerable<PlotRun> group, string column, long binWidth)
+    {
+        var series = new List<(IReadOnlyList<(long, double)>, long)>();
+        foreach (var run in group)
+        {
+            var (steps, values) = run.Column(column);
+            if (steps.Length > 0) series.Add(([.. steps.Zip(values, (step, value) => ((long)step, value))], run.LastStep));
+        }
+        return PlotStatistics.RunBinMeans(series, binWidth).Select(b => ((b.Start + b.End) / 2.0, b.Values.Count, b.Values.Average()));
+    }
+
+    /// <summary>Runs of methods that replace units (CBP): per configuration and hidden layer, units per age bin over time, binned like the returns (mean over seeds).</summary>
+    public void UnitAges(long binWidth)
     {
         var replacing = runs.Where(r => MethodRegistry.FindWord(r.Method)!.ReplacesUnits).ToList();
         if (replacing.Count == 0)
@@ -171,11 +181,10 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             {
                 var group = replacing.Where(r => r.Line == line).ToList();
                 foreach (string bin in bins)
-                {
-                    var (steps, mean, n) = MeanOverSeeds(group, $"age_{bin}_{layer}");
-                    for (int i = 0; i < steps.Length; i++) rows.Add(new AgeRow(line, layer, bin, steps[i], n[i], mean[i]));
-                }
+                    foreach (var (step, n, mean) in BinnedOverSeeds(group, $"age_{bin}_{layer}", binWidth))
+                        rows.Add(new AgeRow(line, layer, bin, step, n, mean));
             }
+        if (NoBinCovered(rows.Count, "unit_ages", binWidth)) return;
         _canvas.UnitAges(rows);
     }
 

@@ -58,25 +58,37 @@ public static class PlotStatistics
 
     /// <summary>
     /// Per-configuration curve of binned points (episode returns; activity.csv's rows): each run's bin means, then per
-    /// bin the mean over the runs that have it and its bootstrap interval over runs (seeds). A bin counts for a run once the run has covered at least half of it (its
-    /// last step), so a run's final, barely begun bin (a 5,001,216-step run's last 1,216 steps: one or two episodes)
-    /// does not put a point of noise at the end of the curve. Bins no run has are left out.
+    /// bin the mean over the runs that have it and its bootstrap interval over runs (seeds) (<see cref="RunBinMeans"/>).
     /// </summary>
     public static List<CurveBin> BinnedCurve(IReadOnlyList<(IReadOnlyList<(long Step, double Value)> Points, long LastStep)> runs, long width, int resamples, int seed)
+    {
+        var rng = new Random(seed);
+        var curve = new List<CurveBin>();
+        foreach (var (start, end, values) in RunBinMeans(runs, width))
+        {
+            var (mean, low, high) = Bootstrap(values, resamples, rng);
+            curve.Add(new CurveBin(start, end, values.Count, mean, low, high));
+        }
+        return curve;
+    }
+
+    /// <summary>
+    /// Per bin of <paramref name="width"/> steps, in step order, each run's mean of its points in the bin (the runs that
+    /// have it, in the order given). A bin counts for a run once the run has covered at least half of it (its last
+    /// step), so a run's final, barely begun bin (a 5,001,216-step run's last 1,216 steps: one or two episodes) does not
+    /// put a point of noise at the end of a curve. Bins no run has are left out.
+    /// </summary>
+    public static IEnumerable<(long Start, long End, List<double> Values)> RunBinMeans(
+        IReadOnlyList<(IReadOnlyList<(long Step, double Value)> Points, long LastStep)> runs, long width)
     {
         long lastStep = runs.Count == 0 ? 0 : runs.Max(r => r.LastStep);
         int bins = (int)((lastStep + width - 1) / width);
         var perRun = runs.Select(r => BinMeans(r.Points, width, bins)).ToList();
-        var rng = new Random(seed);
-        var curve = new List<CurveBin>();
         for (int b = 0; b < bins; b++)
         {
             var values = perRun.Where((_, i) => CoversHalf(runs[i].LastStep, b, width)).Select(r => r[b]).Where(v => !double.IsNaN(v)).ToList();
-            if (values.Count == 0) continue;
-            var (mean, low, high) = Bootstrap(values, resamples, rng);
-            curve.Add(new CurveBin(b * width, (b + 1) * width, values.Count, mean, low, high));
+            if (values.Count > 0) yield return (b * width, (b + 1) * width, values);
         }
-        return curve;
     }
 
     private static bool CoversHalf(long lastStep, int bin, long width) => 2 * (lastStep - bin * width) >= width;
