@@ -4,9 +4,10 @@
 # library but no libtorch: at run time it loads the libtorch of the machine's PyTorch (or --libtorch DIR /
 # CBPGPU_LIBTORCH), see README.md#gpu. MuJoCo 2.2.2 and the libraries it links to come along, since the target
 # may have no MuJoCo package. Usage: scripts/bundle.sh [--lean] DIR
-# --lean leaves out what gpu-check.sh's steps 1-7 never load (plotting's and text shaping's native libraries, the
-# debugger's and disassembler's, the standalone GCs, and Roslyn, which BenchmarkDotNet needs: step 8 then stops),
-# about 27 MiB instead of 36: what fits beside this repository in a device machine's 64 MiB (README.md#gpu).
+# --lean leaves out what gpu-check.sh never loads (plotting's and text shaping's native libraries, the debugger's
+# and disassembler's, the event tracing BenchmarkDotNet's diagnosers use, the standalone GCs), about 30 MiB instead
+# of 36: what fits beside this repository in a device machine's 64 MiB (README.md#gpu). It keeps Roslyn's two
+# assemblies: BenchmarkDotNet's config validators load them (step 8).
 set -euo pipefail
 lean=0
 if [ "${1:-}" = "--lean" ]; then lean=1; shift; fi
@@ -48,8 +49,7 @@ fi
 
 if [ "$lean" = 1 ]; then
   (cd "$app" && rm -rf libSkiaSharp.so libHarfBuzzSharp.so libcapstone.so amd64 libmscordaccore.so libmscordbi.so createdump \
-    libclrgc.so libclrgcexp.so libcoreclrtraceptprovider.so Microsoft.CodeAnalysis*.dll \
-    Microsoft.Diagnostics.Tracing.TraceEvent.dll Iced.dll)
+    libclrgc.so libclrgcexp.so libcoreclrtraceptprovider.so Microsoft.Diagnostics.Tracing.TraceEvent.dll Iced.dll)
 fi
 
 # MuJoCo and what it links to beyond glibc and libstdc++ (Debian 12: libccd, liblodepng, libqhull_r, libtinyxml2).
