@@ -60,6 +60,19 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void EachRunCountsOnceInABinHoweverManyPointsItHasThere()
+    {
+        // Per-layer columns (one point per update) are binned this way: run A's two updates in (0, 2000] give one
+        // value, 2, beside run B's 10, so the bin's mean over runs is 6 (not 14/3, the mean over points). Bin (2000,
+        // 4000]: A reached 3000 (half: counted), B 2600 (less than half: its 20 is left out).
+        IReadOnlyList<(long, double)> a = [(1000, 1.0), (2000, 3.0), (3000, 5.0)], b = [(1000, 10.0), (2500, 20.0)];
+        var bins = PlotStatistics.RunBinMeans([(a, 3000), (b, 2600)], 2000).ToList();
+        Assert.Equal([(0L, 2000L), (2000L, 4000L)], bins.Select(x => (x.Start, x.End)));
+        Assert.Equal([2.0, 10.0], bins[0].Values);
+        Assert.Equal([5.0], bins[1].Values);
+    }
+
+    [Fact]
     public void FrictionPeriodsFollowTheOrderValuesAppearInAndKeepLateEpisodesOfAnOldValue()
     {
         var periods = PlotStatistics.FrictionPeriods([(10, 1.0, 0.5), (20, 3.0, 0.5), (30, 10.0, 2.0), (40, 5.0, 0.5), (50, 20.0, 2.0), (60, 7.0, 0.1)]);
