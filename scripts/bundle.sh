@@ -72,6 +72,7 @@ WRAPPER
 done
 cp "$here/scripts/gpu-check.sh" "$work/bundle/cbpgpu/gpu-check.sh"
 cp "$here/scripts/cuda-resume-check.sh" "$work/bundle/cbpgpu/cuda-resume-check.sh"
+cp "$here/scripts/gpu-batch-sizes.sh" "$work/bundle/cbpgpu/gpu-batch-sizes.sh"
 
 XZ_OPT='-9 -T0' tar -cJf "$out" -C "$work/bundle" cbpgpu
 size=$(stat -c %s "$out")
