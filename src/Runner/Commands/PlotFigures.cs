@@ -39,13 +39,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     {
         _canvas.Context = _canvas.Context with { Resamples = resamples, BinWidth = binWidth };
         var rows = BinnedRows(runs, r => [.. r.Episodes.Select(e => (e.Step, e.Return))], binWidth, resamples, seed);
-        if (rows.Count == 0)
-        {
-            long reached = runs.Max(r => r.LastStep);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"note: no return bin of {binWidth:N0} steps is covered yet (the runs reach step {reached:N0}), so returns.png has no line; " +
-                $"give a smaller --bin, like --bin {Math.Max(1, reached / 4)}"));
-        }
+        if (rows.Count == 0) NoteUncovered("return bin", binWidth, "returns.png has no line");
         _canvas.Returns(rows);
         RunBins(binWidth);
     }
@@ -136,10 +130,16 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     private bool NoBinCovered(int rows, string name, long binWidth)
     {
         if (rows > 0) return false;
+        NoteUncovered("bin", binWidth, $"no {name}.png");
+        return true;
+    }
+
+    /// <summary>The note for a binned figure no run has covered half a bin of: what follows, and a --bin that the runs cover.</summary>
+    private void NoteUncovered(string what, long binWidth, string consequence)
+    {
         long reached = runs.Max(r => r.LastStep);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"note: no bin of {binWidth:N0} steps is covered yet (the runs reach step {reached:N0}), so no {name}.png; give a smaller --bin, like --bin {Math.Max(1, reached / 4)}"));
-        return true;
+            $"note: no {what} of {binWidth:N0} steps is covered yet (the runs reach step {reached:N0}), so {consequence}; give a smaller --bin, like --bin {Math.Max(1, reached / 4)}"));
     }
 
     /// <summary>
