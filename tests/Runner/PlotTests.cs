@@ -81,6 +81,23 @@ public sealed class PlotTests : IDisposable
             periods);
     }
 
+    [Fact]
+    public void APeriodIsCompleteOnceTheNextHasBegunOrTheRunReachedItsBudget()
+    {
+        // Training: 1 and 3 at 0.5, 10 at 2.0, 7 at 0.1 (begun); evaluations: 100 and 200 at 0.5, none at 2.0.
+        IReadOnlyList<(long, double, double)> episodes = [(10, 1.0, 0.5), (20, 3.0, 0.5), (30, 10.0, 2.0), (40, 7.0, 0.1)];
+        IReadOnlyList<(long, double, double)> evals = [(0, 100.0, 0.5), (15, 200.0, 0.5), (35, 50.0, 0.1)];
+        var running = PlotStatistics.CompletedPeriods(episodes, evals, reachedBudget: false);
+        Assert.Equal([(0, 0.5, 2.0), (1, 2.0, 10.0)], running.Select(p => (p.Training.Index, p.Training.Friction, p.Training.MeanReturn)));
+        Assert.Equal(150.0, running[0].EvalMean);
+        Assert.True(double.IsNaN(running[1].EvalMean));
+        // At its budget the last period counts too, with its evaluation.
+        var done = PlotStatistics.CompletedPeriods(episodes, evals, reachedBudget: true);
+        Assert.Equal(3, done.Count);
+        Assert.Equal((0.1, 7.0, 50.0), (done[2].Training.Friction, done[2].Training.MeanReturn, done[2].EvalMean));
+        Assert.Empty(PlotStatistics.CompletedPeriods([], [], reachedBudget: false));
+    }
+
     /// <summary>A sweep directory with one hand-made std run: config.json, episodes.csv, updates.csv (the last row cut, as by a kill).</summary>
     private string HandMadeSweep()
     {
@@ -116,6 +133,9 @@ public sealed class PlotTests : IDisposable
             ["line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed",
              "std,3,0,100000,2,15,0.5,0", "std,3,100000,200000,1,40,0.5,0", "std,3,200000,300000,2,0,1.5,1"],
             File.ReadAllLines(Path.Combine(figures, "runs.csv")));
+        // Per friction period over seeds: the run (unfinished) has finished period 0 (10, 20, 40, -5) and begun period 1.
+        Assert.Equal(["line,period,runs,mean_return,eval_runs,eval_mean_return", "std,0,1,16.25,0,"],
+            File.ReadAllLines(Path.Combine(figures, "periods.csv")));
         // Per-layer columns binned like the returns, each bin at its middle: the update at 131,072 in (100k, 200k], the
         // one at 262,144 in (200k, 300k] (the run reached 262,144: over half of that bin); (0, 100k] has no update.
         Assert.Equal(
@@ -185,6 +205,10 @@ public sealed class PlotTests : IDisposable
             ["line,seed,period,friction,episodes,mean_return,source",
              "std,0,0,0.5,2,15,eval", "std,0,1,1.5,1,30,eval", "std,1,0,0.5,2,27,eval"],
             File.ReadAllLines(Path.Combine(figures, "friction.csv")));
+        // Both runs reached their budget, so both periods are over: training -100 and -200 in each seed; evaluations at
+        // 0.5: seed 0's 15 and seed 1's 27 (mean 21), at 1.5 only seed 0's 30 (seed 1's row was cut).
+        Assert.Equal(["line,period,runs,mean_return,eval_runs,eval_mean_return", "std,0,2,-100,2,21", "std,1,2,-200,1,30"],
+            File.ReadAllLines(Path.Combine(figures, "periods.csv")));
         byte[] png = File.ReadAllBytes(Path.Combine(figures, "eval_returns.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
     }
@@ -505,7 +529,7 @@ public sealed class PlotTests : IDisposable
         Assert.Equal([$"note: {Path.Combine(a, "dormant.csv")} is missing, so no dormant.png", $"note: {Path.Combine(a, "effective-rank.csv")} is missing, so no effective-rank.png"],
             again.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("note:")));
         string[] names = [.. Directory.GetFiles(a).Select(f => Path.GetFileName(f)).Order()];
-        Assert.Equal(["dormant_share", "eval_returns", "figures", "friction", "returns", "runs", "stable_rank", "unit_ages", "weights"],
+        Assert.Equal(["dormant_share", "eval_returns", "figures", "friction", "periods", "returns", "runs", "stable_rank", "unit_ages", "weights"],
             names.Select(Path.GetFileNameWithoutExtension).Distinct().Order());
         Assert.Equal(names, Directory.GetFiles(b).Select(Path.GetFileName).Order());
         foreach (string name in names)

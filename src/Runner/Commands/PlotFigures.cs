@@ -200,6 +200,30 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     }
 
     /// <summary>
+    /// periods.csv: per configuration and friction period (by index: seed k's period i ran at its own friction), the mean
+    /// over the seeds that have finished the period (<see cref="PlotStatistics.CompletedPeriods"/>) of each seed's mean
+    /// training return in it (every episode that ended at the period's friction), and the same over those of them with
+    /// evaluations at that friction. The README's table of returns per friction period (docs/sweeps.md#figures).
+    /// </summary>
+    public void Periods()
+    {
+        var sb = new StringBuilder("line,period,runs,mean_return,eval_runs,eval_mean_return\n");
+        foreach (string line in _lines)
+        {
+            var perRun = runs.Where(r => r.Line == line).Select(r => PlotStatistics.CompletedPeriods(r.Episodes, r.Evals, !r.Partial)).ToList();
+            for (int i = 0; perRun.Any(p => p.Count > i); i++)
+            {
+                var train = perRun.Where(p => p.Count > i).Select(p => p[i].Training.MeanReturn).ToList();
+                var eval = perRun.Where(p => p.Count > i && !double.IsNaN(p[i].EvalMean)).Select(p => p[i].EvalMean).ToList();
+                sb.Append(CultureInfo.InvariantCulture, $"{line},{i},{train.Count},{PlotCsv.F(train.Average())},{eval.Count},{(eval.Count == 0 ? "" : PlotCsv.F(eval.Average()))}\n");
+            }
+        }
+        string path = Path.Combine(outDir, "periods.csv");
+        RunDirectory.Guard(path, "write", () => File.WriteAllText(path, sb.ToString()));
+        output.WriteLine($"wrote {path}");
+    }
+
+    /// <summary>
     /// Runs with eval.csv: the evaluations' mean return (mean action at training env 0's friction) at each evaluation
     /// step, mean over seeds with a 95% bootstrap band, one line per configuration.
     /// </summary>

@@ -131,4 +131,18 @@ public static class PlotStatistics
         }
         return [.. order.Select((f, i) => new FrictionPeriod(i, f, sums[f].Count, sums[f].Sum / sums[f].Count))];
     }
+
+    /// <summary>
+    /// A run's friction periods that are over (<see cref="FrictionPeriods"/> of its training episodes): every period but
+    /// the last, and the last too once the run has reached its budget; each with the mean of the run's evaluation returns
+    /// at that period's friction (NaN where it has none). What periods.csv averages over seeds.
+    /// </summary>
+    public static List<(FrictionPeriod Training, double EvalMean)> CompletedPeriods(
+        IReadOnlyList<(long Step, double Return, double Friction)> episodes, IReadOnlyList<(long Step, double Return, double Friction)> evals, bool reachedBudget)
+    {
+        var periods = FrictionPeriods(episodes);
+        int complete = reachedBudget ? periods.Count : Math.Max(0, periods.Count - 1);
+        var evalMeans = FrictionPeriods(evals).ToDictionary(p => p.Friction, p => p.MeanReturn);
+        return [.. periods.Take(complete).Select(p => (p, evalMeans.GetValueOrDefault(p.Friction, double.NaN)))];
+    }
 }
