@@ -89,6 +89,13 @@ public sealed class PlotCanvas(IReadOnlyList<string> lines, FigureContext contex
         output.WriteLine($"wrote {path} and {name}.csv");
     }
 
+    /// <summary>A CSV with no figure (runs.csv, periods.csv): header and rows as given, and a line saying where it went.</summary>
+    public void Table(string name, string header, IEnumerable<string> rows)
+    {
+        WriteCsv(name, header, rows, r => r);
+        output.WriteLine($"wrote {Path.Combine(outDir, name + ".csv")}");
+    }
+
     private void WriteCsv<T>(string name, string header, IEnumerable<T> rows, Func<T, string> row)
     {
         string path = Path.Combine(outDir, name + ".csv");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using CbpGpu.Agent.Methods;
 using CbpGpu.Agent.Training;
 
@@ -64,7 +63,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     /// </summary>
     private void RunBins(long binWidth)
     {
-        var sb = new StringBuilder("line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed\n");
+        var rows = new List<string>();
         foreach (var run in runs.OrderBy(r => Array.IndexOf(_lines, r.Line)).ThenBy(r => r.Seed))
         {
             int bins = (int)((run.LastStep + binWidth - 1) / binWidth);
@@ -81,13 +80,11 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
                 sum[b] += ret;
             }
             for (int b = 0; b < bins; b++)
-                sb.Append(count[b] == 0
+                rows.Add(count[b] == 0
                     ? $"{run.Line},{run.Seed},{b * binWidth},{(b + 1) * binWidth},0,,,"
-                    : $"{run.Line},{run.Seed},{b * binWidth},{(b + 1) * binWidth},{count[b]},{PlotCsv.F(sum[b] / count[b])},{PlotCsv.F(last[b])},{(first[b] != last[b] ? 1 : 0)}").Append('\n');
+                    : $"{run.Line},{run.Seed},{b * binWidth},{(b + 1) * binWidth},{count[b]},{PlotCsv.F(sum[b] / count[b])},{PlotCsv.F(last[b])},{(first[b] != last[b] ? 1 : 0)}");
         }
-        string path = Path.Combine(outDir, "runs.csv");
-        RunDirectory.Guard(path, "write", () => File.WriteAllText(path, sb.ToString()));
-        output.WriteLine($"wrote {path}");
+        _canvas.Table("runs", "line,seed,bin_start,bin_end,episodes,mean_return,friction,friction_changed", rows);
     }
 
     /// <summary>
@@ -207,7 +204,7 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     /// </summary>
     public void Periods()
     {
-        var sb = new StringBuilder("line,period,runs,mean_return,eval_runs,eval_mean_return\n");
+        var rows = new List<string>();
         foreach (string line in _lines)
         {
             var perRun = runs.Where(r => r.Line == line).Select(r => PlotStatistics.CompletedPeriods(r.Episodes, r.Evals, !r.Partial)).ToList();
@@ -215,12 +212,11 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
             {
                 var train = perRun.Where(p => p.Count > i).Select(p => p[i].Training.MeanReturn).ToList();
                 var eval = perRun.Where(p => p.Count > i && !double.IsNaN(p[i].EvalMean)).Select(p => p[i].EvalMean).ToList();
-                sb.Append(CultureInfo.InvariantCulture, $"{line},{i},{train.Count},{PlotCsv.F(train.Average())},{eval.Count},{(eval.Count == 0 ? "" : PlotCsv.F(eval.Average()))}\n");
+                rows.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{line},{i},{train.Count},{PlotCsv.F(train.Average())},{eval.Count},{(eval.Count == 0 ? "" : PlotCsv.F(eval.Average()))}"));
             }
         }
-        string path = Path.Combine(outDir, "periods.csv");
-        RunDirectory.Guard(path, "write", () => File.WriteAllText(path, sb.ToString()));
-        output.WriteLine($"wrote {path}");
+        _canvas.Table("periods", "line,period,runs,mean_return,eval_runs,eval_mean_return", rows);
     }
 
     /// <summary>
