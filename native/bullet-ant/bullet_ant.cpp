@@ -41,7 +41,7 @@ constexpr double kTargetX = 1000.0, kTargetY = 0.0;
 constexpr double kInitialZ = 0.75;
 constexpr double kAntFriction = 1.5;
 constexpr double kFloorRestitution = 0.5;
-// Collision filter values as PyBullet gives them (docs/bullet-ant.md#collisions): the floor's and the ant's geoms' from
+// Collision filter values as PyBullet gives them (docs/bullet-ant.md#model): the floor's and the ant's geoms' from
 // the files, the hinge links' (no geom) URDF2Bullet's default for a dynamic link.
 constexpr int kFloorGroup = 2, kFloorMask = btBroadphaseProxy::AllFilter ^ 2;
 constexpr int kAntGroup = 1, kAntMask = 0;

@@ -21,13 +21,13 @@ public static class EnvRegistry
         Register(new EnvSpec(AntBullet, "PyBullet's AntBulletEnv-v0 on Bullet (docs/bullet-ant.md); friction: the floor's lateral friction",
             "torques / 250 for hip_1, ankle_1, hip_2, ankle_2, hip_3, ankle_3, hip_4, ankle_4",
             new EnvConfig(Engine: PhysicsEngine.Bullet), (c, seed, i, f) => new BulletAnt(c, seed, i, f), BulletAnt.View));
-        Register(new EnvSpec(Hopper, "Gym's Hopper-v3 on MuJoCo (docs/gym-mujoco.md#hopper); friction: scales every geom's sliding friction",
+        Register(new EnvSpec(Hopper, "Gym's Hopper-v3 on MuJoCo (docs/gym-mujoco.md#bodies); friction: scales every geom's sliding friction",
             "thigh, leg, foot motor commands",
             new EnvConfig(ResetNoise: 5e-3, Name: Hopper), (c, seed, i, f) => new HopperEnv(c, seed, i, f), HopperEnv.View));
-        Register(new EnvSpec(Walker2d, "Gym's Walker2d-v3 on MuJoCo (docs/gym-mujoco.md#walker2d); friction: scales every geom's sliding friction",
+        Register(new EnvSpec(Walker2d, "Gym's Walker2d-v3 on MuJoCo (docs/gym-mujoco.md#bodies); friction: scales every geom's sliding friction",
             "right thigh, leg, foot, left thigh, leg, foot motor commands",
             new EnvConfig(ResetNoise: 5e-3, Name: Walker2d), (c, seed, i, f) => new Walker2dEnv(c, seed, i, f), Walker2dEnv.View));
-        Register(new EnvSpec(HalfCheetah, "Gym's HalfCheetah-v3 on MuJoCo (docs/gym-mujoco.md#halfcheetah); friction: scales every geom's sliding friction",
+        Register(new EnvSpec(HalfCheetah, "Gym's HalfCheetah-v3 on MuJoCo (docs/gym-mujoco.md#bodies); friction: scales every geom's sliding friction",
             "back thigh, shin, foot, front thigh, shin, foot motor commands",
             new EnvConfig(ResetNoise: 0.1, Name: HalfCheetah), (c, seed, i, f) => new HalfCheetahEnv(c, seed, i, f), HalfCheetahEnv.View));
     }

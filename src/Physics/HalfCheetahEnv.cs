@@ -1,7 +1,7 @@
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// Gym's HalfCheetah-v3 (docs/gym-mujoco.md#halfcheetah): six motors, 17 observed floats (qpos[1..9), qvel as is),
+/// Gym's HalfCheetah-v3 (docs/gym-mujoco.md#bodies): six motors, 17 observed floats (qpos[1..9), qvel as is),
 /// no healthy reward and no termination (only the time limit, or a non-finite state, ends an episode); reset noise
 /// U(-0.1, 0.1) on qpos and 0.1 x N(0, 1) on qvel; asset src/Physics/Assets/half_cheetah.xml.
 /// </summary>

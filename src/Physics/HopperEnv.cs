@@ -1,7 +1,7 @@
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// Gym's Hopper-v3 (docs/gym-mujoco.md#hopper): one leg, three motors, 11 observed floats (qpos[1..6), qvel clipped
+/// Gym's Hopper-v3 (docs/gym-mujoco.md#bodies): one leg, three motors, 11 observed floats (qpos[1..6), qvel clipped
 /// to +-10). Healthy while every value of qpos[2..] and qvel is inside (-100, 100), the height inside (0.7, inf) and
 /// the pitch inside (-0.2, 0.2); asset src/Physics/Assets/hopper.xml.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace CbpGpu.Physics;
 
 /// <summary>
-/// Gym's Walker2d-v3 (docs/gym-mujoco.md#walker2d): two legs, six motors, 17 observed floats (qpos[1..9), qvel
+/// Gym's Walker2d-v3 (docs/gym-mujoco.md#bodies): two legs, six motors, 17 observed floats (qpos[1..9), qvel
 /// clipped to +-10). Healthy while the height is inside (0.8, 2) and the pitch inside (-1, 1); asset
 /// src/Physics/Assets/walker2d.xml.
 /// </summary>

@@ -55,7 +55,7 @@ public sealed class MethodSettingsSchema
 
     /// <summary>
     /// config.json files written before methods were registered hold this block as null in runs of every other method;
-    /// kept so that those runs' files stay byte-identical (docs/extending.md#config-json).
+    /// kept so that those runs' files stay byte-identical (docs/extending.md#configjson).
     /// </summary>
     public bool NullInOtherMethodsConfig { get; init; }
 

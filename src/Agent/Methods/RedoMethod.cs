@@ -153,7 +153,7 @@ namespace CbpGpu.Agent.Methods
         }
 
         /// <summary>
-        /// Scores one layer on this minibatch (docs/redo.md#score): E|h_i| over the batch in float64, divided by the layer's
+        /// Scores one layer on this minibatch (docs/redo.md#one-check): E|h_i| over the batch in float64, divided by the layer's
         /// mean of them plus epsilon; writes the units scoring at most tau, ascending, into <paramref name="dormant"/> and
         /// returns their count. A layer whose every unit is silent scores 0/0 with epsilon 0, and resets nothing (NaN &lt;= tau
         /// is false), as the authors' code does.
@@ -180,7 +180,7 @@ namespace CbpGpu.Agent.Methods
         }
 
         /// <summary>
-        /// Re-initialises units of layer <paramref name="l"/> (docs/redo.md#reset): incoming row U(+-sqrt(3/fan_in)) from one
+        /// Re-initialises units of layer <paramref name="l"/> (docs/redo.md#one-check): incoming row U(+-sqrt(3/fan_in)) from one
         /// key per unit (CbpMath.InitialWeight, as CBP draws its rows), bias 0, outgoing column 0, age 0.
         /// </summary>
         private void Reset(int l, ReadOnlySpan<int> units)

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CbpGpu.Physics.Rendering;
 
 /// <summary>
-/// A headless OpenGL context from EGL (docs/render.md#opengl-without-a-display): Mesa's surfaceless platform, which
+/// A headless OpenGL context from EGL (docs/render.md#how-it-draws): Mesa's surfaceless platform, which
 /// needs no X server, no GPU and no window; where there is no GPU Mesa renders with llvmpipe on the CPU. Made current
 /// on the constructing thread, which must make every later OpenGL (mjr_*) call.
 /// </summary>
