@@ -35,7 +35,7 @@ public class DocLinkTests
     [Fact]
     public void EveryDocsCitationInTheCodeResolves()
     {
-        string root = RepoRoot();
+        string root = Repository.Root();
         var broken = new List<string>();
         int cited = 0;
         foreach (string folder in CodeFolders)
@@ -61,7 +61,7 @@ public class DocLinkTests
     [Fact]
     public void EveryRelativeMarkdownLinkResolves()
     {
-        string root = RepoRoot();
+        string root = Repository.Root();
         var broken = new List<string>();
         int links = 0;
         foreach (string file in Directory.EnumerateFiles(root, "*.md", SearchOption.AllDirectories))
@@ -86,7 +86,7 @@ public class DocLinkTests
     [Fact]
     public void TheDocsIndexLinksEveryPage()
     {
-        string docs = Path.Combine(RepoRoot(), "docs");
+        string docs = Path.Combine(Repository.Root(), "docs");
         string index = File.ReadAllText(Path.Combine(docs, "README.md"));
         var pages = Directory.EnumerateFiles(docs, "*.md").Select(Path.GetFileName).Where(name => name != "README.md")
             .Append("results/README.md").ToList();
@@ -157,11 +157,4 @@ public class DocLinkTests
     }
 
     private static HashSet<string>? IgnoredFolders;
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CbpGpu.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no CbpGpu.sln above {AppContext.BaseDirectory}: the tests read the checkout they were built from");
-    }
 }
