@@ -100,6 +100,20 @@ public sealed class ConfigFileTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
     }
 
+    /// <summary>A file that is not JSON, or JSON that is not an object, is said to be so, with where the reader stopped.</summary>
+    [Theory]
+    [InlineData("hello\n", "is not JSON (line 1, byte 1 of the line): give a run's config.json")]
+    [InlineData("{\n  \"Env\": {\n", "is not JSON (line 3, byte 1 of the line): give a run's config.json")]
+    [InlineData("[1, 2]", "is JSON but not an object ({ ... }); give a run's config.json")]
+    public void FilesThatAreNotAConfigAreOneUsageErrorSayingSo(string text, string message)
+    {
+        string file = Write("not-a-config.json", text);
+        var outcome = Invoke("train", "--config", file, "--out", Path.Combine(_dir, "run"));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Equal($"error: --config {file}: {message}", outcome.ErrorLine.Split("; see docs/")[0]);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+    }
+
     /// <summary>Issue 25 (4): keys that builds before a setting existed did not write may be left out; they read as those builds ran.</summary>
     [Fact]
     public void KeysOlderBuildsDidNotWriteMayBeLeftOut()

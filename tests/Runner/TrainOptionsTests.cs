@@ -117,6 +117,9 @@ public class TrainOptionsTests
         Assert.Equal(4096, exact.Config.Run.TotalSteps);
         Assert.Empty(exact.Notes);
 
+        var one = ReadTrain("--method", "std", "--out", "d", "--steps", "100");
+        Assert.Equal("note: --steps 100 is not a whole number of 2,048-step updates; training 2,048 steps (1 update)", Assert.Single(one.Notes));
+
         var preset = ReadTrain("--method", "std", "--out", "d", "--preset", "seed2023");
         Assert.Equal(100_003_840, preset.Config.Run.TotalSteps);
         Assert.Equal("note: the seed2023 preset's 100,000,000 steps are not a whole number of 4,096-step updates; training 100,003,840 steps (24,415 updates)", Assert.Single(preset.Notes));

@@ -357,7 +357,7 @@ public sealed class TrainCommand : RunnerCommand
             : recorded is not null ? $"the run's recorded {requested:N0} steps are"
             : $"the {preset} preset's {requested:N0} steps are";
         return (steps, string.Create(CultureInfo.InvariantCulture,
-            $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} updates)"));
+            $"note: {what} not a whole number of {batchSize:N0}-step updates; training {steps:N0} steps ({updates:N0} update{(updates == 1 ? "" : "s")})"));
     }
 
     /// <summary>The --learner's PPO settings with each learner flag given overriding its field, and the env count (default: the learner's).</summary>
