@@ -73,7 +73,11 @@ public class SweepOptionsTests
                 "--change-every", "200k", "--emit", "slurm", file, "--slurm-cpus", "4", "--slurm-time", "2-00:00:00", "--slurm-partition", "cpu",
                 "--slurm-account", "lab");
             Assert.True(outcome.ExitCode == 0, outcome.Error);
-            Assert.Contains($"sbatch {file}", outcome.Output);
+            Assert.Contains($"wrote {file}: a job array of 4 tasks (4 CPUs, 2-00:00:00 each); submit it with: sbatch {file}", outcome.Output);
+            string one = Path.Combine(dir, "one.sh");
+            var single = Invoke("sweep", "--methods", "std", "--seeds", "0", "--out", Path.Combine(dir, "sw1"), "--emit", "slurm", one, "--slurm-cpus", "1");
+            Assert.True(single.ExitCode == 0, single.Error);
+            Assert.Contains($"wrote {one}: a job array of 1 task (1 CPU, 24:00:00 each); submit it with: sbatch {one}", single.Output);
             string[] lines = File.ReadAllLines(file);
             Assert.Equal("#!/bin/bash", lines[0]);
             foreach (string expected in new[] { "#SBATCH --array=0-3", "#SBATCH --cpus-per-task=4", "#SBATCH --time=2-00:00:00", "#SBATCH --partition=cpu", "#SBATCH --account=lab", "#SBATCH --requeue" })

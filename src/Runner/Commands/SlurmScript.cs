@@ -19,7 +19,7 @@ public static class SlurmScript
         string text = Text(slurm, request);
         RunDirectory.Guard(request.LogDirectory, "create the log directory", () => Directory.CreateDirectory(request.LogDirectory));
         RunDirectory.Guard(slurm.File, "write", () => File.WriteAllText(slurm.File, text));
-        output.WriteLine($"wrote {slurm.File}: a job array of {request.Runs.Count} tasks ({slurm.Cpus} CPUs, {slurm.Time} each); submit it with: sbatch {slurm.File}");
+        output.WriteLine($"wrote {slurm.File}: a job array of {request.Runs.Count} task{(request.Runs.Count == 1 ? "" : "s")} ({slurm.Cpus} CPU{(slurm.Cpus == 1 ? "" : "s")}, {slurm.Time} each); submit it with: sbatch {slurm.File}");
         string layout = request.Grid.IsEmpty ? "<method>/seed-<n>" : "<method>/<configuration>/seed-<n>";
         output.WriteLine($"runs go to {Path.GetFullPath(request.Root)}/{layout}/, Slurm's output to {Path.GetFullPath(request.LogDirectory)}/");
     }
