@@ -141,9 +141,10 @@ public static class ConfigArguments
             // Not JSON at all (a wrong file, a torn copy): say where the reader stopped, not which key is wrong.
             throw new UsageException($"{Name} {path}: is not JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} of the line): give a run's {CbpGpu.Agent.Training.RunDirectory.ConfigFile}; see docs/formats.md#configjson");
         }
+        if (node is not JsonObject root)
+            throw new UsageException($"{Name} {path}: is JSON but not an object ({{ ... }}); give a run's {CbpGpu.Agent.Training.RunDirectory.ConfigFile}; see docs/formats.md#configjson");
         try
         {
-            if (node is not JsonObject root) throw new UsageException($"{Name} {path}: is JSON but not an object ({{ ... }}); give a run's {CbpGpu.Agent.Training.RunDirectory.ConfigFile}; see docs/formats.md#configjson");
             var config = TrainConfig.FromJsonObject((JsonObject)root.DeepClone(), Strict);
             // Every key a run writes, but those older builds did not (docs/sweeps.md#config, issue 25).
             if (config.FirstMissingKey(root) is string missing) throw new UsageException($"{Name} {path}: missing key {missing}; see docs/formats.md#configjson");
