@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CbpGpu.Agent.Training;
+using CbpGpu.Runner.Commands;
 using Xunit;
 using static CbpGpu.Tests.Agent.TrainRuns;
 
@@ -12,7 +13,7 @@ namespace CbpGpu.Tests.Runner;
 /// </summary>
 public sealed class SweepProcessTests : IDisposable
 {
-    private const int SigKill = 9;
+    private const int SigKill = 9, SigTerm = 15;
     private static readonly string[] Methods = ["std", "cbp"];
     private static readonly long[] Seeds = [0, 1];
     private readonly string _root = NewRoot("sweep");
@@ -107,6 +108,45 @@ public sealed class SweepProcessTests : IDisposable
         var (code2, stdout2, stderr2) = RunnerProcess.Run(Sweep(straight, 2));
         Assert.True(code2 == 0, stdout2 + stderr2);
         AssertSameRuns(straight, killed);
+    }
+
+    [Fact]
+    public void ARunKilledBetweenCheckpointsIsShownContinuingFromItsCheckpointNotFromItsLogs()
+    {
+        // What a crash or SIGKILL of a run leaves: updates.csv rows past checkpoint.bin, which the resume cuts back.
+        // The run stops once (a checkpoint at step S), is resumed with periodic checkpoints off and killed two updates later.
+        string sweep = Dir("crashed"), run = Path.Combine(sweep, "std", "seed-0");
+        const int batch = 2048;
+        string[] Args(string command, string budget, params string[] extra) =>
+        [
+            command, .. command == "sweep" ? ["--methods", "std", "--seeds", "0"] : new[] { "--method", "std", "--seed", "0" },
+            "--preset", "constant", "--envs", "16", "--steps", budget, "--checkpoint-every", "0", "--checkpoint-minutes", "0",
+            "--out", command == "sweep" ? sweep : run, .. extra,
+        ];
+        long Logged() => SweepScheduler.LastStep(run);
+        using (var first = new RunnerProcess(Args("train", "1000000000")))
+        {
+            first.WaitUntil(() => Logged() >= batch, TimeSpan.FromMinutes(5), "the first update");
+            first.Signal(SigTerm);
+            Assert.Equal(128 + SigTerm, first.WaitForExit(TimeSpan.FromMinutes(2)));
+        }
+        string[] stopped = File.ReadAllLines(Path.Combine(run, RunDirectory.SessionsFile))[^1].Split(',');
+        Assert.Equal("stopped", stopped[1]);
+        long checkpointed = long.Parse(stopped[2], System.Globalization.CultureInfo.InvariantCulture);
+        using (var second = new RunnerProcess(Args("train", "1000000000", "--resume")))
+        {
+            second.WaitUntil(() => Logged() >= checkpointed + 2 * batch, TimeSpan.FromMinutes(5), "two updates after the resume");
+            second.Signal(SigKill);
+            Assert.Equal(128 + SigKill, second.WaitForExit(TimeSpan.FromMinutes(1)));
+        }
+        long logged = Logged();
+        Assert.True(logged >= checkpointed + 2 * batch, $"{logged} logged, checkpoint at {checkpointed}");
+        Assert.Equal(checkpointed, SweepScheduler.ResumeStep(run));
+
+        var (code, stdout, stderr) = RunnerProcess.Run(Args("sweep", (logged + batch).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains($"std seed 0: started (continuing from step {checkpointed:N0}), log ", stdout);
+        Assert.Contains($",resumed,{checkpointed},", File.ReadAllText(Path.Combine(run, RunDirectory.SessionsFile)));
     }
 
     [Fact]

@@ -85,6 +85,24 @@ public static class Checkpoint
         return progress;
     }
 
+    /// <summary>
+    /// The env steps of the checkpoint file at <paramref name="path"/>: where a resume continues from. Null when there is
+    /// none or it cannot be read (the run itself says why when it starts). Read without the run's lock, like
+    /// Rendering/RunSnapshot: checkpoints are replaced whole by a rename.
+    /// </summary>
+    public static long? EnvStepsIn(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return ReadRunBlock(BlockReader.Read(stream, Magic, FormatVersion)).EnvSteps;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
     private static long ReadLength(BlockReader r, string block, int version, string file)
     {
         long length = r.Read(block, version, x => x.ReadInt64());

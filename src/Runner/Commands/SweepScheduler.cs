@@ -13,7 +13,10 @@ public sealed class SweepRunStatus(SweepRun run)
     public SweepRun Run { get; } = run;
     public SweepRunState State { get; set; } = SweepRunState.Pending;
 
-    /// <summary>Env steps the run had when this sweep session first looked, and has now (from its updates.csv).</summary>
+    /// <summary>
+    /// Env steps the run continues from in this sweep session (its checkpoint's), and has now (from its updates.csv, never
+    /// below the first).
+    /// </summary>
     public long StartStep { get; set; }
     public long Step { get; set; }
     public string? Error { get; set; }
@@ -61,7 +64,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
                 if (!forwarded) StartRuns(runs, display);
                 foreach (var s in runs.Where(s => s.State == SweepRunState.Running))
                 {
-                    s.Step = Math.Max(s.Step, LastStep(s.Run.Directory));
+                    s.Step = Math.Max(s.StartStep, LastStep(s.Run.Directory));
                     if (s.Process!.HasExited) Finish(s, forwarded, display);
                 }
                 display.Refresh();
@@ -89,7 +92,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
             s.Error = $"error: {problem}";
             return;
         }
-        s.StartStep = s.Step = Math.Min(LastStep(s.Run.Directory), s.Run.TotalSteps);
+        s.StartStep = s.Step = Math.Min(ResumeStep(s.Run.Directory), s.Run.TotalSteps);
         if (FinishedAt(s.Run.Directory) == s.Run.TotalSteps)
         {
             s.State = SweepRunState.Skipped;
@@ -148,7 +151,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         process.Dispose();
         string? errorLine = LastErrorLine(s.LogPath!, s.LogStart);
         RunDirectory.Guard(s.LogPath!, "write", () => File.AppendAllText(s.LogPath!, $"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} exit code {code}\n"));
-        s.Step = Math.Max(s.Step, LastStep(s.Run.Directory));
+        s.Step = Math.Max(s.StartStep, LastStep(s.Run.Directory));
         if (code == 0)
         {
             s.State = SweepRunState.Done;
@@ -201,6 +204,14 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
             return pid < 0 ? "another process" : e.Message[(pid + 1)..e.Message.IndexOf(')', pid)];
         }
     }
+
+    /// <summary>
+    /// Where the run in <paramref name="directory"/> continues from: its checkpoint's step. After a crash or SIGKILL the
+    /// last row of updates.csv is ahead of it (the resume cuts the logs back to the checkpoint), so the logs alone would
+    /// overstate it. Without a readable checkpoint (a new run), updates.csv's last step.
+    /// </summary>
+    public static long ResumeStep(string directory) =>
+        Checkpoint.EnvStepsIn(Path.Combine(directory, RunDirectory.CheckpointFile)) ?? LastStep(directory);
 
     /// <summary>The step of the last complete row of the run's updates.csv (docs/formats.md#updatescsv), 0 when there is none.</summary>
     public static long LastStep(string directory)
