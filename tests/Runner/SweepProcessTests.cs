@@ -8,8 +8,8 @@ namespace CbpGpu.Tests.Runner;
 
 /// <summary>
 /// `Runner sweep` as a process over real tiny runs (2 methods x 2 seeds x 4 updates of 16 envs): the run files do not
-/// depend on K, a SIGKILLed sweep rerun ends with the files of an uninterrupted one, and failing runs are reported
-/// while the others finish.
+/// depend on K, a SIGKILLed sweep rerun ends with the files of an uninterrupted one, a run killed between checkpoints
+/// is shown continuing from its checkpoint, and failing runs are reported while the others finish.
 /// </summary>
 public sealed class SweepProcessTests : IDisposable
 {
