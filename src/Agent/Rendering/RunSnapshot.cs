@@ -7,8 +7,8 @@ namespace CbpGpu.Agent.Rendering;
 
 /// <summary>
 /// What a video needs from a run (docs/render.md#what-it-shows): its configuration, how far it trained, the policy's
-/// weights and the friction its training env 0 had, all from checkpoint.bin. Read without the run's lock (checkpoints
-/// are replaced whole by a rename), so a run still training can be watched.
+/// weights and the friction its training env 0 had, all from checkpoint.bin, read without the run's lock
+/// (<see cref="Checkpoint.ReadUnlocked"/>), so a run still training can be watched.
 /// </summary>
 /// <param name="Source">The path as given (a run directory or a checkpoint file).</param>
 /// <param name="TrainingFriction">Training env 0's friction at the checkpoint.</param>
@@ -24,9 +24,7 @@ public sealed record RunSnapshot(string Source, TrainConfig Config, long EnvStep
                 : $"{runDirOrCheckpoint} is neither a run directory nor a checkpoint file; give a run's --out directory or its {RunDirectory.CheckpointFile}");
         try
         {
-            BlockReader r;
-            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-                r = BlockReader.Read(stream, Checkpoint.Magic, Checkpoint.FormatVersion);
+            var r = Checkpoint.ReadUnlocked(file);
             var progress = Checkpoint.ReadProgress(r);
             var config = TrainConfig.FromJson(progress.ConfigJson);
             var env = config.Env;

@@ -86,16 +86,25 @@ public static class Checkpoint
     }
 
     /// <summary>
+    /// Reads and verifies the checkpoint file at <paramref name="path"/> without the run's lock, so that a run still
+    /// training can be looked at: checkpoints are replaced whole by a rename, so the file opened is one whole checkpoint.
+    /// Throws as <see cref="BlockReader.Read"/> and <see cref="FileStream"/> do; the callers say what a failure means.
+    /// </summary>
+    public static BlockReader ReadUnlocked(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return BlockReader.Read(stream, Magic, FormatVersion);
+    }
+
+    /// <summary>
     /// The env steps of the checkpoint file at <paramref name="path"/>: where a resume continues from. Null when there is
-    /// none or it cannot be read (the run itself says why when it starts). Read without the run's lock, like
-    /// Rendering/RunSnapshot: checkpoints are replaced whole by a rename.
+    /// none or it cannot be read (the run itself says why when it starts).
     /// </summary>
     public static long? EnvStepsIn(string path)
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return ReadRunBlock(BlockReader.Read(stream, Magic, FormatVersion)).EnvSteps;
+            return ReadRunBlock(ReadUnlocked(path)).EnvSteps;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

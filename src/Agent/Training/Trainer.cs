@@ -238,9 +238,11 @@ public sealed class Trainer : IDisposable
             }
             WriteCheckpoint();
         }
-        catch (TrainingException e)
+        catch (Exception e)
         {
-            TryRecordSession("failed", e.Message);
+            // Every failure leaves its row, a bug's too (worded as the Runner's error line words it), so that the
+            // directory's history says why the run stopped where it did; the checkpoint holds the last good state.
+            TryRecordSession("failed", e is TrainingException or PhysicsException or IOException ? e.Message : $"internal error: {e.GetType().FullName}: {e.Message}");
             throw;
         }
         finally
