@@ -44,7 +44,7 @@ public class HelpTests
     public void PlotHelpNamesEveryFigure()
     {
         string help = Invoke("plot", "-h").Output;
-        foreach (string file in new[] { "returns.png", "runs.csv", "periods.csv", "unit_ages.png", "friction.png", "eval_returns.png", "dormant_share.png", "stable_rank.png" }
+        foreach (string file in new[] { "returns.png", "runs.csv", "periods.csv", "periods_by_seed.csv", "unit_ages.png", "friction.png", "eval_returns.png", "dormant_share.png", "stable_rank.png" }
             .Concat(CbpGpu.Runner.Commands.PlotCanvas.PerLayerFigures.Select(f => f.File + ".png")))
             Assert.Contains(file, help);
         Assert.Contains("dormant.png (fraction of units per layer over time), effective-rank.png (effective rank per layer over time)", help);

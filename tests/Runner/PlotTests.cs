@@ -136,6 +136,9 @@ public sealed class PlotTests : IDisposable
         // Per friction period over seeds: the run (unfinished) has finished period 0 (10, 20, 40, -5) and begun period 1.
         Assert.Equal(["line,period,runs,mean_return,eval_runs,eval_mean_return", "std,0,1,16.25,0,"],
             File.ReadAllLines(Path.Combine(figures, "periods.csv")));
+        // Per run, the period under way too: period 1 at 1.5 has one episode (5) so far.
+        Assert.Equal(["line,seed,period,friction,episodes,mean_return,eval_mean_return,complete", "std,3,0,0.5,4,16.25,,1", "std,3,1,1.5,1,5,,0"],
+            File.ReadAllLines(Path.Combine(figures, "periods_by_seed.csv")));
         // Per-layer columns binned like the returns, each bin at its middle: the update at 131,072 in (100k, 200k], the
         // one at 262,144 in (200k, 300k] (the run reached 262,144: over half of that bin); (0, 100k] has no update.
         Assert.Equal(
@@ -209,6 +212,11 @@ public sealed class PlotTests : IDisposable
         // 0.5: seed 0's 15 and seed 1's 27 (mean 21), at 1.5 only seed 0's 30 (seed 1's row was cut).
         Assert.Equal(["line,period,runs,mean_return,eval_runs,eval_mean_return", "std,0,2,-100,2,21", "std,1,2,-200,1,30"],
             File.ReadAllLines(Path.Combine(figures, "periods.csv")));
+        // What those means average, per seed: seed 1 has no evaluation at 1.5.
+        Assert.Equal(
+            ["line,seed,period,friction,episodes,mean_return,eval_mean_return,complete",
+             "std,0,0,0.5,1,-100,15,1", "std,0,1,1.5,1,-200,30,1", "std,1,0,0.5,1,-100,27,1", "std,1,1,1.5,1,-200,,1"],
+            File.ReadAllLines(Path.Combine(figures, "periods_by_seed.csv")));
         byte[] png = File.ReadAllBytes(Path.Combine(figures, "eval_returns.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
     }
@@ -529,7 +537,7 @@ public sealed class PlotTests : IDisposable
         Assert.Equal([$"note: {Path.Combine(a, "dormant.csv")} is missing, so no dormant.png", $"note: {Path.Combine(a, "effective-rank.csv")} is missing, so no effective-rank.png"],
             again.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("note:")));
         string[] names = [.. Directory.GetFiles(a).Select(f => Path.GetFileName(f)).Order()];
-        Assert.Equal(["dormant_share", "eval_returns", "figures", "friction", "periods", "returns", "runs", "stable_rank", "unit_ages", "weights"],
+        Assert.Equal(["dormant_share", "eval_returns", "figures", "friction", "periods", "periods_by_seed", "returns", "runs", "stable_rank", "unit_ages", "weights"],
             names.Select(Path.GetFileNameWithoutExtension).Distinct().Order());
         Assert.Equal(names, Directory.GetFiles(b).Select(Path.GetFileName).Order());
         foreach (string name in names)

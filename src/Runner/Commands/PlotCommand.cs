@@ -24,7 +24,8 @@ public sealed class PlotCommand : RunnerCommand
     public PlotCommand() : base("plot", "figures of sweeps or runs: returns, evaluation returns, weight magnitude, dormant units, effective rank, unit ages, return against friction, dormant share and stable rank", """
         Writes returns.png (episode return binned by env steps, mean over seeds with a 95% bootstrap band, one line
         per configuration, friction changes dashed; runs.csv has the same bins per run; periods.csv the mean return
-        per friction period over the seeds that finished it, training and evaluation), 
+        per friction period over the seeds that finished it, training and evaluation, periods_by_seed.csv the same per
+        run, the period under way included), 
         """ + PerLayerHelp + """
         , unit_ages.png (runs of methods that replace units: units
         per age bin over time, log counts), friction.png (each friction period's mean return against its friction,
@@ -95,6 +96,7 @@ public sealed class PlotCommand : RunnerCommand
         figures.UnitAges(result.GetValue(_bin));
         figures.ReturnAgainstFriction();
         figures.Periods();
+        figures.PeriodsBySeed();
         string context = Path.Combine(outDir, FigureContext.File);
         RunDirectory.Guard(context, "write", () => File.WriteAllText(context, figures.FigureContext.ToJson()));
         return 0;

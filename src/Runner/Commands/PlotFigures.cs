@@ -220,6 +220,22 @@ public sealed class PlotFigures(IReadOnlyList<PlotRun> runs, string outDir, Text
     }
 
     /// <summary>
+    /// periods_by_seed.csv: what periods.csv averages, per run: each friction period of its training episodes, the one
+    /// under way too (complete 0), with its friction, episodes, mean training return and mean evaluation return at that
+    /// friction (empty without). The per-seed table of docs/results/fig3 (docs/sweeps.md#figures).
+    /// </summary>
+    public void PeriodsBySeed()
+    {
+        var rows = new List<string>();
+        foreach (string line in _lines)
+            foreach (var run in runs.Where(r => r.Line == line))
+                foreach (var (p, evalMean, complete) in PlotStatistics.RunPeriods(run.Episodes, run.Evals, !run.Partial))
+                    rows.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{line},{run.Seed},{p.Index},{PlotCsv.F(p.Friction)},{p.Episodes},{PlotCsv.F(p.MeanReturn)},{(double.IsNaN(evalMean) ? "" : PlotCsv.F(evalMean))},{(complete ? 1 : 0)}"));
+        _canvas.Table("periods_by_seed", "line,seed,period,friction,episodes,mean_return,eval_mean_return,complete", rows);
+    }
+
+    /// <summary>
     /// Runs with eval.csv: the evaluations' mean return (mean action at training env 0's friction) at each evaluation
     /// step, mean over seeds with a 95% bootstrap band, one line per configuration.
     /// </summary>

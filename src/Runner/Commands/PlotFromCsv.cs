@@ -71,8 +71,8 @@ public static class PlotFromCsv
         foreach (var (file, rows) in layers) if (rows is not null) canvas.PerLayer(file, rows);
         if (ages is not null) canvas.UnitAges(ages);
         if (friction is not null) canvas.ReturnAgainstFriction(friction);
-        // runs.csv and periods.csv have no figure: copied as they are, with figures.json, when the figures go elsewhere.
-        foreach (string file in new[] { "runs.csv", "periods.csv", FigureContext.File })
+        // runs.csv and the periods CSVs have no figure: copied as they are, with figures.json, when the figures go elsewhere.
+        foreach (string file in new[] { "runs.csv", "periods.csv", "periods_by_seed.csv", FigureContext.File })
         {
             string from = Path.Combine(dir, file), to = Path.Combine(outDir, file);
             if (File.Exists(from) && Path.GetFullPath(from) != Path.GetFullPath(to)) RunDirectory.Guard(to, "write", () => File.Copy(from, to, true));

@@ -133,16 +133,21 @@ public static class PlotStatistics
     }
 
     /// <summary>
-    /// A run's friction periods that are over (<see cref="FrictionPeriods"/> of its training episodes): every period but
-    /// the last, and the last too once the run has reached its budget; each with the mean of the run's evaluation returns
-    /// at that period's friction (NaN where it has none). What periods.csv averages over seeds.
+    /// A run's friction periods (<see cref="FrictionPeriods"/> of its training episodes), each with the mean of the run's
+    /// evaluation returns at that period's friction (NaN where it has none) and whether it is over: every period but the
+    /// last, and the last too once the run has reached its budget. What periods_by_seed.csv lists.
     /// </summary>
-    public static List<(FrictionPeriod Training, double EvalMean)> CompletedPeriods(
+    public static List<(FrictionPeriod Training, double EvalMean, bool Complete)> RunPeriods(
         IReadOnlyList<(long Step, double Return, double Friction)> episodes, IReadOnlyList<(long Step, double Return, double Friction)> evals, bool reachedBudget)
     {
         var periods = FrictionPeriods(episodes);
         int complete = reachedBudget ? periods.Count : Math.Max(0, periods.Count - 1);
         var evalMeans = FrictionPeriods(evals).ToDictionary(p => p.Friction, p => p.MeanReturn);
-        return [.. periods.Take(complete).Select(p => (p, evalMeans.GetValueOrDefault(p.Friction, double.NaN)))];
+        return [.. periods.Select(p => (p, evalMeans.GetValueOrDefault(p.Friction, double.NaN), p.Index < complete))];
     }
+
+    /// <summary>The periods of <see cref="RunPeriods"/> that are over. What periods.csv averages over seeds.</summary>
+    public static List<(FrictionPeriod Training, double EvalMean)> CompletedPeriods(
+        IReadOnlyList<(long Step, double Return, double Friction)> episodes, IReadOnlyList<(long Step, double Return, double Friction)> evals, bool reachedBudget) =>
+        [.. RunPeriods(episodes, evals, reachedBudget).Where(p => p.Complete).Select(p => (p.Training, p.EvalMean))];
 }
