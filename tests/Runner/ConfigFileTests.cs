@@ -89,7 +89,7 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("\"HiddenUnits\": 256,", "", "missing key Ppo.HiddenUnits")]
     [InlineData("\"LearningRate\": 0.0001,", "", "missing key Ppo.Adam.LearningRate")]
     [InlineData("\"MaturityThreshold\": 123,", "", "missing key Cbp.MaturityThreshold")]
-    [InlineData("\"Method\": \"Cbp\"", "\"Method\": \"Adam\"", "Ppo.Method Adam is not a registered method (methods: Standard, NsAdam, L2, Cbp, CbpInstantaneous, Redo, ShrinkPerturb, L2Init, Upgd, Toy)")]
+    [InlineData("\"Method\": \"Cbp\"", "\"Method\": \"Adam\"", "Ppo.Method Adam is not a registered method (methods: Standard, NsAdam, L2, Cbp, CbpInstantaneous, Redo, ShrinkPerturb, L2Init, Upgd, Toy, Failing)")]
     public void BadFilesAreOneUsageErrorNamingTheKey(string from, string to, string message)
     {
         Assert.Contains(from, CbpJson);
