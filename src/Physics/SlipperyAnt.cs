@@ -182,25 +182,15 @@ public sealed unsafe class SlipperyAnt : IAnt
     /// </summary>
     public void WriteState(BinaryWriter w)
     {
-        _rng.Write(w);
-        w.Write(Friction);
-        w.Write(EpisodeLength);
-        w.Write(EpisodeReturn);
+        new EpisodeState(_rng, Friction, EpisodeLength, EpisodeReturn).Write(w);
         _data.WriteState(w, xpos: true);
     }
 
     public void ReadState(BinaryReader r)
     {
-        var rng = Rng.Read(r);
-        double friction = r.ReadDouble();
-        int length = r.ReadInt32();
-        double ret = r.ReadDouble();
-        if (length < 0 || length > Config.MaxEpisodeSteps)
-            throw new InvalidDataException($"saved episode length {length} is outside 0..{Config.MaxEpisodeSteps}; the state was saved with other settings or is corrupt");
-        Friction = friction;
-        _rng = rng;
-        EpisodeLength = length;
-        EpisodeReturn = ret;
+        var saved = EpisodeState.Read(r, Config.MaxEpisodeSteps);
+        Friction = saved.Friction;
+        (_rng, EpisodeLength, EpisodeReturn) = (saved.Rng, saved.Length, saved.Return);
         _data.ReadState(r, xpos: true);
     }
 
