@@ -47,6 +47,8 @@ public sealed class SweepCommand : RunnerCommand
         AllowMultipleArgumentsPerToken = true,
     };
 
+    private readonly Option<bool> _status = OptionFactory.Switch("--status",
+        "print where each run stands (finished, running, failed, stopped at step N, not started), from its directory, and exit; starts nothing");
     private readonly Option<int> _slurmCpus = OptionFactory.Count("--slurm-cpus", "N", "Slurm: CPUs per task (--cpus-per-task; also the run's --threads)", 2, 1, 1024);
     private readonly Option<string> _slurmTime = OptionFactory.Text("--slurm-time", "T", "Slurm: time limit per task (--time), e.g. 2-00:00:00", required: false);
     private readonly Option<string> _slurmPartition = OptionFactory.Text("--slurm-partition", "P", "Slurm: partition (default: the cluster's)", required: false);
@@ -65,6 +67,10 @@ public sealed class SweepCommand : RunnerCommand
         (maturity=500,replacement-rate=1e-3), each value in one spelling (0.001 is 1e-3). Flags are named without
         their dashes; values are checked by train before anything runs.
 
+        The same command with --status says where each run stands and starts nothing: finished, running (another
+        process, a sweep or a Slurm task, holds its directory), failed (with its error), stopped at its checkpoint's
+        step, or not started.
+
         Running the same command again continues unfinished runs from their checkpoints and skips finished ones. A run
         that fails does not stop the others; the sweep ends with the failed runs, each with its error, and exit code 1.
         SIGINT, SIGTERM or SIGHUP is passed on to the runs, which checkpoint; the sweep exits with 128 + the signal
@@ -76,7 +82,7 @@ public sealed class SweepCommand : RunnerCommand
     {
         _slurmTime.DefaultValueFactory = _ => "24:00:00";
         _slurmOptions = [_slurmCpus, _slurmTime, _slurmPartition, _slurmAccount];
-        Option[] own = [_methods, _seeds, _out, _grid, _gridFile, _parallel, _emit, .. _slurmOptions];
+        Option[] own = [_methods, _seeds, _out, _grid, _gridFile, _parallel, _emit, _status, .. _slurmOptions];
         foreach (var option in own) Add(option);
         foreach (var option in _train.PerRunOptions) Add(option);
         SetAction(Run);
@@ -222,6 +228,12 @@ public sealed class SweepCommand : RunnerCommand
         var request = Read(result);
         var output = result.InvocationConfiguration.Output;
         var error = result.InvocationConfiguration.Error;
+        if (result.GetValue(_status))
+        {
+            if (request.Slurm is not null) throw new UsageException("--status and --emit are both given; give one (--status reads the run directories a script's tasks write)");
+            SweepScheduler.Status(request, output);
+            return 0;
+        }
         foreach (string note in request.Notes) output.WriteLine(note);
         if (request.Slurm is SlurmSettings slurm)
         {

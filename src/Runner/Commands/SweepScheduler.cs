@@ -206,6 +206,80 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
     }
 
     /// <summary>
+    /// `sweep ... --status` (docs/sweeps.md#status): where each run stands, read from its directory, starting nothing:
+    /// finished, running (a process holds its lock: another sweep, a Slurm task), failed (its sessions.csv's last row,
+    /// with the error), stopped at its checkpoint's step, or not started; then the totals as the sweep's progress line
+    /// gives them.
+    /// </summary>
+    public static void Status(SweepRequest request, TextWriter output)
+    {
+        output.WriteLine($"sweep status: {request.Runs.Count} runs in {request.Root}");
+        int finished = 0, running = 0, failed = 0, stopped = 0, notStarted = 0;
+        long steps = 0, total = 0;
+        foreach (var run in request.Runs)
+        {
+            total += run.TotalSteps;
+            long? checkpoint = Checkpoint.EnvStepsIn(Path.Combine(run.Directory, RunDirectory.CheckpointFile));
+            string of = checkpoint is long c ? $"{c:N0} of {run.TotalSteps:N0} ({Percent(c, run.TotalSteps)})" : "";
+            string state;
+            if (run.Problem is string problem)
+            {
+                failed++;
+                state = $"cannot start: {problem}";
+            }
+            else if (FinishedAt(run.Directory) == run.TotalSteps)
+            {
+                finished++;
+                steps += run.TotalSteps;
+                state = $"finished ({run.TotalSteps:N0} steps)";
+            }
+            else if (LockHolder(run.Directory) is string holder)
+            {
+                running++;
+                long now = Math.Min(Math.Max(checkpoint ?? 0, LastStep(run.Directory)), run.TotalSteps);
+                steps += now;
+                state = $"running ({holder}): step {now:N0} of {run.TotalSteps:N0} ({Percent(now, run.TotalSteps)})" +
+                    (checkpoint is long saved ? $", checkpoint at {saved:N0}" : "");
+            }
+            else if (checkpoint is null)
+            {
+                notStarted++;
+                state = Directory.Exists(run.Directory) ? $"not started (no readable checkpoint in {run.Directory})" : "not started";
+            }
+            else if (LastSession(run.Directory) is ["failed", var at, var detail])
+            {
+                failed++;
+                steps += checkpoint.Value;
+                state = $"failed at step {(long.TryParse(at, NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step.ToString("N0", CultureInfo.InvariantCulture) : at)}: " +
+                    $"{detail}; its checkpoint: {of}";
+            }
+            else
+            {
+                stopped++;
+                steps += checkpoint.Value;
+                state = $"stopped at its checkpoint, {of}";
+            }
+            output.WriteLine($"{run.Name}: {state}");
+        }
+        output.WriteLine($"runs: {finished} finished, {running} running, {stopped} stopped, {failed} failed, {notStarted} not started | " +
+            $"step {steps:N0} / {total:N0} ({Percent(steps, total)})");
+    }
+
+    private static string Percent(long part, long whole) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(whole == 0 ? 0 : 100.0 * part / whole):F1}%");
+
+    /// <summary>The last row of the run's sessions.csv as [event, step, detail], or null without one.</summary>
+    private static string[]? LastSession(string directory)
+    {
+        string? line = LastCompleteLine(Path.Combine(directory, RunDirectory.SessionsFile));
+        if (line is null) return null;
+        string[] fields = line.Split(',', 5);
+        if (fields.Length < 5) return null;
+        string detail = fields[4].Length > 1 && fields[4][0] == '"' ? fields[4][1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : fields[4];
+        return [fields[1], fields[2], detail];
+    }
+
+    /// <summary>
     /// Where the run in <paramref name="directory"/> continues from: its checkpoint's step. After a crash or SIGKILL the
     /// last row of updates.csv is ahead of it (the resume cuts the logs back to the checkpoint), so the logs alone would
     /// overstate it. Without a readable checkpoint (a new run), updates.csv's last step.

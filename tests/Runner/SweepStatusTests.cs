@@ -1,0 +1,60 @@
+using CbpGpu.Agent.Training;
+using CbpGpu.Tests.Agent;
+using CbpGpu.Tests.Methods;
+using Xunit;
+using static CbpGpu.Tests.Runner.RunnerInvocation;
+
+namespace CbpGpu.Tests.Runner;
+
+/// <summary>`sweep --status`: each run's state read from real run directories (finished, stopped, failed, running, not started).</summary>
+public sealed class SweepStatusTests : IDisposable
+{
+    private readonly string _root = TrainRuns.NewRoot("sweep-status");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    private static readonly string[] Shared = ["--preset", "constant", "--envs", "16", "--checkpoint-every", "1", "--threads", "2"];
+
+    /// <summary>The run the sweep would start, trained here in-process to <paramref name="steps"/>.</summary>
+    private int Train(string method, int seed, string steps) => CbpGpu.Runner.Program.Main(
+        ["train", "--method", method, "--seed", $"{seed}", "--out", Path.Combine(_root, method, $"seed-{seed}"), "--resume-if-present", .. Shared, "--steps", steps]);
+
+    [Fact]
+    public void EachRunsStateAndTheTotalsComeFromItsDirectory()
+    {
+        Assert.Equal(0, Train("std", 0, "4096"));
+        Assert.Equal(0, Train("std", 1, "2048"));    // its checkpoint at 2,048 of the sweep's 4,096
+        Assert.Equal(1, Train("failing", 0, "4096")); // checkpointed after update 1, failed in update 2
+        string[] status = ["sweep", "--methods", "std,failing", "--seeds", "0,1", .. Shared, "--steps", "4096", "--out", _root, "--status"];
+
+        var outcome = Invoke(status);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal(
+            [
+                $"sweep status: 4 runs in {_root}",
+                "std seed 0: finished (4,096 steps)",
+                "std seed 1: stopped at its checkpoint, 2,048 of 4,096 (50.0%)",
+                $"failing seed 0: failed at step 4,096: internal error: System.InvalidOperationException: {FailingMethod.Message}; its checkpoint: 2,048 of 4,096 (50.0%)",
+                "failing seed 1: not started",
+                "runs: 1 finished, 0 running, 1 stopped, 1 failed, 1 not started | step 8,192 / 16,384 (50.0%)",
+            ],
+            outcome.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+        Assert.False(Directory.Exists(Path.Combine(_root, "failing", "seed-1")));   // nothing was started
+        Assert.False(Directory.Exists(Path.Combine(_root, "logs")));
+
+        // A process holding a run's directory (here this one) is a run under way.
+        using (RunLock.Acquire(Path.Combine(_root, "std", "seed-1")))
+        {
+            var running = Invoke(status);
+            Assert.Contains($"std seed 1: running (PID {Environment.ProcessId}): step 2,048 of 4,096 (50.0%), checkpoint at 2,048", running.Output);
+            Assert.Contains("runs: 1 finished, 1 running, 0 stopped, 1 failed, 1 not started | step 8,192 / 16,384 (50.0%)", running.Output);
+        }
+
+        var both = Invoke([.. status, "--emit", "slurm", Path.Combine(_root, "job.sh")]);
+        Assert.Equal(2, both.ExitCode);
+        Assert.StartsWith("error: --status and --emit are both given; give one", both.ErrorLine);
+    }
+}
