@@ -79,10 +79,14 @@ public sealed class SweepDisplay
         var lines = new List<string> { StatusLine(), $"  {"run".PadRight(width)} {"step",12} {"of",12} {"done",6}" };
         foreach (var r in _runs.Where(r => r.State == SweepRunState.Running))
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"  {r.Run.Name.PadRight(width)} {r.Step,12:N0} {r.Run.TotalSteps,12:N0} {100.0 * r.Step / Math.Max(1, r.Run.TotalSteps),5:F1}%"));
+                $"  {r.Run.Name.PadRight(width)} {r.Step,12:N0} {r.Run.TotalSteps,12:N0} {Percent(r.Step, r.Run.TotalSteps),6}"));
         foreach (string line in lines) _out.WriteLine(line);
         _drawnLines = lines.Count;
     }
+
+    /// <summary>A share of the steps as the sweep's lines give it, e.g. `12.5%` (0.0% of nothing).</summary>
+    internal static string Percent(long part, long whole) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(whole <= 0 ? 0 : 100.0 * part / whole):F1}%");
 
     /// <summary>Removes the live table (cursor up over it, clear to the end of the screen) before other output.</summary>
     private void Erase()
@@ -103,7 +107,7 @@ public sealed class SweepDisplay
         int Count(SweepRunState state) => _runs.Count(r => r.State == state);
         return string.Create(CultureInfo.InvariantCulture,
             $"runs: {Count(SweepRunState.Done) + Count(SweepRunState.Skipped)} done, {Count(SweepRunState.Running)} running, {Count(SweepRunState.Pending)} left, {Count(SweepRunState.Failed)} failed | " +
-            $"step {done:N0} / {total:N0} ({100.0 * done / Math.Max(1, total):F1}%) | {sps:N0} env steps/s | ETA {eta}");
+            $"step {done:N0} / {total:N0} ({Percent(done, total)}) | {sps:N0} env steps/s | ETA {eta}");
     }
 
     /// <summary>The last lines: totals, where the time went, and each failed run with its error and log.</summary>

@@ -93,7 +93,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
             return;
         }
         s.StartStep = s.Step = Math.Min(ResumeStep(s.Run.Directory), s.Run.TotalSteps);
-        if (FinishedAt(s.Run.Directory) == s.Run.TotalSteps)
+        if (Finished(s.Run, LastSession(s.Run.Directory)))
         {
             s.State = SweepRunState.Skipped;
             s.StartStep = s.Step = s.Run.TotalSteps;
@@ -220,14 +220,15 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         {
             total += run.TotalSteps;
             long? checkpoint = Checkpoint.EnvStepsIn(Path.Combine(run.Directory, RunDirectory.CheckpointFile));
-            string of = checkpoint is long c ? $"{c:N0} of {run.TotalSteps:N0} ({Percent(c, run.TotalSteps)})" : "";
+            string of = checkpoint is long c ? $"{c:N0} of {run.TotalSteps:N0} ({SweepDisplay.Percent(c, run.TotalSteps)})" : "";
+            SessionRow? last = LastSession(run.Directory);
             string state;
             if (run.Problem is string problem)
             {
                 failed++;
                 state = $"cannot start: {problem}";
             }
-            else if (FinishedAt(run.Directory) == run.TotalSteps)
+            else if (Finished(run, last))
             {
                 finished++;
                 steps += run.TotalSteps;
@@ -238,7 +239,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
                 running++;
                 long now = Math.Min(Math.Max(checkpoint ?? 0, LastStep(run.Directory)), run.TotalSteps);
                 steps += now;
-                state = $"running ({holder}): step {now:N0} of {run.TotalSteps:N0} ({Percent(now, run.TotalSteps)})" +
+                state = $"running ({holder}): step {now:N0} of {run.TotalSteps:N0} ({SweepDisplay.Percent(now, run.TotalSteps)})" +
                     (checkpoint is long saved ? $", checkpoint at {saved:N0}" : "");
             }
             else if (checkpoint is null)
@@ -246,12 +247,11 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
                 notStarted++;
                 state = Directory.Exists(run.Directory) ? $"not started (no readable checkpoint in {run.Directory})" : "not started";
             }
-            else if (LastSession(run.Directory) is ["failed", var at, var detail])
+            else if (last is { Event: "failed" } failure)
             {
                 failed++;
                 steps += checkpoint.Value;
-                state = $"failed at step {(long.TryParse(at, NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step.ToString("N0", CultureInfo.InvariantCulture) : at)}: " +
-                    $"{detail}; its checkpoint: {of}";
+                state = $"failed at step {failure.Step?.ToString("N0", CultureInfo.InvariantCulture) ?? "(unreadable)"}: {failure.Detail}; its checkpoint: {of}";
             }
             else
             {
@@ -262,22 +262,28 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
             output.WriteLine($"{run.Name}: {state}");
         }
         output.WriteLine($"runs: {finished} finished, {running} running, {stopped} stopped, {failed} failed, {notStarted} not started | " +
-            $"step {steps:N0} / {total:N0} ({Percent(steps, total)})");
+            $"step {steps:N0} / {total:N0} ({SweepDisplay.Percent(steps, total)})");
     }
 
-    private static string Percent(long part, long whole) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(whole == 0 ? 0 : 100.0 * part / whole):F1}%");
+    /// <summary>One row of a run's sessions.csv (docs/formats.md#sessionscsv); a step that does not parse is null.</summary>
+    private readonly record struct SessionRow(string Event, long? Step, long? TotalSteps, string Detail);
 
-    /// <summary>The last row of the run's sessions.csv as [event, step, detail], or null without one.</summary>
-    private static string[]? LastSession(string directory)
+    /// <summary>The last complete row of the run's sessions.csv, or null without one.</summary>
+    private static SessionRow? LastSession(string directory)
     {
         string? line = LastCompleteLine(Path.Combine(directory, RunDirectory.SessionsFile));
         if (line is null) return null;
         string[] fields = line.Split(',', 5);
         if (fields.Length < 5) return null;
+        static long? Steps(string field) =>
+            long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out long value) ? value : null;
         string detail = fields[4].Length > 1 && fields[4][0] == '"' ? fields[4][1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : fields[4];
-        return [fields[1], fields[2], detail];
+        return new SessionRow(fields[1], Steps(fields[2]), Steps(fields[3]), detail);
     }
+
+    /// <summary>Whether the run is done: its last session event is `finished` with its whole step budget.</summary>
+    private static bool Finished(SweepRun run, SessionRow? last) =>
+        last is { Event: "finished" } row && row.Step == run.TotalSteps && row.TotalSteps == run.TotalSteps;
 
     /// <summary>
     /// Where the run in <paramref name="directory"/> continues from: its checkpoint's step. After a crash or SIGKILL the
@@ -295,15 +301,6 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         if (line is null) return 0;
         string[] fields = line.Split(',');
         return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step : 0;
-    }
-
-    /// <summary>The run's step budget when the last event of its sessions.csv (docs/formats.md#sessionscsv) is `finished`, else -1.</summary>
-    public static long FinishedAt(string directory)
-    {
-        string? line = LastCompleteLine(Path.Combine(directory, RunDirectory.SessionsFile));
-        string[] fields = line?.Split(',') ?? [];
-        return fields.Length > 3 && fields[1] == "finished" && fields[2] == fields[3]
-            && long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out long total) ? total : -1;
     }
 
     private static string? LastCompleteLine(string path)
