@@ -2,8 +2,8 @@ namespace CbpGpu.Physics;
 
 /// <summary>
 /// What a MuJoCo env saves before its MuJoCo state (the checkpoint's envs block, docs/formats.md#checkpointbin): its
-/// RNG, its friction and the length and return of its episode so far, in that order. One representation for
-/// <see cref="SlipperyAnt"/> and <see cref="PlanarMuJoCoEnv"/>.
+/// RNG, its friction and the length and return of its episode so far, in that order. <see cref="MuJoCoEnv"/>
+/// writes it for every MuJoCo env.
 /// </summary>
 internal readonly record struct EpisodeState(Rng Rng, double Friction, int Length, double Return)
 {

@@ -48,7 +48,7 @@ public unsafe interface IEnv : IDisposable
     /// <summary>The checks of <see cref="Step"/>, for implementations: action count and finiteness, observation room.</summary>
     public static void CheckStep(IEnv env, ReadOnlySpan<float> action, Span<float> observation)
     {
-        if (action.Length != env.ActionSize) throw new ArgumentException($"a {env.Config.Id} action has {env.ActionSize} values, got {action.Length}", nameof(action));
+        if (action.Length != env.ActionSize) throw new ArgumentException($"an action of {env.Config.Id} has {env.ActionSize} values, got {action.Length}", nameof(action));
         for (int k = 0; k < action.Length; k++)
             if (!float.IsFinite(action[k]))
                 throw new ArgumentException($"action[{k}] is {action[k]}; actions must be finite", nameof(action));

@@ -15,7 +15,7 @@ public sealed class Walker2dEnv(EnvConfig config, ulong seed, int index = 0, dou
     /// viewer distance and elevation (4 m, 20 degrees above); the fixed camera looks from 9 m, 30 degrees above, at 0.7 m
     /// over a point 2 m ahead of the start (docs/render.md#envs).
     /// </summary>
-    public static Rendering.EnvView View { get; } = PlanarView(Asset, Rendering.ViewCamera.Tracking(body: 1, distance: 4.0, elevation: -20.0),
+    public static Rendering.EnvView View { get; } = ViewOf(Asset, Rendering.ViewCamera.Tracking(body: 1, distance: 4.0, elevation: -20.0),
         Rendering.ViewCamera.Free(2.0, 0.0, 0.7, distance: 9.0, elevation: -30.0));
 
     public override int FrameSkip => 4;

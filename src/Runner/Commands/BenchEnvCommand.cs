@@ -23,9 +23,9 @@ public sealed class BenchEnvCommand : RunnerCommand
 
     public BenchEnvCommand() : base("bench-env", "VectorEnv env steps/s against the raw physics on the same threads", """
         Steps N envs of --env (default: the Slippery Ant) with uniform random actions in [-1, 1] through VectorEnv on T threads, and, alternating
-        with it, runs the raw physics on the same model, threads and partition of envs (MuJoCo: 5 mj_step per env
-        step; Bullet: torques and one 4-substep stepSimulation per env step in the shim's own C++ loop; nothing
-        else). Each round measures both for S vector steps (S x N env steps) after a warm-up; the medians over the
+        with it, runs the raw physics on the same model, threads and partition of envs (MuJoCo: the env's frame
+        skip of mj_step per env step, 5 for the Ant; Bullet: torques and one 4-substep stepSimulation per env step
+        in the shim's own C++ loop; nothing else). Each round measures both for S vector steps (S x N env steps) after a warm-up; the medians over the
         rounds are reported. The last line is the ratio vector/raw, e.g. `ratio 0.95`.
         """)
     {
@@ -50,12 +50,7 @@ public sealed class BenchEnvCommand : RunnerCommand
 
         using var vec = new VectorEnv(envs, ant, FrictionConfig.Constant(1.0), seed: 1, threads);
         threads = vec.Threads;
-        using IRawPhysics raw = ant.Id switch
-        {
-            EnvRegistry.Ant => RawMuJoCo(envs, ant, threads, actions),
-            EnvRegistry.AntBullet => RawBullet(envs, ant, threads, actions),
-            _ => RawPlanar(envs, ant, threads, actions),
-        };
+        using IRawPhysics raw = RawPhysicsOf(envs, ant, threads, actions);
 
         RunVector(vec, actions, 0, warmup, perStep);
         raw.Run(0, warmup);
@@ -98,31 +93,36 @@ public sealed class BenchEnvCommand : RunnerCommand
         void Run(int from, int to);
     }
 
-    private static RawPhysics<SlipperyAnt> RawMuJoCo(int envs, EnvConfig ant, int threads, float[] actions) => new(
-        [.. Enumerable.Range(0, envs).Select(i => new SlipperyAnt(ant, seed: 1, index: i))], threads, actions,
-        "raw mujoco (5 mj_step per env step)", StepMuJoCo);
-
-    private static RawPhysics<BulletAnt> RawBullet(int envs, EnvConfig ant, int threads, float[] actions) => new(
-        [.. Enumerable.Range(0, envs).Select(i => new BulletAnt(ant, seed: 1, index: i))], threads, actions,
-        "raw bullet (torques + stepSimulation in the shim's C++ loop)", BulletAnt.StepRaw);
-
-    private static RawPhysics<PlanarMuJoCoEnv> RawPlanar(int envs, EnvConfig config, int threads, float[] actions) => new(
-        [.. Enumerable.Range(0, envs).Select(i => (PlanarMuJoCoEnv)EnvRegistry.Create(config, seed: 1, index: i, friction: 1.0))], threads, actions,
-        $"raw mujoco ({config.Id}'s frame skip of mj_step per env step)",
-        (e, first, count, a, from, to) => StepMuJoCo(e, first, count, a, from, to, env => (env.Model, env.Data, env.FrameSkip)));
+    /// <summary>
+    /// The ceiling for the env's engine, on its own loop over N envs made as the vector makes them: a MuJoCo env
+    /// (<see cref="MuJoCoEnv"/>) its frame skip of mj_step per env step, the Bullet Ant its shim's C++ loop.
+    /// </summary>
+    private static IRawPhysics RawPhysicsOf(int envs, EnvConfig config, int threads, float[] actions)
+    {
+        var made = new IEnv[envs];
+        for (int i = 0; i < envs; i++) made[i] = EnvRegistry.Create(config, seed: 1, index: i, friction: 1.0);
+        switch (made[0])
+        {
+            case MuJoCoEnv mujoco:
+                return new RawPhysics<MuJoCoEnv>([.. made.Cast<MuJoCoEnv>()], threads, actions,
+                    $"raw mujoco ({mujoco.FrameSkip} mj_step per env step)", StepMuJoCo);
+            case BulletAnt:
+                return new RawPhysics<BulletAnt>([.. made.Cast<BulletAnt>()], threads, actions,
+                    "raw bullet (torques + stepSimulation in the shim's C++ loop)", BulletAnt.StepRaw);
+            default:
+                foreach (var e in made) e.Dispose();
+                throw new UserFacingException($"bench-env has no raw-physics ceiling for --env {config.Id}: it measures MuJoCo envs and the Bullet Ant; pick one of those");
+        }
+    }
 
     /// <summary>MuJoCo's loop for envs [first, first + count): write the actions into ctrl, the frame skip of mj_steps per env step.</summary>
-    private static void StepMuJoCo(SlipperyAnt[] envs, int first, int count, float[] actions, int from, int to) =>
-        StepMuJoCo(envs, first, count, actions, from, to, e => (e.Model, e.Data, SlipperyAnt.FrameSkip));
-
-    private static void StepMuJoCo<TEnv>(TEnv[] envs, int first, int count, float[] actions, int from, int to,
-        Func<TEnv, (CbpGpu.Physics.Native.MjModel Model, CbpGpu.Physics.Native.MjData Data, int FrameSkip)> physics)
+    private static void StepMuJoCo(MuJoCoEnv[] envs, int first, int count, float[] actions, int from, int to)
     {
-        int n = physics(envs[0]).Data.Nu, perStep = envs.Length * n;
+        int n = envs[0].ActionSize, perStep = envs.Length * n;
         for (int s = from; s < to; s++)
             for (int i = first; i < first + count; i++)
             {
-                var (model, data, frameSkip) = physics(envs[i]);
+                var (model, data, frameSkip) = (envs[i].Model, envs[i].Data, envs[i].FrameSkip);
                 var ctrl = data.Ctrl;
                 var a = actions.AsSpan(s * perStep + i * n, n);
                 for (int k = 0; k < a.Length; k++) ctrl[k] = a[k];
@@ -134,17 +134,17 @@ public sealed class BenchEnvCommand : RunnerCommand
     /// The ceiling: each thread runs the engine's own stepping loop over its envs (the same static partition as the
     /// vector env) for all steps, without waiting for the others.
     /// </summary>
-    private sealed class RawPhysics<TAnt> : IRawPhysics where TAnt : IDisposable
+    private sealed class RawPhysics<TEnv> : IRawPhysics where TEnv : IDisposable
     {
-        private readonly TAnt[] _envs;
+        private readonly TEnv[] _envs;
         private readonly WorkerPool _pool;
         private readonly float[] _actions;
-        private readonly Action<TAnt[], int, int, float[], int, int> _stepRange;
+        private readonly Action<TEnv[], int, int, float[], int, int> _stepRange;
         private readonly Action<int> _body;
         private int _from, _to;
 
         /// <param name="stepRange">(envs, first, count, actions, from step, to step): one thread's loop.</param>
-        public RawPhysics(TAnt[] envs, int threads, float[] actions, string description, Action<TAnt[], int, int, float[], int, int> stepRange)
+        public RawPhysics(TEnv[] envs, int threads, float[] actions, string description, Action<TEnv[], int, int, float[], int, int> stepRange)
         {
             _envs = envs;
             _pool = new WorkerPool(threads);
