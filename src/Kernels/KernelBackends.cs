@@ -32,8 +32,6 @@ public static class KernelBackends
 {
     private static readonly List<KernelBackendKind> Kinds = [];
 
-    public static IReadOnlyList<KernelBackendKind> All => Kinds;
-
     public static void Register(KernelBackendKind kind)
     {
         ArgumentNullException.ThrowIfNull(kind);

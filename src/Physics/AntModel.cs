@@ -8,9 +8,6 @@ public static class AntModel
     /// <summary>The asset's file name under src/Physics/Assets.</summary>
     public const string File = "ant.xml";
 
-    /// <summary>The MJCF text of src/Physics/Assets/ant.xml.</summary>
-    public static string Xml { get; } = MjcfAsset.Xml(File);
-
     /// <summary>A fresh, independently owned copy of the compiled Ant.</summary>
     public static MjModel Create() => MjcfAsset.Create(File);
 }

@@ -97,8 +97,6 @@ public sealed unsafe class BulletAnt : IAnt
         else _logOverflow = true;
     }
 
-    internal IntPtr Handle => _ant;
-
     /// <summary>
     /// A new episode as pybullet_envs starts one: torso at (0, 0, 0.75), upright and at rest; each joint (action order)
     /// at U(-noise, noise) with zero speed; no contact history (docs/bullet-ant.md#reset).

@@ -16,7 +16,6 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
 {
     private readonly Tensor[] _parameters;
     private readonly Tensor[] _m, _v, _t;
-    private readonly AdamSettings _h;
 
     // TorchSharp turns a number passed to an op into a Scalar with a finalizer and drops it as soon as its handle is
     // read, so the GC may free it while libtorch still uses it (seen once in a loaded test run: libtorch's toFloat
@@ -26,7 +25,6 @@ internal sealed class NaiveAgedAdam : IParameterOptimizer
     public NaiveAgedAdam(FlatParameters parameters, AdamSettings settings)
     {
         settings.Validate();
-        _h = settings;
         _one = 1.ToScalar();
         _lnBeta1 = Math.Log(settings.Beta1).ToScalar();
         _lnBeta2 = Math.Log(settings.Beta2).ToScalar();

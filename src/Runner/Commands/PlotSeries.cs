@@ -82,13 +82,8 @@ public static class PlotCsv
     /// <summary>
     /// The rows of <paramref name="path"/> read by <paramref name="parse"/> (the label, then the fields after it), or
     /// null with <paramref name="problem"/> saying what is wrong: no such file, another header, a line that is not a row.
-    /// </summary>
-    public static List<T>? Read<T>(string path, string header, Func<string, string[], T> parse, Func<T, string> write, out string? problem) =>
-        Read(path, header, parse, write, out problem, out _);
-
-    /// <summary>
-    /// The same, also reading the older layouts of <see cref="Older"/> (rows turned into today's; <paramref name="older"/>
-    /// then names the header read). A row read from an older layout is written in today's.
+    /// Also reads the older layouts of <see cref="Older"/> (rows turned into today's; <paramref name="older"/> then names
+    /// the header read). A row read from an older layout is written in today's.
     /// </summary>
     public static List<T>? Read<T>(string path, string header, Func<string, string[], T> parse, Func<T, string> write, out string? problem, out string? older)
     {
