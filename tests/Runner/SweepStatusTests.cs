@@ -32,11 +32,16 @@ public sealed class SweepStatusTests : IDisposable
 
         var outcome = Invoke(status);
         Assert.True(outcome.ExitCode == 0, outcome.Error);
+        // What is left of a run, at the pace of its last update (its wall time in updates.csv over its 2,048 steps).
+        string[] update = File.ReadAllLines(Path.Combine(_root, "std", "seed-1", RunDirectory.UpdatesFile));
+        double seconds = TrainingLogs.UpdateTimingColumns.Sum(c =>
+            double.Parse(update[1].Split(',')[Array.IndexOf(update[0].Split(','), c)], System.Globalization.CultureInfo.InvariantCulture));
+        string left = $"; about {TrainingProgress.Duration(seconds / 2048 * (4096 - 2048))} left at its last update's pace";
         Assert.Equal(
             [
                 $"sweep status: 4 runs in {_root}",
                 "std seed 0: finished (4,096 steps)",
-                "std seed 1: stopped at its checkpoint, 2,048 of 4,096 (50.0%)",
+                "std seed 1: stopped at its checkpoint, 2,048 of 4,096 (50.0%)" + left,
                 $"failing seed 0: failed at step 4,096: internal error: System.InvalidOperationException: {FailingMethod.Message}; its checkpoint: 2,048 of 4,096 (50.0%)",
                 "failing seed 1: not started",
                 "runs: 1 finished, 0 running, 1 stopped, 1 failed, 1 not started | step 8,192 / 16,384 (50.0%)",
@@ -49,7 +54,7 @@ public sealed class SweepStatusTests : IDisposable
         using (RunLock.Acquire(Path.Combine(_root, "std", "seed-1")))
         {
             var running = Invoke(status);
-            Assert.Contains($"std seed 1: running (PID {Environment.ProcessId}): step 2,048 of 4,096 (50.0%), checkpoint at 2,048", running.Output);
+            Assert.Contains($"std seed 1: running (PID {Environment.ProcessId}): step 2,048 of 4,096 (50.0%), checkpoint at 2,048{left}", running.Output);
             Assert.Contains("runs: 1 finished, 1 running, 0 stopped, 1 failed, 1 not started | step 8,192 / 16,384 (50.0%)", running.Output);
         }
 

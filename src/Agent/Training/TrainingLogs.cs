@@ -132,11 +132,14 @@ public sealed class TrainingLogs : IDisposable
             int k = i;
             c.Add(methodColumns[i], r => r.MethodValues[k]);
         }
-        c.Add("env_seconds", r => r.EnvSeconds);
-        c.Add("act_seconds", r => r.ActSeconds);
-        c.Add("update_seconds", r => r.UpdateSeconds);
+        c.Add(UpdateTimingColumns[0], r => r.EnvSeconds);
+        c.Add(UpdateTimingColumns[1], r => r.ActSeconds);
+        c.Add(UpdateTimingColumns[2], r => r.UpdateSeconds);
         return c;
     }
+
+    /// <summary>updates.csv's last columns, the update's wall time: in the env, acting, updating (docs/formats.md#updatescsv).</summary>
+    public static IReadOnlyList<string> UpdateTimingColumns { get; } = ["env_seconds", "act_seconds", "update_seconds"];
 
     private static string ColumnName(string name) => name.Replace('.', '_');
 

@@ -240,7 +240,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
                 long now = Math.Min(Math.Max(checkpoint ?? 0, LastStep(run.Directory)), run.TotalSteps);
                 steps += now;
                 state = $"running ({holder}): step {now:N0} of {run.TotalSteps:N0} ({SweepDisplay.Percent(now, run.TotalSteps)})" +
-                    (checkpoint is long saved ? $", checkpoint at {saved:N0}" : "");
+                    (checkpoint is long saved ? $", checkpoint at {saved:N0}" : "") + Left(run, now);
             }
             else if (checkpoint is null)
             {
@@ -257,7 +257,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
             {
                 stopped++;
                 steps += checkpoint.Value;
-                state = $"stopped at its checkpoint, {of}";
+                state = $"stopped at its checkpoint, {of}{Left(run, checkpoint.Value)}";
             }
             output.WriteLine($"{run.Name}: {state}");
         }
@@ -298,13 +298,48 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
     {
         string path = Path.Combine(directory, RunDirectory.UpdatesFile);
         string? line = LastCompleteLine(path);
-        if (line is null) return 0;
-        string[] fields = line.Split(',');
-        return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step : 0;
+        return line is null ? 0 : StepOf(line.Split(','));
     }
 
-    private static string? LastCompleteLine(string path)
+    /// <summary>
+    /// Seconds per env step of the run's last logged update: its wall time (updates.csv's timing columns) over its steps
+    /// (since the row before, or since 0); null before an update or where the file does not say.
+    /// </summary>
+    private static double? LastPace(string directory)
     {
+        string path = Path.Combine(directory, RunDirectory.UpdatesFile);
+        string[] header = FirstLine(path)?.Split(',') ?? [];
+        List<string> rows = LastCompleteLines(path, 2);
+        if (rows.Count == 0) return null;
+        string[] last = rows[^1].Split(',');
+        double seconds = 0;
+        foreach (string column in TrainingLogs.UpdateTimingColumns)
+        {
+            int c = Array.IndexOf(header, column);
+            if (c < 0 || c >= last.Length || !double.TryParse(last[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double s)) return null;
+            seconds += s;
+        }
+        long step = StepOf(last), before = rows.Count == 2 ? StepOf(rows[0].Split(',')) : 0;
+        return step > before && seconds > 0 ? seconds / (step - before) : null;
+    }
+
+    /// <summary>The `step` field (the second) of an updates.csv row, 0 where it does not parse.</summary>
+    private static long StepOf(string[] fields) =>
+        fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step : 0;
+
+    /// <summary>What is left of the run at its last update's pace, e.g. `; about 21h05m left at its last update's pace`; empty without one.</summary>
+    private static string Left(SweepRun run, long at) =>
+        LastPace(run.Directory) is double pace ? $"; about {TrainingProgress.Duration(pace * (run.TotalSteps - at))} left at its last update's pace" : "";
+
+    private static string? LastCompleteLine(string path) => LastCompleteLines(path, 1) is [var line] ? line : null;
+
+    /// <summary>
+    /// The last <paramref name="count"/> complete rows of a CSV in file order (fewer where it has fewer; never its header
+    /// or a line the 16 KB tail window cuts), read while a writer may be appending; empty when it cannot be read.
+    /// </summary>
+    private static List<string> LastCompleteLines(string path, int count)
+    {
+        var rows = new List<string>(count);
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -313,10 +348,27 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
             using var reader = new StreamReader(file, Encoding.UTF8);
             string tail = reader.ReadToEnd();
             int end = tail.LastIndexOf('\n');
-            if (end <= 0) return null;
-            int begin = tail.LastIndexOf('\n', end - 1) + 1;
-            // The header (line 1) is not a row; a tail window cut mid-line never holds only the header.
-            return start == 0 && begin == 0 ? null : tail[begin..end];
+            while (end > 0 && rows.Count < count)
+            {
+                int begin = tail.LastIndexOf('\n', end - 1) + 1;
+                if (begin == 0) break;   // line 1 of the file (the header), or a line the window cut
+                rows.Insert(0, tail[begin..end]);
+                end = begin - 1;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return rows;
+    }
+
+    private static string? FirstLine(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(file, Encoding.UTF8);
+            return reader.ReadLine();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
