@@ -3,8 +3,6 @@ using CbpGpu.Agent.Settings;
 using CbpGpu.Kernels;
 using CbpGpu.Physics.Rendering;
 using CbpGpu.Tests.Agent;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using Xunit;
 using static CbpGpu.Tests.Runner.RunnerInvocation;
 
@@ -45,18 +43,9 @@ public sealed class RenderTests(RenderRuns runs) : IClassFixture<RenderRuns>, ID
     public void GifHasTheFramesAndSizeAskedForFramesMoveAndTheSameCommandWritesTheSameBytes()
     {
         string[] args = ["render", runs.Std, "--steps", "12", "--width", "96", "--height", "64", "--out"];
-        var first = Invoke([.. args, File("a.gif")]);
-        Assert.True(first.ExitCode == 0, first.Error);
+        var first = RenderChecks.RendersTheSameBytesTwice(args, File("a.gif"), File("b.gif"));
         Assert.Contains("12 frames of 96x64", first.Output);
-        var second = Invoke([.. args, File("b.gif")]);
-        Assert.True(second.ExitCode == 0, second.Error);
-        Assert.Equal(System.IO.File.ReadAllBytes(File("a.gif")), System.IO.File.ReadAllBytes(File("b.gif")));
-
-        using var gif = Image.Load<Rgb24>(File("a.gif"));
-        Assert.Equal((96, 64), (gif.Width, gif.Height));
-        Assert.Equal(12, gif.Frames.Count);
-        var frames = Enumerable.Range(0, gif.Frames.Count).Select(i => Pixels(gif, i)).ToList();
-        for (int i = 1; i < frames.Count; i++) Assert.False(frames[i].SequenceEqual(frames[i - 1]), $"frame {i} equals frame {i - 1}");
+        RenderChecks.GifHasMovingFrames(File("a.gif"), 96, 64, 12);
         Assert.False(Directory.EnumerateFiles(_dir, "*.tmp").Any());
     }
 
@@ -64,11 +53,7 @@ public sealed class RenderTests(RenderRuns runs) : IClassFixture<RenderRuns>, ID
     public void Mp4SideBySideHasTheFramesAndSizeAskedForFramesMoveAndTheSameCommandWritesTheSameBytes()
     {
         string[] args = ["render", runs.Std, "--compare", runs.Cbp, "--steps", "10", "--width", "160", "--height", "120", "--sample", "--out"];
-        var first = Invoke([.. args, File("a.mp4")]);
-        Assert.True(first.ExitCode == 0, first.Error);
-        var second = Invoke([.. args, File("b.mp4")]);
-        Assert.True(second.ExitCode == 0, second.Error);
-        Assert.Equal(System.IO.File.ReadAllBytes(File("a.mp4")), System.IO.File.ReadAllBytes(File("b.mp4")));
+        var first = RenderChecks.RendersTheSameBytesTwice(args, File("a.mp4"), File("b.mp4"));
 
         // Two tiles of 160 across; ffmpeg decodes what was encoded.
         byte[] raw = Decode(File("a.mp4"));
@@ -93,10 +78,7 @@ public sealed class RenderTests(RenderRuns runs) : IClassFixture<RenderRuns>, ID
         var outcome = Invoke("render", hopper, "--steps", "8", "--width", "96", "--height", "64", "--out", File("hopper.gif"));
         Assert.True(outcome.ExitCode == 0, outcome.Error);
         Assert.Contains("8 frames of 96x64", outcome.Output);
-        using var gif = Image.Load<Rgb24>(File("hopper.gif"));
-        Assert.Equal(8, gif.Frames.Count);
-        var frames = Enumerable.Range(0, gif.Frames.Count).Select(i => Pixels(gif, i)).ToList();
-        for (int i = 1; i < frames.Count; i++) Assert.False(frames[i].SequenceEqual(frames[i - 1]), $"frame {i} equals frame {i - 1}");
+        RenderChecks.GifHasMovingFrames(File("hopper.gif"), 96, 64, 8);
 
         var mixed = Invoke("render", hopper, "--compare", runs.Std, "--steps", "2", "--out", File("mixed.gif"));
         Assert.Equal(1, mixed.ExitCode);
@@ -148,14 +130,6 @@ public sealed class RenderTests(RenderRuns runs) : IClassFixture<RenderRuns>, ID
         var outcome = Invoke("render", _dir, "--out", File("x.gif"));
         Assert.Equal(1, outcome.ExitCode);
         Assert.Contains("has no checkpoint.bin", outcome.ErrorLine);
-    }
-
-    private static byte[] Pixels(Image<Rgb24> image, int frame)
-    {
-        using var one = image.Frames.CloneFrame(frame);
-        var pixels = new Rgb24[one.Width * one.Height];
-        one.CopyPixelDataTo(pixels);
-        return System.Runtime.InteropServices.MemoryMarshal.AsBytes(pixels.AsSpan()).ToArray();
     }
 
     /// <summary>Every frame of a video as raw RGB, decoded by ffmpeg.</summary>
