@@ -169,8 +169,9 @@ public sealed class PpoUpdate : IDisposable
 
                 using (no_grad())
                 {
-                    var approxKl = (ratio.sub(one) - logRatio).mean();
-                    var clipFraction = ratio.sub(one).abs().gt(clip).to(ScalarType.Float32).mean();
+                    var ratioMinusOne = ratio.sub(one);
+                    var approxKl = (ratioMinusOne - logRatio).mean();
+                    var clipFraction = ratioMinusOne.abs().gt(clip).to(ScalarType.Float32).mean();
                     _stats[epoch * _s.Minibatches + m].copy_(stack([policyLoss.detach(), valueLoss.detach(), approxKl, clipFraction]));
                 }
             }

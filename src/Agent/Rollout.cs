@@ -27,7 +27,9 @@ public sealed unsafe class Rollout : IDisposable
     private Tensor? _parameterCopy;          // the parameters on the CPU, when the networks live on another device
     private ActingForward? _acting;
     // The rollout tensors' CPU storage, fixed for their lifetime: the per-step spans without a call into libtorch.
-    private readonly float* _observations, _actions, _logProbs, _policyH1, _policyH2, _values, _noiseValues;
+    private readonly float* _observations, _actions, _logProbs, _policyH1, _policyH2, _values, _noiseValues, _rewards,
+        _truncatedValueRows, _valueInputRows;
+    private readonly bool* _terminated, _truncated;
 
     public Rollout(int steps, int envs, int observationSize, int actionSize, int hiddenUnits)
     {
@@ -52,19 +54,24 @@ public sealed unsafe class Rollout : IDisposable
         _truncatedEnvs = new int[envs];
         _truncatedValues = new float[envs];
         _noise = zeros([steps, envs, actionSize], ScalarType.Float32);
-        _observations = Address(Observations);
-        _actions = Address(Actions);
-        _logProbs = Address(LogProbs);
-        _policyH1 = Address(PolicyH1);
-        _policyH2 = Address(PolicyH2);
-        _values = Address(Values);
-        _noiseValues = Address(_noise);
+        _observations = Address<float>(Observations);
+        _actions = Address<float>(Actions);
+        _logProbs = Address<float>(LogProbs);
+        _policyH1 = Address<float>(PolicyH1);
+        _policyH2 = Address<float>(PolicyH2);
+        _values = Address<float>(Values);
+        _noiseValues = Address<float>(_noise);
+        _rewards = Address<float>(Rewards);
+        _truncatedValueRows = Address<float>(TruncatedValues);
+        _valueInputRows = Address<float>(_valueInput);
+        _terminated = Address<bool>(Terminated);
+        _truncated = Address<bool>(Truncated);
         HiddenUnits = hiddenUnits;
     }
 
-    private static float* Address(Tensor t)
+    private static T* Address<T>(Tensor t) where T : unmanaged
     {
-        fixed (byte* p = t.bytes) return (float*)p;
+        fixed (byte* p = t.bytes) return (T*)p;
     }
 
     public int Steps { get; }
@@ -228,9 +235,9 @@ public sealed unsafe class Rollout : IDisposable
         for (int i = 0; i < Envs; i++)
             if (env.Terminated[i] || env.Truncated[i])
                 CheckFinite(env.FinalObservations.AsSpan(i * o, o), "final observation", o, i, env.TotalSteps);
-        env.Rewards.CopyTo(RewardSpan.Slice(t * Envs, Envs));
-        env.Terminated.CopyTo(TerminatedSpan.Slice(t * Envs, Envs));
-        env.Truncated.CopyTo(TruncatedSpan.Slice(t * Envs, Envs));
+        env.Rewards.CopyTo(Rows(_rewards, t, Envs));
+        env.Terminated.CopyTo(new Span<bool>(_terminated + (long)t * Envs, Envs));
+        env.Truncated.CopyTo(new Span<bool>(_truncated + (long)t * Envs, Envs));
     }
 
     /// <summary>Rows of <paramref name="rowSize"/> values per env, the first of them env <paramref name="firstEnv"/>.</summary>
@@ -248,7 +255,7 @@ public sealed unsafe class Rollout : IDisposable
     private void ValueOfTruncated(int t, VectorEnv env, ActingForward acting, ReadOnlySpan<float> parameters)
     {
         int o = ObservationSize;
-        var rows = Floats(_valueInput);
+        var rows = Rows(_valueInputRows, 0, Envs * o);
         int count = 0;
         for (int i = 0; i < Envs; i++)
             if (env.Truncated[i] && !env.Terminated[i])
@@ -259,7 +266,7 @@ public sealed unsafe class Rollout : IDisposable
         if (count == 0) return;
         var read = _truncatedValues.AsSpan(0, count);
         acting.Value(parameters, rows, count, read);
-        var write = TruncatedValueSpan.Slice(t * Envs, Envs);
+        var write = Rows(_truncatedValueRows, t, Envs);
         for (int k = 0; k < count; k++) write[_truncatedEnvs[k]] = read[k];
     }
 

@@ -125,7 +125,7 @@ public abstract unsafe class MuJoCoEnv : IEnv
     {
         double* ctrl = Data.CtrlPtr;
         double sum = 0;
-        for (int k = 0; k < Model.Nu; k++)
+        for (int k = 0, nu = Model.Nu; k < nu; k++)
         {
             double a = action[k];
             ctrl[k] = a;

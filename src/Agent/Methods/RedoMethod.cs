@@ -162,7 +162,7 @@ namespace CbpGpu.Agent.Methods
         {
             using var host = activations.device_type == DeviceType.CPU ? activations.contiguous() : activations.cpu().contiguous();
             int units = meanAbs.Length, batch = (int)(host.numel() / units);
-            var h = host.data<float>();
+            ReadOnlySpan<float> h = TensorMemory.OnHost(host, "ReDo's activations");
             Array.Clear(meanAbs);
             for (int b = 0; b < batch; b++)
                 for (int i = 0; i < units; i++) meanAbs[i] += Math.Abs(h[b * units + i]);
