@@ -62,4 +62,25 @@ public sealed class SweepStatusTests : IDisposable
         Assert.Equal(2, both.ExitCode);
         Assert.StartsWith("error: --status and --emit are both given; give one", both.ErrorLine);
     }
+
+    /// <summary>
+    /// The pace averages the last 10 updates: rows k = 1..12 at step 2048k taking k + 0.5 + 2 seconds give, from the last
+    /// 10 (k = 3..12), (75 + 5 + 20) s over 12 x 2048 - 2 x 2048 = 20,480 steps; with 3 rows, all of them since step 0,
+    /// (6 + 1.5 + 6) s over 6,144 steps.
+    /// </summary>
+    [Theory]
+    [InlineData(12, 100.0 / 20480, 10)]
+    [InlineData(3, 13.5 / 6144, 3)]
+    public void ThePaceIsTheWallTimeOfTheLastTenUpdatesOverTheirSteps(int rows, double secondsPerStep, int updates)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(_root, $"pace-{rows}")).FullName;
+        var lines = new List<string> { "update,step," + string.Join(',', TrainingLogs.UpdateTimingColumns) };
+        for (int k = 1; k <= rows; k++) lines.Add(FormattableString.Invariant($"{k},{2048 * k},{k},0.5,2"));
+        File.WriteAllLines(Path.Combine(dir, RunDirectory.UpdatesFile), lines);
+
+        var pace = CbpGpu.Runner.Commands.SweepScheduler.Pace(dir);
+        Assert.NotNull(pace);
+        Assert.Equal(secondsPerStep, pace.Value.SecondsPerStep, 15);
+        Assert.Equal(updates, pace.Value.Updates);
+    }
 }

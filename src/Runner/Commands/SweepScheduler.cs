@@ -301,35 +301,47 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         return line is null ? 0 : StepOf(line.Split(','));
     }
 
+    /// <summary>How many of a run's last updates `--status`'s pace averages: one update's wall time is noisy where runs share cores.</summary>
+    public const int PaceUpdates = 10;
+
     /// <summary>
-    /// Seconds per env step of the run's last logged update: its wall time (updates.csv's timing columns) over its steps
-    /// (since the row before, or since 0); null before an update or where the file does not say.
+    /// Seconds per env step of the run's last logged updates (up to <see cref="PaceUpdates"/>): their wall time
+    /// (updates.csv's timing columns) over the steps they took (since the row before the first of them, or since 0), and
+    /// how many updates that is; null before an update or where the file does not say.
     /// </summary>
-    private static double? LastPace(string directory)
+    public static (double SecondsPerStep, int Updates)? Pace(string directory)
     {
         string path = Path.Combine(directory, RunDirectory.UpdatesFile);
         string[] header = FirstLine(path)?.Split(',') ?? [];
-        List<string> rows = LastCompleteLines(path, 2);
+        List<string> rows = LastCompleteLines(path, PaceUpdates + 1);
         if (rows.Count == 0) return null;
-        string[] last = rows[^1].Split(',');
+        bool rowBefore = rows.Count == PaceUpdates + 1;
+        long before = rowBefore ? StepOf(rows[0].Split(',')) : 0;
+        List<string> timed = rowBefore ? rows.GetRange(1, PaceUpdates) : rows;
         double seconds = 0;
-        foreach (string column in TrainingLogs.UpdateTimingColumns)
+        string[] last = [];
+        foreach (string row in timed)
         {
-            int c = Array.IndexOf(header, column);
-            if (c < 0 || c >= last.Length || !double.TryParse(last[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double s)) return null;
-            seconds += s;
+            last = row.Split(',');
+            foreach (string column in TrainingLogs.UpdateTimingColumns)
+            {
+                int c = Array.IndexOf(header, column);
+                if (c < 0 || c >= last.Length || !double.TryParse(last[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double s)) return null;
+                seconds += s;
+            }
         }
-        long step = StepOf(last), before = rows.Count == 2 ? StepOf(rows[0].Split(',')) : 0;
-        return step > before && seconds > 0 ? seconds / (step - before) : null;
+        long step = StepOf(last);
+        return step > before && seconds > 0 ? (seconds / (step - before), timed.Count) : null;
     }
 
     /// <summary>The `step` field (the second) of an updates.csv row, 0 where it does not parse.</summary>
     private static long StepOf(string[] fields) =>
         fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step : 0;
 
-    /// <summary>What is left of the run at its last update's pace, e.g. `; about 21h05m left at its last update's pace`; empty without one.</summary>
-    private static string Left(SweepRun run, long at) =>
-        LastPace(run.Directory) is double pace ? $"; about {TrainingProgress.Duration(pace * (run.TotalSteps - at))} left at its last update's pace" : "";
+    /// <summary>What is left of the run at its last updates' pace, e.g. `; about 21h05m left at its last 10 updates' pace`; empty without one.</summary>
+    private static string Left(SweepRun run, long at) => Pace(run.Directory) is var (pace, updates)
+        ? $"; about {TrainingProgress.Duration(pace * (run.TotalSteps - at))} left at its last {(updates == 1 ? "update's" : $"{updates} updates'")} pace"
+        : "";
 
     private static string? LastCompleteLine(string path) => LastCompleteLines(path, 1) is [var line] ? line : null;
 
