@@ -347,7 +347,8 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
 
     /// <summary>
     /// The last <paramref name="count"/> complete rows of a CSV in file order (fewer where it has fewer; never its header
-    /// or a line the 16 KB tail window cuts), read while a writer may be appending; empty when it cannot be read.
+    /// or a line the 64 KB tail window cuts, room for the pace's 11 rows of up to ~6 KB each), read while a writer may be
+    /// appending; empty when it cannot be read.
     /// </summary>
     private static List<string> LastCompleteLines(string path, int count)
     {
@@ -355,7 +356,7 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            long start = Math.Max(0, file.Length - 16384);
+            long start = Math.Max(0, file.Length - 65536);
             file.Seek(start, SeekOrigin.Begin);
             using var reader = new StreamReader(file, Encoding.UTF8);
             string tail = reader.ReadToEnd();
