@@ -84,13 +84,14 @@ public class CbpMathTests
             for (int l = 0; l < net.Layers.Length; l++)
             {
                 var L = net.Layers[l];
-                var h = TestNetwork.Activations(L.Units, batch, random);
+                using var activations = TestNetwork.Activations(L.Units, batch, random);
+                ReadOnlySpan<float> h = activations.Span;
                 var age0 = new int[L.Units];
                 var f0 = new float[L.Units];
                 var u0 = new float[L.Units];
                 cbp.ReadUnitState(l, age0, f0, u0);
 
-                cbp.UpdateStatistics(l, TestNetwork.View(h), batch);
+                cbp.UpdateStatistics(l, activations.View, batch);
 
                 var age = new int[L.Units];
                 var f = new float[L.Units];

@@ -44,9 +44,9 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
             gpu.Adam.Step();
             for (int l = 0; l < cpuNet.Layers.Length; l++)
             {
-                var a = TestNetwork.Activations(cpuNet.Layers[l].Units, 8, data);
-                cpuCbp.Observe(l, TestNetwork.View(a), 8);
-                gpuCbp.Observe(l, TestNetwork.View(a), 8);
+                using var a = TestNetwork.Activations(cpuNet.Layers[l].Units, 8, data);
+                cpuCbp.Observe(l, a.View, 8);
+                gpuCbp.Observe(l, a.View, 8);
             }
             int n = cpuCbp.GenerateAndTest();
             Assert.Equal(n, gpuCbp.GenerateAndTest());
@@ -97,10 +97,11 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
         {
             for (int l = 0; l < cpuNet.Layers.Length; l++)
             {
-                var a = TestNetwork.Pinned(cpuNet.Layers[l].Units * batch);
-                for (int i = 0; i < a.Length; i++) a[i] = values.Next(4) == 0 ? 0f : (float)values.NextDouble() * 3f;
-                cpu.Cbp.UpdateStatistics(l, TestNetwork.View(a), batch);
-                gpu.Cbp.UpdateStatistics(l, TestNetwork.View(a), batch);
+                using var a = new NativeBuffer<float>(cpuNet.Layers[l].Units * batch);
+                var s = a.Span;
+                for (int i = 0; i < s.Length; i++) s[i] = values.Next(4) == 0 ? 0f : (float)values.NextDouble() * 3f;
+                cpu.Cbp.UpdateStatistics(l, a.View, batch);
+                gpu.Cbp.UpdateStatistics(l, a.View, batch);
             }
         }
         for (int l = 0; l < cpuNet.Layers.Length; l++)
@@ -144,7 +145,7 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
             for (int i = 0; i < g.Length; i++) g[i] = (float)(data.NextDouble() * 2 - 1);
             g.CopyTo(TensorSpan.Of(ilgpuNet.Grad));
             var activations = layout.HiddenLayers
-                .Select(l => tensor(TestNetwork.Activations(l.Units, 16, data)).view(16, l.Units))
+                .Select(l => tensor(TestNetwork.ActivationValues(l.Units, 16, data)).view(16, l.Units))
                 .ToArray();
             loops.Optimizer.Step();
             ilgpuPair.Optimizer.Step();
@@ -208,16 +209,17 @@ public class CpuLoopsVersusIlgpuKernelsTests(IlgpuCpuFixture ilgpu)
     [Fact]
     public void ForeignMemoryFollowsItsRange()
     {
-        var a = TestNetwork.Pinned(8);
-        var b = TestNetwork.Pinned(6);
-        for (int i = 0; i < 8; i++) a[i] = i;
-        for (int i = 0; i < 6; i++) b[i] = 10 + i;
-        using var buffer = new ForeignMemory<float>(ilgpu.Accelerator, TestNetwork.View(a));
-        Assert.Equal(TestNetwork.View(a).Address, buffer.NativePtr);
-        buffer.Retarget(TestNetwork.View(b));
+        using var a = new NativeBuffer<float>(8);
+        using var b = new NativeBuffer<float>(6);
+        using var c = new NativeBuffer<float>(9);
+        for (int i = 0; i < 8; i++) a.Span[i] = i;
+        for (int i = 0; i < 6; i++) b.Span[i] = 10 + i;
+        using var buffer = new ForeignMemory<float>(ilgpu.Accelerator, a.View);
+        Assert.Equal(a.View.Address, buffer.NativePtr);
+        buffer.Retarget(b.View);
         Assert.Equal(6, buffer.View.Length);
-        Assert.Equal(TestNetwork.View(b).Address, buffer.NativePtr);
-        Assert.Throws<ArgumentException>(() => buffer.Retarget(TestNetwork.View(TestNetwork.Pinned(9))));
+        Assert.Equal(b.View.Address, buffer.NativePtr);
+        Assert.Throws<ArgumentException>(() => buffer.Retarget(c.View));
         Assert.Throws<NotSupportedException>(() => buffer.View.CopyToCPU(new float[6]));
     }
 

@@ -72,7 +72,7 @@ public class FusedVersusNaiveTests(IlgpuCpuFixture ilgpu, ITestOutputHelper outp
             FillGradients(fusedNet, data);
             TensorSpan.Of(fusedNet.Grad).CopyTo(TensorSpan.Of(naiveNet.Grad));
             var activations = layout.HiddenLayers
-                .Select(l => tensor(TestNetwork.Activations(l.Units, 16, data)).view(16, l.Units))
+                .Select(l => tensor(TestNetwork.ActivationValues(l.Units, 16, data)).view(16, l.Units))
                 .ToArray();
 
             fused.Optimizer.Step();

@@ -137,7 +137,8 @@ public class ReplacementChooserTests
         using var kernels = new CpuCbpKernels(parameters.View, layers, settings, maxDegreeOfParallelism: 1);
         var cbp = new ContinualBackprop(kernels, new SplitMix64(5));
         var random = new Random(6);
-        var h = TestNetwork.Pinned(256);
+        using var activations = new NativeBuffer<float>(256);
+        var h = activations.Span;
         for (int i = 0; i < 256; i++) parameters.Span[512 + i] = 1f; // W_out: contribution = mean|h|
         var uhat = new float[256];
         const int steps = 100_000;
@@ -145,7 +146,7 @@ public class ReplacementChooserTests
         for (int s = 0; s < steps; s++)
         {
             for (int i = 0; i < 256; i++) h[i] = random.Next(16) / 16f;
-            cbp.Observe(0, TestNetwork.View(h), 1);
+            cbp.Observe(0, activations.View, 1);
             kernels.ReadUtilities(0, uhat);
             int n = cbp.GenerateAndTest();
             replaced += n;
@@ -178,7 +179,8 @@ public class ReplacementChooserTests
             var before = new int[net.Layers.Length][];
             for (int l = 0; l < net.Layers.Length; l++)
             {
-                cbp.Observe(l, TestNetwork.View(TestNetwork.Activations(net.Layers[l].Units, 4, random)), 4);
+                using (var a = TestNetwork.Activations(net.Layers[l].Units, 4, random))
+                    cbp.Observe(l, a.View, 4);
                 before[l] = cbp.Ages(l).ToArray();
             }
             total += cbp.GenerateAndTest();

@@ -58,7 +58,8 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
             var f = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
             var u = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
             backend.Cbp.WriteUnitState(l, age, f, u);
-            backend.Cbp.UpdateStatistics(l, TestNetwork.View(TestNetwork.Activations(n, 6, random)), 6);
+            using var a = TestNetwork.Activations(n, 6, random);
+            backend.Cbp.UpdateStatistics(l, a.View, 6);
         }
 
         foreach (var (layer, units) in new[] { (0, new[] { 7, 2 }), (3, new[] { 0 }), (1, new[] { 1, 6, 3 }) })
@@ -177,7 +178,8 @@ public class ReplacementTests(IlgpuCpuFixture ilgpu)
         Assert.Throws<ArgumentException>(() => backend.Cbp.Replace(0, [1, 1], [1UL, 2UL]));
         Assert.Throws<ArgumentOutOfRangeException>(() => backend.Cbp.Replace(0, [6], [1UL]));
         Assert.Throws<ArgumentException>(() => backend.Cbp.Replace(0, [1], []));
-        var e = Assert.Throws<ArgumentException>(() => backend.Cbp.UpdateStatistics(0, TestNetwork.View(TestNetwork.Pinned(13)), 2));
+        using var thirteen = new NativeBuffer<float>(13);
+        var e = Assert.Throws<ArgumentException>(() => backend.Cbp.UpdateStatistics(0, thirteen.View, 2));
         Assert.Contains("batch 2 x 6 units", e.Message);
     }
 

@@ -95,7 +95,7 @@ public class SavedStateTests
         foreach (var s in net.Layout.Parameters)
             for (long i = s.Offset; i < s.Offset + s.Length; i++) g[(int)i] = (float)(data.NextDouble() * 2 - 1);
         pair.Optimizer.Step();
-        var activations = net.Layout.HiddenLayers.Select(l => tensor(TestNetwork.Activations(l.Units, 8, data)).view(8, l.Units)).ToArray();
+        var activations = net.Layout.HiddenLayers.Select(l => tensor(TestNetwork.ActivationValues(l.Units, 8, data)).view(8, l.Units)).ToArray();
         pair.Cbp!.AfterStep(activations);
         foreach (var x in activations) x.Dispose();
     }

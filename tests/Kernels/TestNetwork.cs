@@ -47,23 +47,33 @@ internal sealed class TestNetwork : IDisposable
 
     /// <summary>
     /// Post-ReLU-like activations [batch x units]: non-negative on a 2^-6 grid below 4, with every
-    /// fifth unit dead (always 0) so that exact utility ties occur.
+    /// fifth unit dead (always 0) so that exact utility ties occur. In unmanaged memory the caller owns and
+    /// disposes (<c>using var</c>), so the kernels may read its <see cref="NativeBuffer{T}.View"/> for as long as the
+    /// caller holds it. (A pinned array's address is not enough: the GC never moves the array, but frees it as soon
+    /// as nothing references it, which in optimized code can be before a kernel that holds only its address has
+    /// read it.)
     /// </summary>
-    /// <summary>Activations on the pinned object heap, so <see cref="View"/> can hand their address to the kernels.</summary>
-    public static float[] Activations(int units, int batch, Random random)
+    public static NativeBuffer<float> Activations(int units, int batch, Random random)
     {
-        var h = Pinned(batch * units);
-        for (int b = 0; b < batch; b++)
-            for (int i = 0; i < units; i++)
-                h[b * units + i] = i % 5 == 4 || random.Next(3) == 0 ? 0f : random.Next(1, 256) / 64f;
+        var h = new NativeBuffer<float>(batch * units);
+        FillActivations(h.Span, units, batch, random);
         return h;
     }
 
-    /// <summary>A zeroed array the GC never moves (the pinned object heap).</summary>
-    public static float[] Pinned(int length) => GC.AllocateArray<float>(length, pinned: true);
+    /// <summary>The values <see cref="Activations"/> draws, in a managed array (for <c>torch.tensor</c>, which copies them).</summary>
+    public static float[] ActivationValues(int units, int batch, Random random)
+    {
+        var h = new float[batch * units];
+        FillActivations(h, units, batch, random);
+        return h;
+    }
 
-    /// <summary>The host address of an array from <see cref="Pinned"/> or <see cref="Activations"/>, as the kernels take activations.</summary>
-    public static NativeView<float> View(float[] pinned) => NativeView<float>.OfFixed(pinned);
+    private static void FillActivations(Span<float> h, int units, int batch, Random random)
+    {
+        for (int b = 0; b < batch; b++)
+            for (int i = 0; i < units; i++)
+                h[b * units + i] = i % 5 == 4 || random.Next(3) == 0 ? 0f : random.Next(1, 256) / 64f;
+    }
 
     public float[] CopyParameters() => Parameters.Span.ToArray();
 
