@@ -313,6 +313,9 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
     {
         string path = Path.Combine(directory, RunDirectory.UpdatesFile);
         string[] header = FirstLine(path)?.Split(',') ?? [];
+        int[] timing = new int[TrainingLogs.UpdateTimingColumns.Count];
+        for (int i = 0; i < timing.Length; i++)
+            if ((timing[i] = Array.IndexOf(header, TrainingLogs.UpdateTimingColumns[i])) < 0) return null;
         List<string> rows = LastCompleteLines(path, PaceUpdates + 1);
         if (rows.Count == 0) return null;
         bool rowBefore = rows.Count == PaceUpdates + 1;
@@ -323,10 +326,9 @@ public sealed class SweepScheduler(SweepRequest request, TextWriter output)
         foreach (string row in timed)
         {
             last = row.Split(',');
-            foreach (string column in TrainingLogs.UpdateTimingColumns)
+            foreach (int c in timing)
             {
-                int c = Array.IndexOf(header, column);
-                if (c < 0 || c >= last.Length || !double.TryParse(last[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double s)) return null;
+                if (c >= last.Length || !double.TryParse(last[c], NumberStyles.Float, CultureInfo.InvariantCulture, out double s)) return null;
                 seconds += s;
             }
         }
