@@ -5,7 +5,8 @@ namespace CbpGpu.Kernels;
 
 /// <summary>
 /// A non-owning view of unmanaged memory the GC never moves: a TorchSharp tensor's data, a
-/// <see cref="NativeBuffer{T}"/>. Whoever hands one out keeps the memory alive while it is used.
+/// <see cref="NativeBuffer{T}"/>. Whoever hands one out keeps the memory's owner reachable while it is used: the view
+/// itself keeps nothing alive (src/Kernels/MEMORY.md#an-address-keeps-nothing-alive).
 /// The address is where the kernels that take it run: host memory for the CPU loops (where
 /// <see cref="AsSpan"/> and <see cref="Pointer"/> may be used), a device address for an accelerator's kernels
 /// (src/Kernels/MEMORY.md), which the host must not dereference.
@@ -35,7 +36,7 @@ public readonly unsafe struct NativeView<T> where T : unmanaged
         return new NativeView<T>(Address + (nint)start * sizeof(T), length);
     }
 
-    /// <summary>A view of memory that is already fixed (native memory behind a span, e.g. a tensor's bytes).</summary>
+    /// <summary>A view of memory that is already fixed (native memory behind a span, e.g. a tensor's bytes), valid while its owner is reachable.</summary>
     public static NativeView<T> OfFixed(Span<T> span) =>
         new((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)), span.Length);
 }
