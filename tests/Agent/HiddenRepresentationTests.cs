@@ -57,7 +57,10 @@ public sealed class HiddenRepresentationTests
     {
         using var generator = new Generator(3);
         using var h = nn.functional.relu(randn([2048, 256], generator: generator).matmul(randn([256, 256], generator: generator) * 0.1) - 0.3);
-        double[] sigma = linalg.svdvals(h.to_type(ScalarType.Float64)).data<double>().ToArray();
+        // Each tensor in a using: a temporary's finalizer could free it while libtorch or the copy still reads it.
+        using var h64 = h.to_type(ScalarType.Float64);
+        using var singular = linalg.svdvals(h64);
+        double[] sigma = singular.data<double>().ToArray();
         double total = sigma.Sum(), entropy = 0;
         foreach (double s in sigma) entropy -= s / total * Math.Log(s / total);
         Assert.Equal(Math.Exp(entropy), HiddenRepresentation.EffectiveRank(h), 1e-6 * Math.Exp(entropy));
