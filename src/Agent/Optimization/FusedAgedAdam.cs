@@ -1,17 +1,23 @@
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
-using static TorchSharp.torch;
 
 namespace CbpGpu.Agent.Optimization;
 
 /// <summary>
 /// Aged Adam (docs/aged-adam.md#update) as one fused pass per step (<see cref="IAgedAdam"/>, on whatever
 /// <see cref="IKernelBackend"/> made it) over the flat parameter and gradient tensors, without copying them.
+/// The engine holds only their addresses; this holds their owner, reachable until each step's kernels have run
+/// (src/Kernels/MEMORY.md#an-address-keeps-nothing-alive).
 /// </summary>
-internal sealed class FusedAgedAdam(Tensor gradients, IAgedAdam engine) : IParameterOptimizer
+internal sealed class FusedAgedAdam(FlatParameters parameters, IAgedAdam engine) : IParameterOptimizer
 {
-    public void ZeroGrad() => gradients.zero_();
+    public void ZeroGrad() => parameters.Grad.zero_();
 
-    public void Step() => engine.Step();
+    public void Step()
+    {
+        engine.Step();
+        GC.KeepAlive(parameters);
+    }
 
     public void Save(BinaryWriter writer)
     {

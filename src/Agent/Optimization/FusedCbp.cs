@@ -1,3 +1,4 @@
+using CbpGpu.Agent.Networks;
 using CbpGpu.Kernels;
 using static TorchSharp.torch;
 
@@ -6,20 +7,24 @@ namespace CbpGpu.Agent.Optimization;
 /// <summary>
 /// Continual Backprop (docs/cbp.md#where-it-runs) with the statistics and replacements fused into a few passes over the flat
 /// parameters (<see cref="ICbpKernels"/>, made by the same <see cref="IKernelBackend"/> as the optimizer whose
-/// state they may reset), driven by <see cref="ContinualBackprop"/>.
+/// state they may reset), driven by <see cref="ContinualBackprop"/>. The kernels hold only the parameters' address; this
+/// holds their owner, reachable until each step's kernels have run (src/Kernels/MEMORY.md#an-address-keeps-nothing-alive).
 /// </summary>
 internal sealed class FusedCbp : IContinualBackprop
 {
     private readonly ICbpKernels _kernels;
     private readonly ContinualBackprop _engine;
     private readonly string _device;
+    private readonly FlatParameters _parameters;
 
     /// <param name="seed">Seeds the replacement decisions and the fresh weights.</param>
     /// <param name="device">Where the kernels run ("cpu", "cuda"); the activations are read there, in place.</param>
-    public FusedCbp(ICbpKernels kernels, ulong seed, string device)
+    /// <param name="parameters">The parameters whose memory <paramref name="kernels"/> were made over.</param>
+    public FusedCbp(ICbpKernels kernels, ulong seed, string device, FlatParameters parameters)
     {
         _kernels = kernels;
         _device = device;
+        _parameters = parameters;
         _engine = new ContinualBackprop(kernels, new SplitMix64(seed));
     }
 
@@ -35,6 +40,7 @@ internal sealed class FusedCbp : IContinualBackprop
             _engine.Observe(l, TensorMemory.Of(h, $"the activations of hidden layer {l}", _device), (int)h.shape[0]);
         }
         _engine.GenerateAndTest();
+        GC.KeepAlive(_parameters);
     }
 
     public long TotalReplaced(int layer) => _engine.TotalReplaced(layer);

@@ -70,7 +70,7 @@ public sealed class OptimizerPair : IDisposable
         {
             var (engine, kernels) = backend.CreateAgedAdam(adam, parameters.Layout.HiddenLayers, cbp);
             return new OptimizerPair(
-                new FusedAgedAdam(parameters.Grad, engine), kernels is null ? null : new FusedCbp(kernels, cbpSeed, device), backend);
+                new FusedAgedAdam(parameters, engine), kernels is null ? null : new FusedCbp(kernels, cbpSeed, device, parameters), backend);
         }
         catch
         {
@@ -104,7 +104,7 @@ public sealed class OptimizerPair : IDisposable
         try
         {
             backend = backendOver(TensorMemory.Of(parameters, device));
-            return new OptimizerPair(optimizer, new FusedCbp(backend.CreateCbp(parameters.Layout.HiddenLayers, cbp), cbpSeed, device), backend);
+            return new OptimizerPair(optimizer, new FusedCbp(backend.CreateCbp(parameters.Layout.HiddenLayers, cbp), cbpSeed, device, parameters), backend);
         }
         catch
         {
